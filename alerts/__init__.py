@@ -1,0 +1,1 @@
+"""Alert sinks and rendering. Knows nothing of the database or crawlers."""

@@ -1,0 +1,52 @@
+"""Errors raised while reading regulator pages. Each names the source, URL and what to do."""
+
+from __future__ import annotations
+
+
+class PageError(Exception):
+    """Base class: a page could not be read into a record. Never means "the document was deleted"."""
+
+    hint = "check the capture with `regwatch inspect` and refresh the page class if the site changed"
+
+    def __init__(self, url: str, reason: str, *, source: str | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{reason} ({url}); {self.hint}")
+
+
+class LayoutChanged(PageError):
+    """A selector did not match as many nodes as the page class expects (the site was redesigned)."""
+
+    def __init__(self, url: str, selector: str, got: int, expected: str, *, source: str | None = None) -> None:
+        self.selector = selector
+        self.got = got
+        self.expected = expected
+        super().__init__(
+            url, f"layout changed: selector {selector!r} matched {got} node(s), expected {expected}", source=source
+        )
+
+
+class ChallengePage(PageError):
+    """The server answered with an anti-bot / WAF challenge instead of the page (retry later)."""
+
+    hint = "this is a WAF challenge, not content: retry later, slower, with a browser User-Agent and Referer"
+
+
+class EmptyPage(PageError):
+    """The body is empty or whitespace only."""
+
+    hint = "an empty body is a transient failure, not a deleted page: retry later"
+
+
+class NotHtml(PageError):
+    """The body is not HTML (binary, PDF, JSON where HTML was expected)."""
+
+    hint = "store it as an attachment or point the page class at the HTML page"
+
+
+class UndecodableBody(PageError):
+    """No candidate encoding decodes the body cleanly."""
+
+    hint = "pass the right encoding (e.g. --encoding gb18030) or report the page"

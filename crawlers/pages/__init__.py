@@ -1,0 +1,1 @@
+"""Pure page classes: (url, body, headers) -> ParsedPage / ListingEntry. No Scrapy imports here."""

@@ -1,0 +1,1 @@
+"""Scrapy spiders: navigation only; they yield Capture items and parse no fields."""

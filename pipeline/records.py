@@ -1,0 +1,246 @@
+"""Frozen value types shared by the extraction core, the store and the CLI.
+
+These are the contracts between stages: page classes produce a ``ParsedPage``
+(``crawlers.pages.base``), ``pipeline.extract`` turns it into a ``DocumentRecord``,
+the store persists it and ``pipeline.diff`` compares two of them.
+All dates are legal dates in the issuer's calendar (``datetime.date``); all
+timestamps are timezone-aware ``datetime`` values in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+DateType = Literal[
+    "published",  # 发布日期 / 公布之日 / press date
+    "signed",  # 成文日期
+    "effective",  # 施行 / 实施 (optionally per clause)
+    "suspended_from",
+    "suspended_until",
+    "expires",  # 有效期至
+    "repealed",  # 废止
+]
+DATE_TYPES: tuple[str, ...] = (
+    "published",
+    "signed",
+    "effective",
+    "suspended_from",
+    "suspended_until",
+    "expires",
+    "repealed",
+)
+
+RelationType = Literal["suspends", "amends", "repeals", "supersedes", "implements", "extends"]
+RELATION_TYPES: tuple[str, ...] = ("suspends", "amends", "repeals", "supersedes", "implements", "extends")
+
+CodeScheme = Literal["cn-dual-use", "us-eccn"]
+
+
+@dataclass(frozen=True, slots=True)
+class DocNumber:
+    """A parsed document number (文号) and its canonical key.
+
+    Example: ``商务部 海关总署公告2025年第56号`` ->
+    ``DocNumber(issuers=("mofcom", "gacc"), kind="year", year=2025, number="56", text=...)``,
+    ``key == "mofcom+gacc:2025:56"``.
+    """
+
+    issuers: tuple[str, ...]
+    kind: Literal["year", "order", "press"]
+    number: str
+    year: int | None = None
+    text: str = ""
+
+    @property
+    def key(self) -> str:
+        prefix = "+".join(self.issuers)
+        if self.kind == "order":
+            return f"{prefix}:order:{self.number}"
+        if self.kind == "press":
+            return f"{prefix}:press:{self.number}"
+        return f"{prefix}:{self.year}:{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class DatedEvent:
+    """A typed legal date with the sentence it came from."""
+
+    type: str  # one of DATE_TYPES
+    date: date
+    clause: str | None = None  # e.g. "一(一)", "第二款", "Art.2"; None = whole document
+    evidence: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeTag:
+    """A control-list code (Chinese dual-use list code or US ECCN)."""
+
+    scheme: str  # one of CodeScheme
+    code: str  # canonical form: upper-case category letter, lower-case sub-items, no trailing dot
+    evidence: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """This document acts on another one (suspends, amends, repeals, ...)."""
+
+    type: str  # one of RELATION_TYPES
+    target_key: str | None  # canonical key of the target, None if it could not be resolved
+    target_text: str  # the citation as printed, e.g. "2025年第56号"
+    until: date | None = None
+    clause: str | None = None  # the target's clause acted on, e.g. "第二款"
+    evidence: str = ""
+    since: date | None = None  # start of a suspension when it is not the publication date
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """Everything regwatch knows about one version of one announcement.
+
+    ``text`` is the cleaned body as published (original characters);
+    ``canonical_text`` is the NFKC/whitespace-normalized text the content hash is computed on.
+    """
+
+    source: str
+    url: str
+    title: str | None
+    language: str  # "zh" | "ja" | "en"
+    text: str
+    canonical_text: str
+    content_hash: str
+    doc_number: DocNumber | None = None
+    published: date | None = None
+    signed: date | None = None
+    effective: date | None = None
+    dates: tuple[DatedEvent, ...] = ()
+    codes: tuple[CodeTag, ...] = ()
+    elements: tuple[str, ...] = ()
+    hs_codes: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def doc_key(self) -> str | None:
+        return self.doc_number.key if self.doc_number else None
+
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        return self.doc_number.issuers if self.doc_number else ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable ``regwatch inspect --json`` shape (dates as YYYY-MM-DD, unknowns as null)."""
+        return {
+            "source": self.source,
+            "url": self.url,
+            "doc_key": self.doc_key,
+            "doc_number": self.doc_number.text if self.doc_number else None,
+            "issuers": list(self.issuers),
+            "title": self.title,
+            "language": self.language,
+            "published": _iso(self.published),
+            "signed": _iso(self.signed),
+            "effective": _iso(self.effective),
+            "dates": [
+                {"type": d.type, "date": _iso(d.date), "clause": d.clause, "evidence": d.evidence}
+                for d in self.dates
+            ],
+            "eccns": sorted({c.code for c in self.codes}),
+            "codes": [{"scheme": c.scheme, "code": c.code, "evidence": c.evidence} for c in self.codes],
+            "elements": sorted(set(self.elements)),
+            "hs_codes": sorted(set(self.hs_codes)),
+            "relations": [
+                {
+                    "type": r.type,
+                    "target_key": r.target_key,
+                    "target_text": r.target_text,
+                    "until": _iso(r.until),
+                    "clause": r.clause,
+                }
+                for r in self.relations
+            ],
+            "attachments": [{"url": a.url, "title": a.title} for a in self.attachments],
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field-level difference between two versions, e.g. effective date moved."""
+
+    field: str  # "effective", "code", "relation", "title", ...
+    kind: Literal["added", "removed", "changed"]
+    old: str | None
+    new: str | None
+    summary: str  # human readable: "effective date 2025-11-08 → 2025-12-01"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDiff:
+    """Character-level diff of canonical texts: diff-match-patch ops as (op, text) with op in -1/0/1."""
+
+    ops: tuple[tuple[int, str], ...]
+    inserted_chars: int = 0
+    deleted_chars: int = 0
+    timed_out: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.inserted_chars > 0 or self.deleted_chars > 0
+
+
+@dataclass(frozen=True, slots=True)
+class LegalStatus:
+    """A document's legal status on a day, computed from its dates and incoming relations."""
+
+    on: date
+    status: Literal["not_yet_effective", "in_force", "suspended", "partly_suspended", "expired", "repealed", "unknown"]
+    until: date | None = None  # suspension end, when suspended
+    by: tuple[str, ...] = ()  # keys of the documents causing the status
+    clauses: tuple[str, ...] = ()  # suspended clauses, when partly suspended
+    note: str = ""
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat()[:10] if value is not None else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """dataclasses.asdict with dates rendered as ISO strings (for JSON columns)."""
+    raw = asdict(value)
+    return _jsonable(raw)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+__all__ = [
+    "DATE_TYPES",
+    "RELATION_TYPES",
+    "Attachment",
+    "CodeTag",
+    "DatedEvent",
+    "DocNumber",
+    "DocumentRecord",
+    "FieldChange",
+    "LegalStatus",
+    "Relation",
+    "TextDiff",
+    "as_dict",
+    "field",
+]

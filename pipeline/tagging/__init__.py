@@ -1,0 +1,1 @@
+"""Table-driven taggers: control codes, elements, HS codes, typed dates and relations."""

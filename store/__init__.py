@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables and the one Store API that opens database sessions."""
