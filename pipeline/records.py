@@ -164,12 +164,61 @@ class DocumentRecord:
                     "target_text": r.target_text,
                     "until": _iso(r.until),
                     "clause": r.clause,
+                    "since": _iso(r.since),
+                    "evidence": r.evidence,
                 }
                 for r in self.relations
             ],
             "attachments": [{"url": a.url, "title": a.title} for a in self.attachments],
             "text": self.text,
         }
+
+
+def record_from_json(data: dict[str, Any], *, canonical_text: str = "", content_hash: str = "") -> DocumentRecord:
+    """Rebuild a DocumentRecord from its ``to_json()`` form (as stored in ``Version.fields``)."""
+    number = None
+    if data.get("doc_key"):
+        number = _number_from_key(data["doc_key"], data.get("doc_number") or "")
+    return DocumentRecord(
+        source=data.get("source") or "",
+        url=data.get("url") or "",
+        title=data.get("title"),
+        language=data.get("language") or "zh",
+        text=data.get("text") or "",
+        canonical_text=canonical_text,
+        content_hash=content_hash,
+        doc_number=number,
+        published=_date(data.get("published")),
+        signed=_date(data.get("signed")),
+        effective=_date(data.get("effective")),
+        dates=tuple(
+            DatedEvent(d["type"], _date(d["date"]), d.get("clause"), d.get("evidence") or "")  # type: ignore[arg-type]
+            for d in data.get("dates") or ()
+        ),
+        codes=tuple(CodeTag(c["scheme"], c["code"], c.get("evidence") or "") for c in data.get("codes") or ()),
+        elements=tuple(data.get("elements") or ()),
+        hs_codes=tuple(data.get("hs_codes") or ()),
+        relations=tuple(
+            Relation(
+                r["type"], r.get("target_key"), r.get("target_text") or "", _date(r.get("until")), r.get("clause"),
+                r.get("evidence") or "", _date(r.get("since")),
+            )
+            for r in data.get("relations") or ()
+        ),
+        attachments=tuple(Attachment(a["url"], a.get("title") or "") for a in data.get("attachments") or ()),
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def _number_from_key(key: str, text: str) -> DocNumber:
+    issuers, _, rest = key.partition(":")
+    first, _, second = rest.partition(":")
+    if first in ("order", "press"):
+        return DocNumber(tuple(issuers.split("+")), first, second, None, text)  # type: ignore[arg-type]
+    return DocNumber(tuple(issuers.split("+")), "year", second, int(first), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,5 +291,6 @@ __all__ = [
     "Relation",
     "TextDiff",
     "as_dict",
+    "record_from_json",
     "field",
 ]

@@ -1,0 +1,150 @@
+"""Configuration: defaults table, then schedules.yaml, then environment, then CLI flags.
+
+Secrets appear in YAML only as ``{$env: NAME}`` and are resolved here; a missing variable
+leaves the value ``None`` so the sink disables itself with a clear reason instead of crashing.
+Every error names the file and the field (``schedules.yaml: sources.mofcom.cron: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# name -> (default, help). Documented in README (tests/test_docs.py checks every key).
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "jitter_seconds": (300, "random delay added to each scheduled crawl, in seconds"),
+    "max_consecutive_failures": (3, "failed runs in a row before a source-health alert"),
+    "misfire_grace_seconds": (900, "how late a scheduled run may start before it is skipped"),
+    "crawl_timeout_seconds": (900, "hard limit for one crawl subprocess"),
+    "deadline_lead_days": ([30, 7, 1, 0], "days before a legal deadline when deadline alerts are raised"),
+    "max_delivery_attempts": (8, "delivery attempts per sink before an alert is marked dead"),
+}
+
+
+class ConfigError(Exception):
+    """schedules.yaml (or an override) is invalid; the message names file, field and fix."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Defaults(_Model):
+    jitter_seconds: int = Field(DEFAULTS["jitter_seconds"][0], ge=0)
+    max_consecutive_failures: int = Field(DEFAULTS["max_consecutive_failures"][0], ge=1)
+    misfire_grace_seconds: int = Field(DEFAULTS["misfire_grace_seconds"][0], ge=1)
+    crawl_timeout_seconds: int = Field(DEFAULTS["crawl_timeout_seconds"][0], ge=10)
+    deadline_lead_days: list[int] = Field(default_factory=lambda: list(DEFAULTS["deadline_lead_days"][0]))
+    max_delivery_attempts: int = Field(DEFAULTS["max_delivery_attempts"][0], ge=1)
+
+
+class SourceConfig(_Model):
+    cron: str | None = None
+    interval_minutes: int | None = Field(None, ge=1)
+    timezone: str = "Asia/Shanghai"
+    enabled: bool = True
+    base_url: str | None = None
+    max_pages: int | None = Field(None, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"cron {value!r} must have 5 fields: minute hour day month day-of-week")
+        return value
+
+
+class RouteConfig(_Model):
+    when: dict[str, Any] = Field(default_factory=dict)
+    to: list[str]
+
+
+class Config(_Model):
+    defaults: Defaults = Field(default_factory=Defaults)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {"kind": "console"}})
+    routes: list[RouteConfig] = Field(default_factory=list)
+    default_route: list[str] = Field(default_factory=lambda: ["console"])
+    path: str | None = None
+
+    def route_targets(self) -> set[str]:
+        return {name for r in self.routes for name in r.to} | set(self.default_route)
+
+
+def resolve_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:
+    """Replace ``{$env: NAME}`` mappings by the variable's value (None when unset).
+
+    Example:
+        >>> resolve_env({"token": {"$env": "T"}}, {"T": "xoxb-1"})
+        {'token': 'xoxb-1'}
+    """
+    if isinstance(value, dict):
+        if set(value) == {"$env"}:
+            name = value["$env"]
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"{where}: {{$env: ...}} needs a variable name")
+            return env.get(name) or None
+        return {k: resolve_env(v, env, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_env(v, env, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def load_config(path: str | Path | None, *, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate schedules.yaml; ``None`` gives the built-in defaults.
+
+    Raises ConfigError naming the file and field on any problem.
+    """
+    env = os.environ if env is None else env
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        raw_text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{p}: file not found; pass --config or create it from the README example") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read ({exc}); it must be a UTF-8 YAML file") from exc
+    try:
+        raw = yaml.safe_load(raw_text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{p}:{where}: invalid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: top level must be a mapping with defaults/sources/sinks/routes")
+    raw = resolve_env(raw, env)
+    try:
+        config = Config.model_validate({**raw, "path": str(p)})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{p}: {field}: {first['msg']} (see README 'Configuration')") from exc
+    unknown = config.route_targets() - set(config.sinks)
+    if unknown:
+        raise ConfigError(f"{p}: routes: unknown sink(s) {sorted(unknown)}; define them under 'sinks:'")
+    for name, sink in config.sinks.items():
+        if not isinstance(sink, dict) or "kind" not in sink:
+            raise ConfigError(f"{p}: sinks.{name}: needs a 'kind' (console, jsonl, slack)")
+    for name, src in config.sources.items():
+        if src.cron is None and src.interval_minutes is None:
+            raise ConfigError(f"{p}: sources.{name}: give either cron or interval_minutes")
+    return config
+
+
+__all__ = ["DEFAULTS", "Config", "ConfigError", "Defaults", "RouteConfig", "SourceConfig", "load_config", "resolve_env"]
