@@ -1,0 +1,54 @@
+"""The ``regwatch`` command line: a thin layer over the store and the pipeline stages.
+
+Exit codes: 0 ok, 1 user error (one line on stderr with a hint), 2 internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+from typer._click.exceptions import Abort, ClickException
+
+from pipeline.cli import commands_history, commands_run, commands_tools  # noqa: F401  (register commands)
+from pipeline.cli.app import app
+from pipeline.cli.errors import user_message
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``regwatch`` console script; returns (and exits with) the exit code."""
+    logging.basicConfig(level=os.environ.get("REGWATCH_LOG", "WARNING"), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    code = _run(argv)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        result = app(args=argv, prog_name="regwatch", standalone_mode=False)
+    except ClickException as exc:  # usage errors are user errors too
+        sys.stderr.write(f"error: {exc.format_message()} (hint: see `regwatch --help`)\n")
+        return 1
+    except Abort:
+        sys.stderr.write("aborted\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:  # translated once, here at the edge
+        message = user_message(exc)
+        if message is not None:
+            sys.stderr.write(f"error: {message}\n")
+            return 1
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                         "please report it with the command you ran (set REGWATCH_DEBUG=1 for a traceback)\n")
+        if os.environ.get("REGWATCH_DEBUG"):
+            traceback.print_exc()
+        return 2
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,63 @@
+"""The typer application object, global options (--db, --config) and shared helpers for commands."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from pipeline.config import Config, load_config
+
+app = typer.Typer(
+    name="regwatch",
+    help="Watch export-control regulators (MOFCOM, MIIT, gov.cn, METI) and report new, changed, "
+    "suspended and expiring rules.\n\nExample: regwatch history --since 2025-11-01",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+db_app = typer.Typer(help="Database maintenance.\n\nExample: regwatch db upgrade", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@dataclass
+class Globals:
+    db: str | None
+    config: Path | None
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: str = typer.Option(None, "--db", envvar="REGWATCH_DB", show_envvar=True,
+                           help="SQLite path or SQLAlchemy URL (postgresql+psycopg://…). "
+                                "Default: regwatch.db in the user data directory."),
+    config: Path = typer.Option(None, "--config", envvar="REGWATCH_CONFIG", show_envvar=True,
+                                help="schedules.yaml with sources, sinks and routes (default: ./schedules.yaml if present)."),
+) -> None:
+    ctx.obj = Globals(db=db, config=config)
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Globals) else Globals(db=os.environ.get("REGWATCH_DB"), config=None)
+
+
+def open_store(ctx: typer.Context):
+    """Open the store named by --db / REGWATCH_DB (the default file is created on first use)."""
+    from store import Store
+
+    return Store.open(globals_of(ctx).db)
+
+
+def config_of(ctx: typer.Context) -> Config:
+    path = globals_of(ctx).config
+    if path is None and Path("schedules.yaml").is_file():
+        path = Path("schedules.yaml")
+    return load_config(path)
+
+
+__all__ = ["app", "config_of", "db_app", "globals_of", "open_store"]

@@ -1,0 +1,236 @@
+"""Query commands: history, show, diff, search, status, status-of."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import typer
+
+from pipeline.cli.app import app, open_store
+from pipeline.cli.output import emit_json, fmt_time, stdout, table
+from pipeline.errors import UserError
+
+JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not a date", "use YYYY-MM-DD, e.g. 2026-11-10") from None
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    doc_key: str = typer.Argument(None, help="Canonical document key, e.g. mofcom+gacc:2025:56."),
+    source: str = typer.Option(None, "--source", help="Only this source (mofcom, miit, govcn, meti)."),
+    since: str = typer.Option(None, "--since", help="Only changes on/after this day (YYYY-MM-DD, UTC)."),
+    code: str = typer.Option(None, "--code", help="Only documents tagged with this control code, e.g. 1C914."),
+    limit: int = typer.Option(100, "--limit", help="At most this many rows."),
+    as_json: bool = JSON,
+) -> None:
+    """Change history, newest first: new documents, new versions, status changes.
+
+    Example: regwatch history --code 2B902 --since 2025-10-01
+    """
+    day = _parse_day(since, "--since")
+    since_dt = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) if day else None
+    store = open_store(ctx)
+    if doc_key:
+        store.document(doc_key)  # NotFound with a hint when the key is unknown
+    rows = store.history(key=doc_key, source=source, since=since_dt, code=code, limit=limit)
+    if as_json:
+        emit_json([_history_json(r) for r in rows])
+        return
+    if not rows:
+        stdout().print("no changes recorded" + (" for these filters" if (doc_key or source or since or code) else ""))
+        return
+    table(None, ["when", "kind", "document", "version", "title", "summary"], [
+        [fmt_time(r.created_at), r.kind, r.document_key or r.url, _versions(r), r.title, r.summary] for r in rows
+    ])
+
+
+def _versions(row) -> str:
+    return f"v{row.from_number}→v{row.to_number}" if row.from_number else f"v{row.to_number}"
+
+
+def _history_json(row) -> dict:
+    return {
+        "created_at": row.created_at, "kind": row.kind, "doc_key": row.document_key, "source": row.source,
+        "url": row.url, "title": row.title, "from_version": row.from_number, "to_version": row.to_number,
+        "summary": row.summary, "field_changes": row.field_changes,
+    }
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    doc_key: str = typer.Argument(..., help="Canonical document key."),
+    version: int = typer.Option(None, "--version", "-v", help="Version number (default: latest)."),
+    on: str = typer.Option(None, "--on", help="Legal status on this day (default: today, UTC)."),
+    as_json: bool = JSON,
+) -> None:
+    """One document: its extracted fields, versions and legal status.
+
+    Example: regwatch show mofcom+gacc:2025:70 --version 1
+    """
+    from pipeline.lookup import load_version, status_json, status_of
+
+    store = open_store(ctx)
+    day = _parse_day(on, "--on") or datetime.now(timezone.utc).date()
+    stored = load_version(store, doc_key, version)
+    status = status_of(store, doc_key, day)
+    versions = store.versions(stored.document.id)
+    if as_json:
+        data = stored.record.to_json()
+        data["version"] = stored.version.number
+        data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url,
+                             "content_hash": v.content_hash} for v in versions]
+        data["status"] = status_json(status)
+        emit_json(data)
+        return
+    rec = stored.record
+    out = stdout()
+    out.print(f"[bold]{doc_key}[/bold]  {rec.title or ''}")
+    out.print(f"version {stored.version.number} of {len(versions)}  ·  {rec.source}  ·  {rec.url}")
+    until = f" until {status.until.isoformat()}" if status.until else ""
+    by = f" by {', '.join(status.by)}" if status.by else ""
+    clauses = f" ({', '.join(status.clauses)})" if status.clauses else ""
+    out.print(f"status on {day.isoformat()}: [bold]{status.status}[/bold]{clauses}{until}{by}")
+    for label, value in (("published", rec.published), ("signed", rec.signed), ("effective", rec.effective)):
+        if value:
+            out.print(f"{label}: {value.isoformat()}")
+    for event in rec.dates:
+        if event.type not in ("published", "signed"):
+            out.print(f"{event.type}{' [' + event.clause + ']' if event.clause else ''}: {event.date.isoformat()}")
+    if rec.codes:
+        out.print("codes: " + ", ".join(sorted({c.code for c in rec.codes})))
+    if rec.elements:
+        out.print("elements: " + ", ".join(rec.elements))
+    if rec.hs_codes:
+        out.print("HS codes: " + ", ".join(rec.hs_codes))
+    for rel in rec.relations:
+        extra = (f" {rel.clause}" if rel.clause else "") + (f" until {rel.until.isoformat()}" if rel.until else "")
+        out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}")
+    for att in rec.attachments:
+        out.print(f"attachment: {att.title} {att.url}")
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    doc_key: str = typer.Argument(..., help="Canonical document key."),
+    v1: int = typer.Argument(None, help="Old version (default: the one before V2)."),
+    v2: int = typer.Argument(None, help="New version (default: latest)."),
+    unified: bool = typer.Option(False, "--unified", "-u", help="Line-based unified view instead of inline."),
+    as_json: bool = JSON,
+) -> None:
+    """What changed between two versions: field changes and the text diff.
+
+    Example: regwatch diff mofcom+gacc:2025:56 1 2
+    """
+    from pipeline.diff import diff_texts
+    from pipeline.fielddiff import field_changes
+    from pipeline.lookup import load_version
+    from pipeline.render_diff import render_inline, render_rich, render_unified
+
+    store = open_store(ctx)
+    newest = load_version(store, doc_key, v2)
+    new_n = newest.version.number
+    old_n = v1 if v1 is not None else new_n - 1
+    if old_n < 1:
+        raise UserError(f"{doc_key} has only version {new_n}", "nothing to compare; see `regwatch show`")
+    older = load_version(store, doc_key, old_n)
+    tdiff = diff_texts(older.record.canonical_text, newest.record.canonical_text)
+    changes = field_changes(older.record, newest.record)
+    if as_json:
+        emit_json({
+            "doc_key": doc_key, "from_version": old_n, "to_version": new_n,
+            "field_changes": [{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
+                              for c in changes],
+            "inserted_chars": tdiff.inserted_chars, "deleted_chars": tdiff.deleted_chars,
+            "inline": render_inline(tdiff), "unified": render_unified(tdiff),
+        })
+        return
+    out = stdout()
+    out.print(f"[bold]{doc_key}[/bold]  v{old_n} → v{new_n}")
+    for change in changes:
+        out.print(f"• {change.summary}")
+    if not tdiff.changed:
+        out.print("text unchanged")
+    elif unified:
+        out.print(render_unified(tdiff), markup=False)
+    else:
+        out.print(render_rich(tdiff))
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="Words to find in titles and texts (Chinese, Japanese or codes)."),
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = JSON,
+) -> None:
+    """Find documents whose latest version mentions TEXT.
+
+    Example: regwatch search 稀土
+    """
+    store = open_store(ctx)
+    rows = store.search(text, limit=limit)
+    if as_json:
+        emit_json([{"doc_key": r.document_key, "title": r.title, "url": r.url, "version": r.number,
+                    "snippet": r.snippet} for r in rows])
+        return
+    if not rows:
+        stdout().print(f"nothing matches {text!r}")
+        return
+    table(None, ["document", "version", "title", "snippet"],
+          [[r.document_key or r.url, r.number, r.title, r.snippet] for r in rows])
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Health of every source (last run, failures in a row), document counts and the alert backlog.
+
+    Example: regwatch status --json
+    """
+    store = open_store(ctx)
+    summary = store.status_summary()
+    if as_json:
+        emit_json(summary)
+        return
+    table("sources", ["source", "last run", "status", "failures in a row", "documents", "versions"], [
+        [s["source"], fmt_time(s.get("last_run_at")), s.get("last_status") or "-", s.get("consecutive_failures", 0),
+         s.get("documents", 0), s.get("versions", 0)] for s in summary["sources"]
+    ])
+    stdout().print(f"documents: {summary['documents']}  versions: {summary['versions']}  "
+                   f"pending captures: {summary['pending_captures']}  pending alerts: {summary['pending_alerts']}  "
+                   f"dead alerts: {summary.get('dead_alerts', 0)}")
+
+
+@app.command("status-of")
+def status_of_cmd(
+    ctx: typer.Context,
+    doc_key: str = typer.Argument(..., help="Canonical document key."),
+    on: str = typer.Option(None, "--on", help="Day to evaluate (YYYY-MM-DD; default today UTC)."),
+    as_json: bool = JSON,
+) -> None:
+    """Legal status of a document on a day: in force, suspended (until …), expired, repealed, …
+
+    Example: regwatch status-of mofcom+gacc:2025:56 --on 2026-11-11
+    """
+    from pipeline.lookup import status_json, status_of
+
+    store = open_store(ctx)
+    day = _parse_day(on, "--on") or datetime.now(timezone.utc).date()
+    result = status_of(store, doc_key, day)
+    if as_json:
+        emit_json({"doc_key": doc_key, **status_json(result)})
+        return
+    until = f" until {result.until.isoformat()}" if result.until else ""
+    by = f" (by {', '.join(result.by)})" if result.by else ""
+    clauses = f" [{', '.join(result.clauses)}]" if result.clauses else ""
+    stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}")

@@ -1,0 +1,114 @@
+"""Stage commands: crawl, process, deliver, and run (all three for one source)."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.cli.app import app, config_of, open_store
+from pipeline.cli.output import emit_json, stderr, stdout
+from pipeline.clock import SystemClock
+
+JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source to crawl: mofcom (miit, govcn, meti as their spiders land)."),
+    base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
+    max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
+    as_json: bool = JSON,
+) -> None:
+    """Fetch index, detail and attachment pages of SOURCE into raw captures (in a child process).
+
+    Example: regwatch crawl mofcom --max-pages 2
+    """
+    from crawlers.runner import run_crawl_subprocess
+
+    config = config_of(ctx)
+    src = config.sources.get(source)
+    store = open_store(ctx)
+    summary = run_crawl_subprocess(
+        source, store.url, base_url=base_url or (src.base_url if src else None),
+        max_pages=max_pages or (src.max_pages if src else None),
+        timeout=config.defaults.crawl_timeout_seconds,
+    )
+    if as_json:
+        emit_json(summary)
+    else:
+        stdout().print(_crawl_line(source, summary))
+    if summary.get("status") == "failed":
+        raise typer.Exit(1)
+
+
+def _crawl_line(source: str, summary: dict) -> str:
+    errors = summary.get("errors") or []
+    line = (f"{source}: {summary.get('status')} — {summary.get('captures_new', 0)} new captures, "
+            f"{summary.get('captures_unchanged', 0)} unchanged, {len(errors)} errors")
+    for err in errors[:5]:
+        line += f"\n  {err.get('kind')}: {err.get('url')}: {err.get('message')}"
+    return line
+
+
+@app.command()
+def process(
+    ctx: typer.Context,
+    source: str = typer.Option(None, "--source", help="Only captures of this source."),
+    reparse: bool = typer.Option(False, "--reparse", help="Re-read every stored capture (after a parser fix)."),
+    as_json: bool = JSON,
+) -> None:
+    """Turn pending captures into versions, diffs, tags, relations and outbox alerts.
+
+    Example: regwatch process --source mofcom
+    """
+    from pipeline.process import process_pending
+
+    store = open_store(ctx)
+    if reparse:
+        store.requeue_captures(source=source)
+    report = process_pending(store, now=SystemClock().now(), source=source)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    stdout().print(f"processed {report.processed} captures: {report.new_documents} new documents, "
+                   f"{report.new_versions} new versions, {report.unchanged} unchanged, {report.failed} failed, "
+                   f"{report.alerts} alerts queued")
+    for err in report.errors[:10]:
+        stderr().print(f"  {err}", markup=False)
+
+
+@app.command()
+def deliver(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print pending alerts; send and record nothing."),
+    as_json: bool = JSON,
+) -> None:
+    """Send pending alerts to the sinks their routes name (Slack, console, JSONL) — at most once each.
+
+    Example: regwatch deliver --dry-run
+    """
+    from alerts.base import Alert
+    from alerts.console import ConsoleSink
+    from pipeline.deliver import deliver_pending
+    from pipeline.sinks import build_from_config
+
+    config = config_of(ctx)
+    store = open_store(ctx)
+    if dry_run:
+        sink = ConsoleSink.from_config("dry-run", {"kind": "console"})
+        for row in store.pending_alerts(limit=500):
+            sink.send(Alert.from_payload(row.id, row.payload))
+        return
+    sinks, routes, disabled = build_from_config(config)
+    for name, reason in disabled.items():
+        stderr().print(f"sink {name} disabled: {reason}", markup=False)
+    report = deliver_pending(store, sinks, routes, default=config.default_route, now=SystemClock().now(),
+                             max_attempts=config.defaults.max_delivery_attempts)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    stdout().print(f"delivered {report.delivered} alerts, {report.failed} waiting to retry, {report.dead} dead")
+    for err in report.errors[:10]:
+        stderr().print(f"  {err}", markup=False)
+
+

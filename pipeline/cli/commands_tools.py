@@ -1,0 +1,96 @@
+"""Tool commands: inspect (parse one page, no database), db upgrade, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.app import db_app, app, globals_of, open_store
+from pipeline.cli.output import emit_json, stdout
+from pipeline.errors import UserError
+
+
+@app.command()
+def inspect(
+    file_or_url: str = typer.Argument(..., help="A saved page (any encoding) or an http(s) URL on the source's hosts."),
+    source: str = typer.Option("auto", "--source", help="mofcom | miit | govcn | meti | auto (from the URL host)."),
+    url: str = typer.Option(None, "--url", help="Original URL of a saved page (resolves links, METI release ids)."),
+    encoding: str = typer.Option(None, "--encoding", help="Force the page encoding, e.g. gb18030 or cp932."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stable inspect JSON object."),
+) -> None:
+    """Parse one page the way `process` would and print what regwatch understands — touches no database.
+
+    Example: regwatch inspect saved.html --source mofcom --url https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_x.html --json
+    """
+    from pipeline.extract import extract_page
+    from pipeline.fetch import fetch_page
+
+    if file_or_url.startswith(("http://", "https://")):
+        body, headers, status, final_url = fetch_page(file_or_url, source=source)
+        page_url = url or final_url
+    else:
+        path = Path(file_or_url)
+        if not path.is_file():
+            raise UserError(f"no such file: {file_or_url}", "pass a saved .html page or an http(s) URL")
+        body, headers, status = path.read_bytes(), {}, 200
+        page_url = url or path.resolve().as_uri()
+    record = extract_page(body, source=source, url=page_url, headers=headers, status=status, encoding=encoding)
+    data = record.to_json()
+    if as_json:
+        emit_json(data)
+        return
+    _print_summary(data)
+
+
+def _print_summary(data: dict) -> None:
+    out = stdout()
+    out.print(f"[bold]{data['title'] or '(no title)'}[/bold]")
+    out.print(f"{data['source']} · {data['language']} · {data['url']}", markup=False)
+    out.print(f"document: {data['doc_number'] or '-'}  key: {data['doc_key'] or '-'}", markup=False)
+    for label in ("published", "signed", "effective"):
+        out.print(f"{label}: {data[label] or '-'}")
+    for d in data["dates"]:
+        if d["type"] not in ("published", "signed", "effective") or d["clause"]:
+            out.print(f"{d['type']}{' [' + d['clause'] + ']' if d['clause'] else ''}: {d['date']}", markup=False)
+    if data["eccns"]:
+        out.print("codes: " + ", ".join(data["eccns"]))
+    if data["elements"]:
+        out.print("elements: " + ", ".join(data["elements"]))
+    if data["hs_codes"]:
+        out.print("HS codes: " + ", ".join(data["hs_codes"]))
+    for rel in data["relations"]:
+        extra = (f" {rel['clause']}" if rel["clause"] else "") + (f" until {rel['until']}" if rel["until"] else "")
+        out.print(f"{rel['type']} → {rel['target_key'] or rel['target_text']}{extra}", markup=False)
+    for att in data["attachments"]:
+        out.print(f"attachment: {att['title']} {att['url']}", markup=False)
+    out.print(f"text: {len(data['text'])} characters")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending schema migrations in place (nothing is lost; a newer schema is refused).
+
+    Example: regwatch --db /var/lib/regwatch/regwatch.db db upgrade
+    """
+    store = open_store(ctx)
+    applied = store.upgrade()
+    if applied:
+        stdout().print("applied migrations: " + ", ".join(applied))
+    else:
+        stdout().print(f"database is up to date ({store.url_display})", markup=False)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    keep_db: bool = typer.Option(False, "--keep", help="Keep the temporary database and print its path."),
+) -> None:
+    """Offline end-to-end demo: crawl a local replica of MOFCOM twice (with a new and an edited
+    announcement in between) and show documents, the change, its diff and the alerts.
+
+    Example: regwatch demo            (or: regwatch --db demo.db demo)
+    """
+    from pipeline.demo import run_demo
+
+    run_demo(db=globals_of(ctx).db, keep=keep_db, out=stdout())

@@ -1,0 +1,78 @@
+"""Stage 3: drain the alert outbox into sinks; one Delivery row per (alert, sink).
+
+An alert is committed before any send. A sink that already delivered an alert is never asked
+again, so a crash or an outage delays alerts but neither loses nor duplicates them. A sink that
+keeps failing moves the alert to ``dead`` after ``max_attempts`` runs (visible in ``status``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.base import Alert, AlertSink
+from alerts.routing import Route, route
+from store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliverReport:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    pending: int = 0
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "sent"} | {"sent": [list(s) for s in self.sent]}
+
+
+def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], routes: Sequence[Route], *,
+                    default: Sequence[str], now: datetime, max_attempts: int = 8,
+                    limit: int = 500) -> DeliverReport:
+    """Send every pending alert to the sinks its route names.
+
+    Sinks named by a route but not available (disabled: e.g. no Slack token) are skipped and the
+    alert stays pending for them, so configuring the token later delivers the backlog.
+    """
+    report = DeliverReport()
+    for row in store.pending_alerts(limit=limit):
+        alert = Alert.from_payload(row.id, row.payload)
+        targets = route(alert, list(routes), list(default))
+        done = store.delivered_sinks(row.id)
+        failures: list[str] = []
+        for name in targets:
+            if name in done:
+                continue
+            sink = sinks.get(name)
+            if sink is None:
+                failures.append(f"{name}: sink not available")
+                continue
+            result = sink.send(alert)
+            store.record_delivery(row.id, name, result.ok, at=now, external_id=result.external_id,
+                                  detail=result.detail)
+            if result.ok:
+                report.sent.append((row.id, name))
+            else:
+                failures.append(f"{name}: {result.detail}")
+        if not failures:
+            store.mark_alert(row.id, "delivered", at=now)
+            report.delivered += 1
+        elif row.attempts + 1 >= max_attempts:
+            store.mark_alert(row.id, "dead", error="; ".join(failures), at=now)
+            report.dead += 1
+            report.errors.extend(failures)
+        else:
+            store.mark_alert(row.id, "pending", error="; ".join(failures), at=now)
+            report.failed += 1
+            report.errors.extend(failures)
+            log.warning("alert %s not delivered yet: %s", row.id, "; ".join(failures))
+    return report
+
+
+__all__ = ["DeliverReport", "deliver_pending"]

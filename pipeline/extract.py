@@ -1,0 +1,223 @@
+"""Turn a page (or a text snippet) into a DocumentRecord: the heart of ``regwatch inspect``.
+
+Pure: values in, values out. The page class of the source reads the HTML into a
+``ParsedPage``; this module types and tags it (document number, typed dates, control codes,
+elements, HS codes, relations).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from datetime import date
+from urllib.parse import urlsplit
+
+from crawlers.pages.base import ParsedPage
+from pipeline.dates import parse_date, parse_timestamp
+from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
+from pipeline.normalize import canonical_text, content_hash, match_text
+from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
+from pipeline.tagging.codes import extract_codes
+from pipeline.tagging.dates import extract_dates
+from pipeline.tagging.elements import extract_elements
+from pipeline.tagging.hs import extract_hs_codes
+from pipeline.tagging.relations import extract_relations
+
+# source -> (page class, issuer time zone). Page classes are looked up lazily so that a
+# broken optional page module cannot stop the others from working.
+PAGE_CLASSES: dict[str, str] = {
+    "mofcom": "crawlers.pages.mofcom:MofcomNoticePage",
+    "miit": "crawlers.pages.miit:MiitNoticePage",
+    "govcn": "crawlers.pages.govcn:GovcnPolicyPage",
+    "meti": "crawlers.pages.meti:MetiPressPage",
+}
+TIMEZONES: dict[str, str] = {
+    "mofcom": "Asia/Shanghai",
+    "miit": "Asia/Shanghai",
+    "govcn": "Asia/Shanghai",
+    "meti": "Asia/Tokyo",
+}
+# Host suffix -> source, for `--source auto`.
+HOSTS: dict[str, str] = {
+    "mofcom.gov.cn": "mofcom",
+    "miit.gov.cn": "miit",
+    "gov.cn": "govcn",
+    "meti.go.jp": "meti",
+}
+# How many leading body lines may carry the document's own number (title block).
+_HEAD_LINES = 4
+
+
+class UnknownSource(ValueError):
+    """The source slug is not one regwatch can read."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"unknown source {source!r}; use one of {', '.join(sorted(PAGE_CLASSES))} or auto")
+
+
+def detect_source(url: str, body: bytes | None = None) -> str:
+    """Guess the source from the URL host (then from the page's SiteName meta).
+
+    Example:
+        >>> detect_source("https://xkzj.mofcom.gov.cn/tzgg/art/2025/art_x.html")
+        'mofcom'
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    for suffix, source in HOSTS.items():  # ordered: specific hosts before gov.cn
+        if host == suffix or host.endswith("." + suffix):
+            return source
+    head = (body or b"")[:8192].decode("utf-8", "ignore")
+    for marker, source in (("商务部", "mofcom"), ("工业和信息化部", "miit"), ("経済産業省", "meti"), ("中国政府网", "govcn")):
+        if marker in head:
+            return source
+    raise UnknownSource(f"auto ({url or 'no URL'}: host not recognised; pass --source)")
+
+
+def page_class(source: str) -> type:
+    try:
+        module_name, _, cls_name = PAGE_CLASSES[source].partition(":")
+    except KeyError:
+        raise UnknownSource(source) from None
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
+               status: int | None = 200, encoding: str | None = None) -> ParsedPage:
+    """Run the source's page class over raw bytes (raises crawlers.errors.PageError subclasses)."""
+    cls = page_class(source)
+    return cls(url, body, headers or {}, status=status, encoding=encoding).parse()
+
+
+def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
+                 status: int | None = 200, encoding: str | None = None) -> DocumentRecord:
+    """Parse and extract one saved page.
+
+    Example:
+        record = extract_page(Path("page.html").read_bytes(), source="mofcom", url="https://www.mofcom.gov.cn/...")
+    """
+    if source == "auto":
+        source = detect_source(url, body)
+    parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding)
+    return extract_parsed(parsed)
+
+
+def extract_text(text: str, *, source: str, url: str, published: date | None, language: str = "zh",
+                 title: str | None = None) -> DocumentRecord:
+    """Extract from a plain-text snippet (no HTML), with the publication date as context."""
+    parsed = ParsedPage(source=source, url=url, title=title, body_text=text, language=language,
+                        published_text=published.isoformat() if published else None)
+    return extract_parsed(parsed)
+
+
+def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
+    """Type and tag a ParsedPage (pure)."""
+    tz = TIMEZONES.get(parsed.source, "Asia/Shanghai")
+    body = match_text(parsed.body_text)
+    title = match_text(parsed.title).strip() if parsed.title else None
+    number = _own_number(parsed, title, body)
+    published = _as_date(parsed.published_text, tz)
+    signed = _as_date(parsed.signed_text, tz)
+    own_key = number.key if number else None
+
+    events = list(extract_dates(body, published=published))
+    if published and not any(e.type == "published" for e in events):
+        events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
+    if signed and not any(e.type == "signed" and e.date == signed for e in events):
+        events.insert(1 if published else 0, DatedEvent("signed", signed, None, (parsed.signed_text or "").strip()))
+    events = _dedupe(events)
+    if published is None:
+        published = next((e.date for e in events if e.type == "published"), None)
+    if signed is None:
+        signed = next((e.date for e in events if e.type == "signed"), None)
+    effective = _whole_document_effective(events)
+
+    issuers = number.issuers if number else None
+    relations = extract_relations(body, self_key=own_key, default_issuers=issuers, published=published)
+    codes = extract_codes(body, language=parsed.language)
+    elements = extract_elements(f"{title or ''}\n{body}")
+    hs_codes = extract_hs_codes(body)
+    canon = canonical_text(f"{title or ''}\n{parsed.body_text}")
+    return DocumentRecord(
+        source=parsed.source,
+        url=parsed.url,
+        title=title,
+        language=parsed.language,
+        text=parsed.body_text,
+        canonical_text=canon,
+        content_hash=content_hash(canon),
+        doc_number=number,
+        published=published,
+        signed=signed,
+        effective=effective,
+        dates=tuple(events),
+        codes=tuple(codes),
+        elements=tuple(elements),
+        hs_codes=tuple(hs_codes),
+        relations=tuple(relations),
+        attachments=tuple(Attachment(a.url, a.title) for a in parsed.attachments),
+        warnings=tuple(parsed.warnings),
+    )
+
+
+def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber | None:
+    """The document's own number: header field, then METI release id, then title, then the title block."""
+    if parsed.doc_number_text:
+        found = parse_doc_number(match_text(parsed.doc_number_text))
+        if found:
+            return found
+    if parsed.source == "meti":
+        key = meti_press_key(parsed.url)
+        if key:
+            issuers, _, number = key.partition(":press:")
+            return DocNumber(tuple(issuers.split("+")), "press", number, None, parsed.doc_number_text or number)
+    if title:
+        found = _standalone_number(title)
+        if found:
+            return found
+    head = "\n".join([line for line in body.split("\n") if line.strip()][:_HEAD_LINES])
+    return _standalone_number(head)
+
+
+def _standalone_number(text: str) -> DocNumber | None:
+    """A number that names the document itself, not one it cites (《…》 titles and 根据… are citations)."""
+    for match in find_doc_numbers(text):
+        before = text[max(0, match.start - 12):match.start]
+        if any(mark in before for mark in ("根据", "依据", "按照", "暂停实施", "《", "关于")):
+            continue
+        return match.number
+    return None
+
+
+def _as_date(text: str | None, tz: str) -> date | None:
+    if not text:
+        return None
+    text = match_text(text).strip()
+    stamp = parse_timestamp(text, tz)
+    if stamp is not None:
+        return stamp.date()
+    found = parse_date(text)
+    if found is not None:
+        return found
+    return None
+
+
+def _whole_document_effective(events: list[DatedEvent]) -> date | None:
+    whole = [e.date for e in events if e.type == "effective" and not e.clause]
+    if whole:
+        return whole[0]
+    clauses = [e.date for e in events if e.type == "effective"]
+    return min(clauses) if clauses else None
+
+
+def _dedupe(events: list[DatedEvent]) -> list[DatedEvent]:
+    seen: set[tuple[str, date, str | None]] = set()
+    out: list[DatedEvent] = []
+    for event in events:
+        key = (event.type, event.date, event.clause)
+        if key not in seen:
+            seen.add(key)
+            out.append(event)
+    return out
+
+
+__all__ = ["UnknownSource", "detect_source", "extract_page", "extract_parsed", "extract_text", "page_class", "parse_page"]

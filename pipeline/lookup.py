@@ -1,0 +1,66 @@
+"""Read-side helpers shared by the CLI and alerts: records of stored versions and legal status on a day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pipeline.records import DocumentRecord, LegalStatus, Relation, record_from_json
+from pipeline.status import legal_status
+from store import Store
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    document: Any  # store Document row
+    version: Any  # store Version row
+    record: DocumentRecord
+
+
+def load_version(store: Store, key: str, number: int | None = None) -> StoredVersion:
+    """The record of version ``number`` (default: latest) of the document ``key`` (raises NotFound)."""
+    document = store.document(key)
+    row = store.version(document.id, number) if number is not None else store.latest_version(document.id)
+    record = record_from_json(row.fields, canonical_text=row.canonical_text, content_hash=row.content_hash)
+    return StoredVersion(document, row, record)
+
+
+def incoming_relations(store: Store, key: str) -> list[tuple[str, Relation]]:
+    out = []
+    for row in store.relations_to(key):
+        out.append((row.source_key, Relation(row.type, row.target_key, row.target_text or "", row.until,
+                                             row.clause, row.evidence or "", row.since)))
+    return out
+
+
+def status_of(store: Store, key: str, on: date) -> LegalStatus:
+    """Legal status of ``key`` on ``on`` from its own latest version (if stored) and relations pointing at it.
+
+    A document regwatch has never fetched can still be suspended or repealed by one it has.
+    """
+    from store.errors import NotFound
+
+    incoming = incoming_relations(store, key)
+    try:
+        record = load_version(store, key).record
+    except NotFound:
+        if not incoming:
+            raise
+        return legal_status(on=on, effective=None, published=None, dates=(), incoming=incoming)
+    return legal_status(on=on, effective=record.effective, published=record.published, dates=record.dates,
+                        incoming=incoming)
+
+
+def status_json(status: LegalStatus) -> dict[str, Any]:
+    return {
+        "on": status.on.isoformat(),
+        "status": status.status,
+        "until": status.until.isoformat() if status.until else None,
+        "by": list(status.by),
+        "clauses": list(status.clauses),
+        "note": status.note,
+    }
+
+
+__all__ = ["StoredVersion", "incoming_relations", "load_version", "status_json", "status_of"]

@@ -1,0 +1,157 @@
+"""Stage 2: pending captures -> records -> immutable versions -> changes, tags, relations -> outbox alerts.
+
+Every step reads from and writes to the store, so the stage can be rerun at any time and is
+idempotent: a capture whose content is unchanged makes no new version and no new alert.
+A page that cannot be read (challenge, empty, layout change) never becomes a version and never
+marks a document deleted; it is recorded on the capture and raises a source-health alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawlers.errors import ChallengePage, EmptyPage, LayoutChanged, PageError
+from pipeline.classify import AlertRequest, version_alerts
+from pipeline.diff import diff_texts, diff_to_json
+from pipeline.extract import extract_page
+from pipeline.fielddiff import field_changes, summarize
+from pipeline.records import DocumentRecord, record_from_json
+from pipeline.render_diff import render_inline
+from store import Store
+
+log = logging.getLogger(__name__)
+_TRANSIENT = (ChallengePage, EmptyPage)
+
+
+@dataclass
+class ProcessReport:
+    processed: int = 0
+    new_documents: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    alerts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None) -> ProcessReport:
+    """Process every pending capture (optionally of one source).
+
+    Example:
+        report = process_pending(Store.open(), now=SystemClock().now())
+    """
+    report = ProcessReport()
+    for capture in store.pending_captures(limit=limit, source=source):
+        if capture.kind != "detail":
+            store.mark_capture(capture.id, "skipped", at=now)
+            report.skipped += 1
+            continue
+        try:
+            record = extract_page(store.capture_body(capture.id), source=capture.source,
+                                  url=capture.final_url or capture.url, headers=capture.headers,
+                                  status=capture.status)
+        except PageError as exc:
+            _page_failed(store, capture, exc, now, report)
+            continue
+        _record(store, capture.id, record, now, report)
+        store.mark_capture(capture.id, "processed", at=now)
+        report.processed += 1
+    return report
+
+
+def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: ProcessReport) -> None:
+    report.failed += 1
+    report.errors.append(str(exc))
+    store.mark_capture(capture.id, "failed", error=str(exc), at=now)
+    if isinstance(exc, _TRANSIENT):
+        log.warning("%s", exc)
+        return
+    # A layout change (or undecodable / non-HTML page) means our reader is blind: tell ops,
+    # once per source and day, and leave every stored document as it is.
+    kind = "layout" if isinstance(exc, LayoutChanged) else type(exc).__name__
+    _enqueue(store, AlertRequest(
+        dedup_key=f"health:{capture.source}:{kind}:{now.date().isoformat()}",
+        kind="source_health", severity="critical", source=capture.source, doc_key=None,
+        title=f"{capture.source}: pages can no longer be read ({kind})",
+        summary=str(exc), url=capture.url,
+        facts=(("Source", capture.source), ("Capture", str(capture.id)), ("Error", str(exc)[:500])),
+        tags=(f"health:{kind}",),
+    ), now, report)
+
+
+def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime, report: ProcessReport) -> None:
+    fields = record.to_json()
+    result = store.record_version(
+        source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
+        canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
+        published=record.published, capture_id=capture_id, seen_at=now,
+    )
+    if not result.created:
+        report.unchanged += 1
+        return
+    report.new_versions += 1
+    store.replace_tags(result.version_id, _tags(record))
+    store.replace_relations(result.version_id, record.doc_key or record.url, [
+        {"type": r.type, "target_key": r.target_key, "target_text": r.target_text, "until": r.until,
+         "since": r.since, "clause": r.clause, "evidence": r.evidence}
+        for r in record.relations
+    ])
+    previous = None
+    if result.previous_version_id is not None:
+        prev_row = store.version_by_id(result.previous_version_id)
+        previous = record_from_json(prev_row.fields, canonical_text=prev_row.canonical_text,
+                                    content_hash=prev_row.content_hash)
+    if previous is None:
+        report.new_documents += 1
+        text_diff, changes, summary, diff_text = None, [], "new document", None
+    else:
+        text_diff = diff_texts(previous.canonical_text, record.canonical_text)
+        changes = field_changes(previous, record)
+        summary = summarize(changes, text_diff)
+        diff_text = render_inline(text_diff)
+    store.record_change(
+        document_id=result.document_id, from_version_id=result.previous_version_id,
+        to_version_id=result.version_id, kind="new" if previous is None else "changed",
+        text_diff=diff_to_json(text_diff) if text_diff else {},
+        field_changes=[{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
+                       for c in changes],
+        summary=summary, created_at=now,
+    )
+    for request in version_alerts(version_id=result.version_id, previous=previous, current=record,
+                                  field_changes=changes, text_diff=text_diff, summary=summary,
+                                  diff_text=diff_text):
+        _enqueue(store, request, now, report)
+
+
+def _tags(record: DocumentRecord) -> list[dict[str, object]]:
+    tags: list[dict[str, object]] = [
+        {"kind": "code", "scheme": c.scheme, "value": c.code, "evidence": c.evidence} for c in record.codes
+    ]
+    tags += [{"kind": "element", "scheme": None, "value": e, "evidence": ""} for e in record.elements]
+    tags += [{"kind": "hs", "scheme": None, "value": h, "evidence": ""} for h in record.hs_codes]
+    tags += [{"kind": "date", "scheme": d.type, "value": d.date.isoformat(), "evidence": d.evidence}
+             for d in record.dates]
+    if record.doc_key:
+        tags.append({"kind": "doc_number", "scheme": None, "value": record.doc_key, "evidence": ""})
+    return tags
+
+
+def _enqueue(store: Store, request: AlertRequest, now: datetime, report: ProcessReport) -> None:
+    payload = {
+        "kind": request.kind, "severity": request.severity, "source": request.source,
+        "doc_key": request.doc_key, "title": request.title, "summary": request.summary, "url": request.url,
+        "facts": [list(f) for f in request.facts], "tags": list(request.tags), "diff_text": request.diff_text,
+        "created_at": now.isoformat(),
+    }
+    _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
+                                     source=request.source, doc_key=request.doc_key, payload=payload, created_at=now)
+    report.alerts += int(created)
+
+
+__all__ = ["ProcessReport", "process_pending"]
