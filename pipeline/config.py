@@ -135,12 +135,13 @@ def load_config(path: str | Path | None, *, env: Mapping[str, str] | None = None
         first = exc.errors()[0]
         field = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"{p}: {field}: {first['msg']} (see README 'Configuration')") from exc
-    unknown = config.route_targets() - set(config.sinks)
-    if unknown:
-        raise ConfigError(f"{p}: routes: unknown sink(s) {sorted(unknown)}; define them under 'sinks:'")
     for name, sink in config.sinks.items():
         if not isinstance(sink, dict) or "kind" not in sink:
             raise ConfigError(f"{p}: sinks.{name}: needs a 'kind' (console, jsonl, slack)")
+    config.sinks.setdefault("console", {"kind": "console"})  # always available for the default route
+    unknown = config.route_targets() - set(config.sinks)
+    if unknown:
+        raise ConfigError(f"{p}: routes: unknown sink(s) {sorted(unknown)}; define them under 'sinks:'")
     for name, src in config.sources.items():
         if src.cron is None and src.interval_minutes is None:
             raise ConfigError(f"{p}: sources.{name}: give either cron or interval_minutes")

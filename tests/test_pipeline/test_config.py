@@ -1,0 +1,61 @@
+"""schedules.yaml loading: defaults, {$env} secrets, and errors that name file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_repository_schedules_yaml_is_valid() -> None:
+    config = load_config(ROOT / "schedules.yaml", env={})
+    assert set(config.sources) == {"mofcom", "miit", "govcn", "meti"}
+    assert config.sources["meti"].timezone == "Asia/Tokyo"
+    assert config.sinks["legal"]["token"] is None  # unset env -> sink will disable itself
+    assert config.defaults.misfire_grace_seconds == 900
+
+
+def test_env_secret_resolved(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("sinks:\n  legal: {kind: slack, token: {$env: TOK}, channel: '#x'}\n"
+                    "routes:\n  - {when: {kind: [new]}, to: [legal]}\ndefault_route: [legal]\n", encoding="utf-8")
+    config = load_config(path, env={"TOK": "xoxb-secret"})
+    assert config.sinks["legal"]["token"] == "xoxb-secret"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sources: [", "line"),
+        ("sources:\n  mofcom: {cron: '0 * *', timezone: Asia/Shanghai}\n", "sources.mofcom.cron"),
+        ("sources:\n  mofcom: {cron: '0 * * * *', timezone: Mars/Base}\n", "sources.mofcom.timezone"),
+        ("sources:\n  mofcom: {timezone: Asia/Shanghai}\n", "give either cron or interval_minutes"),
+        ("routes:\n  - {when: {}, to: [nowhere]}\n", "unknown sink(s) ['nowhere']"),
+        ("sinks:\n  x: {channel: '#a'}\n", "sinks.x: needs a 'kind'"),
+        ("defaults:\n  jitter_seconds: -5\n", "defaults.jitter_seconds"),
+        ("bogus_key: 1\n", "bogus_key"),
+        ("- a\n- b\n", "top level must be a mapping"),
+    ],
+)
+def test_broken_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "schedules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_no_path_gives_defaults() -> None:
+    config = load_config(None)
+    assert config.default_route == ["console"]
+    assert config.defaults.max_consecutive_failures == 3
