@@ -1,1 +1,58 @@
-"""Persistence: SQLModel tables and the one Store API that opens database sessions."""
+"""Persistence: SQLModel tables and the one Store API that opens database sessions.
+
+Example:
+    >>> from store import Store
+    >>> with Store.in_memory() as store:
+    ...     store.ensure_source("mofcom", "商务部").slug
+    'mofcom'
+"""
+
+from store.api import Store
+from store.db import default_path, make_engine
+from store.errors import CorruptDatabase, DatabaseLocked, NotFound, SchemaTooNew, SchemaTooOld, StoreError
+from store.migrations import MIGRATIONS, Migration, Migrations, SchemaState
+from store.models import (
+    Alert,
+    Capture,
+    Change,
+    CrawlRun,
+    Delivery,
+    Document,
+    DocumentUrl,
+    Relation,
+    Source,
+    Tag,
+    Version,
+)
+from store.results import CaptureInfo, HistoryRow, SearchHit, VersionResult
+
+__all__ = [
+    "MIGRATIONS",
+    "Alert",
+    "Capture",
+    "CaptureInfo",
+    "Change",
+    "CorruptDatabase",
+    "CrawlRun",
+    "DatabaseLocked",
+    "Delivery",
+    "Document",
+    "DocumentUrl",
+    "HistoryRow",
+    "Migration",
+    "Migrations",
+    "NotFound",
+    "Relation",
+    "SchemaState",
+    "SchemaTooNew",
+    "SchemaTooOld",
+    "SearchHit",
+    "Source",
+    "Store",
+    "StoreError",
+    "Tag",
+    "Version",
+    "VersionResult",
+    "default_path",
+    "make_engine",
+]

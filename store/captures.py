@@ -1,0 +1,206 @@
+"""Crawl runs and raw captures: the crawl stage's side of the store."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from store.errors import NotFound
+from store.models import Capture, CrawlRun
+from store.results import CaptureInfo
+from store.session import StoreBase
+
+RUN_STATUSES = ("ok", "failed", "partial", "running")
+CAPTURE_STATES = ("pending", "processed", "failed", "skipped")
+CAPTURE_KINDS = ("list", "detail", "attachment")
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _info(row: Capture) -> CaptureInfo:
+    return CaptureInfo(
+        id=row.id or 0,
+        source=row.source,
+        run_id=row.run_id,
+        kind=row.kind,
+        url=row.url,
+        final_url=row.final_url,
+        status=row.status,
+        headers=dict(row.headers),
+        body_sha256=row.body_sha256,
+        size=row.size,
+        fetched_at=row.fetched_at,
+        state=row.state,
+        error=row.error,
+        processed_at=row.processed_at,
+    )
+
+
+class CaptureOps(StoreBase):
+    """Runs (start/finish/failure streaks) and captures (save, queue, bodies)."""
+
+    def start_run(self, source: str, started_at: datetime) -> int:
+        """Open a ``running`` CrawlRun and return its id.
+
+        Example:
+            >>> run_id = store.start_run("mofcom", datetime(2025, 10, 9, tzinfo=timezone.utc))
+        """
+        with self._write() as s:
+            self._require_source(s, source)
+            run = CrawlRun(source=source, started_at=started_at)
+            s.add(run)
+            s.flush()
+            return run.id or 0
+
+    def finish_run(
+        self,
+        run_id: int,
+        finished_at: datetime,
+        status: str,
+        stats: dict[str, Any] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> CrawlRun:
+        """Close a run with ``ok|failed|partial``, its stats and ``[{kind, url, message}]`` errors."""
+        _check(status, RUN_STATUSES[:3], "run status")
+        with self._write() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                raise NotFound("run", run_id)
+            run.finished_at, run.status = finished_at, status
+            run.stats, run.errors = dict(stats or {}), list(errors or [])
+            s.add(run)
+            return run
+
+    def runs(self, source: str | None = None, limit: int = 20) -> list[CrawlRun]:
+        """Recent runs, newest first."""
+        query = select(CrawlRun).order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc()).limit(limit)
+        if source is not None:
+            query = query.where(CrawlRun.source == source)
+        with self._read() as s:
+            return list(s.exec(query).all())
+
+    def consecutive_failures(self, source: str) -> int:
+        """How many finished runs in a row (newest backwards) failed; ``ok``/``partial`` end the streak.
+
+        Example:
+            >>> store.consecutive_failures("mofcom")
+            0
+        """
+        query = (
+            select(CrawlRun.status)
+            .where(CrawlRun.source == source, CrawlRun.status != "running")
+            .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
+        )
+        count = 0
+        with self._read() as s:
+            for status in s.exec(query):
+                if status != "failed":
+                    break
+                count += 1
+        return count
+
+    def save_capture(
+        self,
+        *,
+        source: str,
+        url: str,
+        final_url: str,
+        status: int,
+        headers: dict[str, Any],
+        body: bytes,
+        fetched_at: datetime,
+        run_id: int | None = None,
+        kind: str = "detail",
+    ) -> tuple[int, bool]:
+        """Store a raw response (zlib-compressed); returns ``(capture_id, created)``.
+
+        Idempotent: when the last capture of ``url`` has the same body hash, nothing is
+        stored and ``(that_id, False)`` is returned.
+
+        Example:
+            >>> store.save_capture(source="mofcom", url=u, final_url=u, status=200, headers={},
+            ...                    body=b"<html>", fetched_at=t)
+            (1, True)
+        """
+        _check(kind, CAPTURE_KINDS, "capture kind")
+        sha = hashlib.sha256(body).hexdigest()
+        with self._write() as s:
+            self._require_source(s, source)
+            last = s.exec(
+                select(Capture.id, Capture.body_sha256)
+                .where(Capture.url == url)
+                .order_by(col(Capture.fetched_at).desc(), col(Capture.id).desc())
+                .limit(1)
+            ).first()
+            if last is not None and last[1] == sha:
+                return last[0] or 0, False
+            if run_id is not None:
+                run = s.get(CrawlRun, run_id)
+                if run is None:
+                    raise NotFound("run", run_id)
+                run.captures += 1
+                s.add(run)
+            row = Capture(
+                source=source, run_id=run_id, kind=kind, url=url, final_url=final_url, status=status,
+                headers=dict(headers), body=zlib.compress(body, 6), body_sha256=sha, size=len(body),
+                fetched_at=fetched_at,
+            )  # fmt: skip
+            s.add(row)
+            s.flush()
+            return row.id or 0, True
+
+    def pending_captures(self, limit: int | None = None, source: str | None = None) -> list[CaptureInfo]:
+        """Captures waiting for ``process``, oldest first (without bodies)."""
+        query = select(Capture).where(Capture.state == "pending").order_by(col(Capture.id))
+        if source is not None:
+            query = query.where(Capture.source == source)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as s:
+            return [_info(row) for row in s.exec(query.options(sa.orm.defer(Capture.body)))]  # type: ignore[arg-type]
+
+    def capture(self, capture_id: int) -> CaptureInfo:
+        """One capture's metadata; raises ``NotFound``."""
+        with self._read() as s:
+            row = s.get(Capture, capture_id)
+            if row is None:
+                raise NotFound("capture", capture_id)
+            return _info(row)
+
+    def capture_body(self, capture_id: int) -> bytes:
+        """The decompressed body of a capture; raises ``NotFound``."""
+        with self._read() as s:
+            body = s.exec(select(Capture.body).where(Capture.id == capture_id)).first()
+        if body is None:
+            raise NotFound("capture", capture_id)
+        return zlib.decompress(body)
+
+    def mark_capture(self, capture_id: int, state: str, error: str | None = None, *, at: datetime) -> None:
+        """Set a capture's state (``processed|failed|skipped|pending``), error text and ``processed_at``."""
+        _check(state, CAPTURE_STATES, "capture state")
+        with self._write() as s:
+            row = s.get(Capture, capture_id)
+            if row is None:
+                raise NotFound("capture", capture_id)
+            row.state, row.error = state, error
+            row.processed_at = None if state == "pending" else at
+            s.add(row)
+
+    def requeue_captures(self, source: str | None = None, kind: str | None = None) -> int:
+        """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many."""
+        query = sa.update(Capture).where(col(Capture.state) != "pending")
+        if source is not None:
+            query = query.where(col(Capture.source) == source)
+        if kind is not None:
+            query = query.where(col(Capture.kind) == kind)
+        with self._write() as s:
+            result = s.exec(query.values(state="pending", error=None, processed_at=None))  # type: ignore[call-overload]
+            return int(result.rowcount)

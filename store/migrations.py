@@ -1,0 +1,131 @@
+"""Named, ordered schema migrations recorded in a ``_migrations`` table (sqlite-utils pattern).
+
+The schema version is the number of migrations in the registry; each applied migration is
+recorded with its name and position. Rules:
+
+* A fresh (empty) database gets the *head* schema built from ``store.models`` by the first
+  (baseline) migration, and every later migration is recorded as applied without running:
+  the models already include them (Alembic's "create_all, then stamp head" recipe). So each
+  later migration must also be reflected in ``store.models``.
+* An older database gets the missing migrations in registry order. ``Store.open`` applies
+  pending migrations automatically when all of them are ``additive`` (new tables, new
+  nullable columns, new indexes: nothing an older reader would trip on); otherwise it refuses
+  with ``SchemaTooOld`` and ``regwatch db upgrade`` (``Store.open(..., upgrade=True)``) applies them.
+* A database that records a migration this code does not know was written by a newer regwatch
+  and is refused with ``SchemaTooNew``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from store.models import TABLES, UTCDateTime
+
+_meta = sa.MetaData()
+MIGRATIONS_TABLE = sa.Table(
+    "_migrations",
+    _meta,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One named schema step; ``apply`` runs inside the migrating transaction."""
+
+    name: str
+    apply: Callable[[sa.Connection], None]
+    additive: bool = True
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What a database holds compared with a registry."""
+
+    fresh: bool
+    applied: list[str] = field(default_factory=list)
+    pending: list[Migration] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    db_version: int = 0
+    foreign_tables: list[str] = field(default_factory=list)
+
+
+class Migrations:
+    """An ordered registry of migrations; position 1..n is the schema version.
+
+    Example:
+        >>> registry = Migrations([Migration("0001_initial", create_schema)])
+        >>> registry.version, registry.names
+        (1, ['0001_initial'])
+    """
+
+    def __init__(self, migrations: Sequence[Migration]) -> None:
+        names = [m.name for m in migrations]
+        if not names:
+            raise ValueError("a migrations registry needs at least the baseline migration")
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate migration names in {names}")
+        self.migrations = list(migrations)
+
+    @property
+    def version(self) -> int:
+        return len(self.migrations)
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.migrations]
+
+    def plus(self, migration: Migration) -> Migrations:
+        """A new registry with one more migration at the end (used by tests and plug-ins)."""
+        return Migrations([*self.migrations, migration])
+
+    def state(self, conn: sa.Connection) -> SchemaState:
+        """Compare the database behind ``conn`` with this registry (reads only)."""
+        tables = set(sa.inspect(conn).get_table_names())
+        if MIGRATIONS_TABLE.name not in tables:
+            return SchemaState(fresh=not tables, foreign_tables=sorted(tables))
+        rows = conn.execute(sa.select(MIGRATIONS_TABLE.c.name, MIGRATIONS_TABLE.c.version)).all()
+        applied = {name for name, _ in rows}
+        return SchemaState(
+            fresh=False,
+            applied=[n for n in self.names if n in applied],
+            pending=[m for m in self.migrations if m.name not in applied],
+            unknown=sorted(applied - set(self.names)),
+            db_version=max((v for _, v in rows), default=0),
+        )
+
+    def create(self, conn: sa.Connection, at: datetime) -> None:
+        """Build a fresh database: run the baseline, record every migration as applied."""
+        MIGRATIONS_TABLE.create(conn)
+        self.migrations[0].apply(conn)
+        for number, migration in enumerate(self.migrations, start=1):
+            self._record(conn, migration, number, at)
+
+    def apply(self, conn: sa.Connection, pending: Sequence[Migration], at: datetime) -> list[str]:
+        """Run ``pending`` migrations in registry order and record them; returns their names."""
+        done = []
+        for migration in pending:
+            migration.apply(conn)
+            self._record(conn, migration, self.names.index(migration.name) + 1, at)
+            done.append(migration.name)
+        return done
+
+    @staticmethod
+    def _record(conn: sa.Connection, migration: Migration, number: int, at: datetime) -> None:
+        conn.execute(MIGRATIONS_TABLE.insert().values(name=migration.name, version=number, applied_at=at))
+
+
+def create_schema(conn: sa.Connection) -> None:
+    """Baseline migration: create every table of ``store.models`` (the head schema)."""
+    SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])  # type: ignore[attr-defined]
+
+
+MIGRATIONS = Migrations([Migration("0001_initial_schema", create_schema)])
+"""The registry this version of regwatch knows; append new migrations at the end."""

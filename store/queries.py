@@ -1,0 +1,157 @@
+"""Read-side queries for the CLI: change history, text search and the status summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import aliased
+from sqlmodel import col, func, or_, select
+
+from store.errors import NotFound
+from store.models import Alert, Capture, Change, CrawlRun, Document, Source, Tag, Version
+from store.results import HistoryRow, SearchHit
+from store.session import StoreBase
+
+_SNIPPET = 40
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _snippet(text: str, needle: str) -> str:
+    at = text.lower().find(needle.lower())
+    if at < 0:
+        return text[: 2 * _SNIPPET]
+    start = max(0, at - _SNIPPET)
+    return ("…" if start else "") + text[start : at + len(needle) + _SNIPPET]
+
+
+class QueryOps(StoreBase):
+    """History, search and status (read-only)."""
+
+    def history(
+        self,
+        *,
+        key: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        code: str | None = None,
+        limit: int = 100,
+    ) -> list[HistoryRow]:
+        """Changes newest first, filtered by document key, source (where the new version was seen),
+        ``since`` (change time, inclusive) and control ``code`` (any version tagged ``kind=code``,
+        case-insensitive). An unknown ``key`` raises ``NotFound``.
+
+        Example:
+            >>> [(r.document_key, r.kind, r.to_number) for r in store.history(code="1c902.a")]
+            [('mofcom:2025:61', 'new', 1)]
+        """
+        new, old = aliased(Version), aliased(Version)
+        query = (
+            select(Change, Document, new, old.number)
+            .join(Document, col(Change.document_id) == col(Document.id))
+            .join(new, col(Change.to_version_id) == new.id)
+            .outerjoin(old, col(Change.from_version_id) == old.id)
+        )
+        if key is not None:
+            query = query.where(Document.key == key)
+        if source is not None:
+            query = query.where(new.source == source)
+        if since is not None:
+            query = query.where(col(Change.created_at) >= since)
+        if code is not None:
+            tagged = (
+                select(Version.document_id)
+                .join(Tag, col(Tag.version_id) == col(Version.id))
+                .where(Tag.kind == "code", func.lower(Tag.value) == code.strip().lower())
+            )
+            query = query.where(col(Document.id).in_(tagged))
+        query = query.order_by(col(Change.created_at).desc(), col(Change.id).desc()).limit(limit)
+        with self._read() as s:
+            if key is not None and s.exec(select(Document.id).where(Document.key == key)).first() is None:
+                raise NotFound("document", key)
+            return [
+                HistoryRow(
+                    change_id=change.id, kind=change.kind, document_id=doc.id, document_key=doc.key,
+                    canonical_url=doc.canonical_url, title=version.title or doc.title, source=version.source,
+                    url=version.url, from_number=from_number, to_number=version.number, summary=change.summary,
+                    field_changes=list(change.field_changes), created_at=change.created_at,
+                )  # fmt: skip
+                for change, doc, version, from_number in s.exec(query)
+            ]
+
+    def search(self, text: str, limit: int = 20) -> list[SearchHit]:
+        """Latest versions whose title or text contains ``text`` (case-insensitive LIKE; FTS later).
+
+        Example:
+            >>> [h.document_key for h in store.search("稀土")]
+            ['mofcom:2025:61']
+        """
+        if not text.strip():
+            raise ValueError("search text is empty; pass a word or code to look for")
+        pattern = _like(text.strip())
+        query = (
+            select(Version, Document.key)
+            .join(Document, col(Version.document_id) == col(Document.id))
+            .where(col(Version.number) == col(Document.latest_version))
+            .where(or_(col(Version.title).ilike(pattern, escape="\\"), col(Version.text).ilike(pattern, escape="\\")))
+            .order_by(col(Document.last_seen).desc(), col(Document.id).desc())
+            .limit(limit)
+        )
+        with self._read() as s:
+            return [
+                SearchHit(v.document_id, doc_key, v.title, v.url, v.number, _snippet(v.text, text.strip()))
+                for v, doc_key in s.exec(query)
+            ]
+
+    def status_summary(self) -> dict[str, Any]:
+        """Per source: last run time/status, consecutive failures, documents, versions; plus totals.
+
+        Shape: ``{"sources": {slug: {name, last_run_at, last_run_status, consecutive_failures,
+        documents, versions}}, "totals": {documents, versions, changes, captures},
+        "pending_alerts", "dead_alerts", "pending_captures", "failed_captures"}``
+        (datetimes are aware UTC ``datetime`` objects or None).
+        """
+        with self._read() as s:
+            sources = list(s.exec(select(Source).order_by(col(Source.slug))))
+            docs = dict(s.exec(select(Document.source, func.count()).group_by(Document.source)).all())
+            versions = dict(s.exec(select(Version.source, func.count()).group_by(Version.source)).all())
+            alerts = dict(s.exec(select(Alert.status, func.count()).group_by(Alert.status)).all())
+            captures = dict(s.exec(select(Capture.state, func.count()).group_by(Capture.state)).all())
+            changes = s.exec(select(func.count()).select_from(Change)).one()
+            last_runs = {}
+            for src in sources:
+                last_runs[src.slug] = s.exec(
+                    select(CrawlRun)
+                    .where(CrawlRun.source == src.slug)
+                    .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
+                    .limit(1)
+                ).first()
+        per_source = {}
+        for src in sources:
+            run = last_runs[src.slug]
+            per_source[src.slug] = {
+                "name": src.name,
+                "last_run_at": (run.finished_at or run.started_at) if run else None,
+                "last_run_status": run.status if run else None,
+                "consecutive_failures": self.consecutive_failures(src.slug),
+                "documents": docs.get(src.slug, 0),
+                "versions": versions.get(src.slug, 0),
+            }
+        return {
+            "sources": per_source,
+            "totals": {
+                "documents": sum(docs.values()),
+                "versions": sum(versions.values()),
+                "changes": changes,
+                "captures": sum(captures.values()),
+            },
+            "pending_alerts": alerts.get("pending", 0),
+            "dead_alerts": alerts.get("dead", 0),
+            "pending_captures": captures.get("pending", 0),
+            "failed_captures": captures.get("failed", 0),
+        }
+
