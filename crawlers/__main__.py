@@ -1,0 +1,132 @@
+"""``python -m crawlers SOURCE --db URL``: run ONE crawl in this process and record it as a CrawlRun.
+
+One crawl per process because Scrapy's reactor cannot be restarted (ECOSYSTEM.md §1); the
+daemon and CLI call this through ``crawlers.runner.run_crawl_subprocess``. Logs go to stderr;
+stdout gets exactly one JSON summary line. Exit status: 0 ok/partial, 1 failed, 2 usage error.
+
+Example:
+    python -m crawlers mofcom --db sqlite:////tmp/regwatch.db --base-url http://127.0.0.1:8800 --delay 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from crawlers.sources import SOURCES, SourceDef, get_source
+
+BLOCKING_ERRORS = ("challenge", "layout")
+
+
+def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
+                   log_level: str | None) -> Any:
+    """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawlers.settings", priority="project")
+    download_delay = source.download_delay if delay is None else delay
+    settings.set("DOWNLOAD_DELAY", download_delay, priority="cmdline")
+    settings.set("ROBOTSTXT_OBEY", source.robots_obey, priority="cmdline")
+    if download_delay <= 0:  # replica / tests: no throttling
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    else:
+        settings.set("AUTOTHROTTLE_START_DELAY", max(download_delay, 1.0), priority="cmdline")
+    settings.set("REGWATCH_DB_URL", db_url, priority="cmdline")
+    settings.set("REGWATCH_RUN_ID", run_id, priority="cmdline")
+    if log_level:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    return settings
+
+
+def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The CrawlRun status and the one-line summary from Scrapy stats.
+
+    ``failed`` when no detail page was captured (new or unchanged), when a challenge or layout
+    error occurred, or when the spider did not finish; ``partial`` for other errors; else ``ok``.
+
+    Example:
+        >>> summarize("mofcom", 1, {"regwatch/fetched/detail": 2, "regwatch/captures/new": 3,
+        ...     "finish_reason": "finished"}, [])["status"]
+        'ok'
+    """
+    kinds = Counter(str(e.get("kind")) for e in errors)
+    detail = int(stats.get("regwatch/fetched/detail", 0))
+    finished = stats.get("finish_reason") == "finished"
+    if not finished or detail == 0 or any(kinds[k] for k in BLOCKING_ERRORS):
+        status = "failed"
+    elif errors:
+        status = "partial"
+    else:
+        status = "ok"
+    fetched = {k.rsplit("/", 1)[-1]: int(v) for k, v in stats.items() if k.startswith("regwatch/fetched/")}
+    return {
+        "source": source,
+        "run_id": run_id,
+        "status": status,
+        "pages": sum(fetched.values()),
+        "fetched": fetched,
+        "captures_new": int(stats.get("regwatch/captures/new", 0)),
+        "captures_unchanged": int(stats.get("regwatch/captures/unchanged", 0)),
+        "new_by_kind": {k.rsplit("/", 1)[-1]: int(v) for k, v in stats.items()
+                        if k.startswith("regwatch/captures/new/")},
+        "errors": len(errors),
+        "error_kinds": dict(sorted(kinds.items())),
+        "offsite_skipped": int(stats.get("regwatch/offsite_skipped", 0)),
+        "finish_reason": stats.get("finish_reason"),
+    }
+
+
+def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
+        delay: float | None = None, log_level: str | None = None) -> dict[str, Any]:
+    """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawlers.pipelines import ERRORS_STAT
+    from store import Store
+
+    source = get_source(source_slug)
+    with Store.open(db_url) as store:
+        store.ensure_source(source.slug, source.name, base_url or source.base_url)
+        run_id = store.start_run(source.slug, datetime.now(UTC))
+    settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level)
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(source.spider_class())
+    process.crawl(crawler, base_url=base_url, max_pages=max_pages)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    errors = list(stats.get(ERRORS_STAT) or [])
+    summary = summarize(source.slug, run_id, stats, errors)
+    run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status")}
+    with Store.open(db_url) as store:
+        store.finish_run(run_id, datetime.now(UTC), summary["status"], run_stats, errors)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers", description="Run one crawl of a regulator site.")
+    parser.add_argument("source", help=f"source slug ({', '.join(sorted(SOURCES))})")
+    parser.add_argument("--db", required=True, help="database URL or SQLite path (sqlite:///regwatch.db)")
+    parser.add_argument("--base-url", help="crawl a replica or mirror instead of the live site")
+    parser.add_argument("--max-pages", type=int, help="list pages per column (default from the source)")
+    parser.add_argument("--delay", type=float, help="seconds between requests (default from the source; 0 = no throttle)")
+    parser.add_argument("--log-level", help="Scrapy log level (default INFO)")
+    args = parser.parse_args(argv)
+    try:
+        source = get_source(args.source)
+        source.spider_class()
+    except LookupError as exc:
+        print(f"crawlers: {exc}", file=sys.stderr)
+        return 2
+    summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,
+                  log_level=args.log_level)
+    print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
+    return 1 if summary["status"] == "failed" else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

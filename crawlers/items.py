@@ -1,0 +1,48 @@
+"""The crawl→store contract: what a spider yields (raw captures and crawl errors, never parsed fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+CaptureKind = Literal["detail", "list", "attachment"]
+ErrorKind = Literal["challenge", "empty", "transient", "http", "network", "layout", "redirect", "too_large"]
+
+
+@dataclass(slots=True)
+class Capture:
+    """One fetched response, as served: raw bytes and headers, with a tz-aware UTC fetch time."""
+
+    source: str
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+    kind: CaptureKind = "detail"
+
+    def __post_init__(self) -> None:
+        if self.fetched_at.tzinfo is None:
+            raise ValueError(f"{self.source}: Capture.fetched_at must be timezone-aware ({self.url})")
+
+
+@dataclass(slots=True)
+class CrawlError:
+    """Something that kept a page from being captured or read; becomes a CrawlRun error row."""
+
+    source: str
+    url: str
+    kind: ErrorKind
+    message: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, str]:
+        """The ``{kind, url, message}`` shape ``Store.finish_run`` records.
+
+        Example:
+            >>> CrawlError("mofcom", "u", "challenge", "HTTP 412").as_dict()
+            {'kind': 'challenge', 'url': 'u', 'message': 'HTTP 412'}
+        """
+        return {"kind": self.kind, "url": self.url, "message": self.message}

@@ -1,0 +1,103 @@
+"""Downloader middlewares, one concern each: Referer for jpaas list-API calls, WAF-challenge detection.
+
+Cookie warm-up is the column-shell fetch: the spider always loads the shell (which sets the
+WAF session cookie, kept by Scrapy's CookiesMiddleware) before calling the list API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urljoin
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawlers.pages.base import looks_like_challenge
+from crawlers.pages.hanweb import UNIT_API_PATH
+
+logger = logging.getLogger(__name__)
+
+SSI_ERROR = "[an error occurred while processing this directive]"
+
+
+class ApiRefererMiddleware:
+    """Give jpaas ``page/build/unit`` requests the column shell as Referer.
+
+    MOFCOM's WAF answers list-API calls without a Referer with 412 (third-party reports, 2025).
+    The shell URL comes from ``request.meta["shell_url"]``, else the site root.
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if UNIT_API_PATH in request.url and not request.headers.get("Referer"):
+            request.headers["Referer"] = request.meta.get("shell_url") or urljoin(request.url, "/")
+
+
+class ChallengeDetected(IgnoreRequest):
+    """The response was a WAF challenge, an empty body or an SSI failure — not content.
+
+    ``kind`` is ``challenge`` (403/412/521, 202-empty, interstitial markers), ``empty`` (blank
+    200) or ``transient`` (SSI error text); the spider's errback turns it into a CrawlError.
+    """
+
+    def __init__(self, kind: str, message: str, response: Response) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.response = response
+
+
+class ChallengeMiddleware:
+    """Stop challenge/empty answers before they reach the spider, and count them in stats."""
+
+    CHALLENGE_STATUSES = (403, 412, 521)
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ChallengeMiddleware":
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        verdict = classify_response(response.status, dict(_headers(response)), response.body)
+        if verdict is None:
+            return response
+        kind, message = verdict
+        self.stats.inc_value(f"regwatch/blocked/{kind}")
+        logger.warning("%s: %s (%s)", kind, message, request.url)
+        raise ChallengeDetected(kind, message, response)
+
+
+def classify_response(status: int, headers: dict[str, str], body: bytes) -> tuple[str, str] | None:
+    """``(kind, message)`` when a response is not content, else None.
+
+    Example:
+        >>> classify_response(202, {}, b"")
+        ('challenge', 'HTTP 202 with an empty body (WAF JS challenge); retry later')
+        >>> classify_response(200, {"Content-Type": "application/pdf"}, b"%PDF-1.4") is None
+        True
+    """
+    if status in ChallengeMiddleware.CHALLENGE_STATUSES:
+        return "challenge", f"HTTP {status} from the WAF; retry later, slower, with Referer and cookies"
+    if status == 202 and not body.strip():
+        return "challenge", "HTTP 202 with an empty body (WAF JS challenge); retry later"
+    if status == 304 or status >= 300:
+        return None  # redirects are followed; 404/5xx go to HttpError / retry
+    if not body.strip():
+        return "empty", f"HTTP {status} with an empty body; transient, not a deleted page"
+    ctype = headers.get("content-type", "").lower()
+    if not (ctype.startswith("text/") or "json" in ctype or not ctype) or body[:5] == b"%PDF-":
+        return None
+    text = body[:20000].decode("utf-8", "ignore")
+    if SSI_ERROR in text:
+        return "transient", "server-side include failed ([an error occurred while processing this directive])"
+    if looks_like_challenge(text, status):
+        return "challenge", f"anti-bot interstitial instead of content (HTTP {status})"
+    return None
+
+
+def _headers(response: Response) -> Any:
+    for key, values in response.headers.items():
+        yield key.decode("latin-1").lower(), b", ".join(values).decode("latin-1")

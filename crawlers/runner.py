@@ -1,0 +1,74 @@
+"""Run a crawl in a child process (Scrapy's reactor cannot restart) and return its JSON summary.
+
+Example (with ``python -m crawlers.replica mofcom --port 8800`` running)::
+
+    from crawlers.runner import run_crawl_subprocess
+    run_crawl_subprocess("mofcom", "sqlite:////tmp/r.db", base_url="http://127.0.0.1:8800", delay=0)["status"]
+    # -> 'ok'
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+
+class CrawlProcessError(RuntimeError):
+    """The crawl child process crashed, timed out or printed no summary."""
+
+    def __init__(self, source: str, message: str, stderr: str = "") -> None:
+        self.source = source
+        self.stderr = stderr
+        tail = "\n".join(stderr.strip().splitlines()[-15:])
+        super().__init__(f"crawl of {source!r} {message}; run `python -m crawlers {source} --db …` by hand "
+                         f"to see the full log" + (f"\n--- last log lines ---\n{tail}" if tail else ""))
+
+
+def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
+                  delay: float | None = None, log_level: str | None = None) -> list[str]:
+    """The argv of one crawl child process.
+
+    Example:
+        >>> crawl_command("mofcom", "sqlite:///x.db", max_pages=2)[1:]
+        ['-m', 'crawlers', 'mofcom', '--db', 'sqlite:///x.db', '--max-pages', '2']
+    """
+    cmd = [sys.executable, "-m", "crawlers", source, "--db", db_url]
+    if base_url:
+        cmd += ["--base-url", base_url]
+    if max_pages is not None:
+        cmd += ["--max-pages", str(max_pages)]
+    if delay is not None:
+        cmd += ["--delay", str(delay)]
+    if log_level:
+        cmd += ["--log-level", log_level]
+    return cmd
+
+
+def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
+                         timeout: float = 600, *, delay: float | None = None,
+                         log_level: str | None = None) -> dict[str, Any]:
+    """Run ``python -m crawlers`` for one source and return its summary dict.
+
+    The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
+    captures_unchanged, new_by_kind, errors, error_kinds, offsite_skipped, finish_reason`` and
+    ``stderr_tail`` (last log lines). A crash, a timeout or a missing summary raises
+    CrawlProcessError; a failed crawl returns normally with ``status == "failed"``.
+    """
+    cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        raise CrawlProcessError(source, f"timed out after {timeout:g} s", stderr) from exc
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise CrawlProcessError(source, f"exited {proc.returncode} without a summary", proc.stderr)
+    try:
+        summary: dict[str, Any] = json.loads(lines[-1])
+    except ValueError as exc:
+        raise CrawlProcessError(source, f"printed an unreadable summary {lines[-1][:200]!r}", proc.stderr) from exc
+    summary["exit_code"] = proc.returncode
+    summary["stderr_tail"] = "\n".join(proc.stderr.strip().splitlines()[-20:])
+    return summary

@@ -1,0 +1,144 @@
+"""Registry of the watched sources, as data: hosts, time zone, encoding, columns, spider and page classes.
+
+Spiders, the replica and the pipeline read these definitions; nothing here fetches. Column
+``page_id`` values are informational (the spider always reads the live ``queryData`` of the shell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One list column of a source: a name, the shell path and (if known) its jpaas pageId."""
+
+    name: str
+    shell_path: str
+    page_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDef:
+    """Everything the crawler needs to know about one regulator site."""
+
+    slug: str
+    name: str
+    base_url: str
+    allowed_hosts: tuple[str, ...]
+    timezone: str
+    encoding: str = "utf-8"
+    columns: tuple[Column, ...] = ()
+    spider: str | None = None  # "module:Class"
+    pages: dict[str, str] = field(default_factory=dict)  # role -> "module:Class"
+    download_delay: float = 5.0
+    robots_obey: bool = True
+    max_pages: int = 3
+    page_size: int = 15
+    notes: str = ""
+
+    def spider_class(self) -> type[Any]:
+        """Import and return the spider class (Scrapy is imported only here, on demand)."""
+        if not self.spider:
+            raise LookupError(f"source {self.slug!r} has no spider yet; add one in crawlers/spiders/")
+        return load(self.spider)
+
+    def page_class(self, role: str) -> type[Any]:
+        """Import the page class for ``role`` (``shell``, ``list``, ``detail``)."""
+        try:
+            return load(self.pages[role])
+        except KeyError as exc:
+            raise LookupError(f"source {self.slug!r} has no page class for role {role!r}; "
+                              f"known roles: {sorted(self.pages)}") from exc
+
+    def hosts_with(self, base_url: str | None) -> tuple[str, ...]:
+        """Allowed hosts plus the host of an overriding base URL (a replica or mirror).
+
+        Example:
+            >>> SOURCES["mofcom"].hosts_with("http://127.0.0.1:8800")[-1]
+            '127.0.0.1'
+        """
+        extra = urlsplit(base_url).hostname if base_url else None
+        return self.allowed_hosts + ((extra,) if extra and extra not in self.allowed_hosts else ())
+
+
+def load(path: str) -> type[Any]:
+    """Import ``"package.module:Name"``.
+
+    Example:
+        >>> load("crawlers.sources:Column").__name__
+        'Column'
+    """
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
+
+
+SOURCES: dict[str, SourceDef] = {
+    "mofcom": SourceDef(
+        slug="mofcom",
+        name="商务部 (MOFCOM)",
+        base_url="https://www.mofcom.gov.cn",
+        allowed_hosts=("www.mofcom.gov.cn", "aqygzj.mofcom.gov.cn", "xkzj.mofcom.gov.cn", "mofcom.gov.cn"),
+        timezone="Asia/Shanghai",
+        encoding="utf-8",  # header says bare text/html; pages are UTF-8 (seen 2026)
+        columns=(Column("政策发布", "/zwgk/zcfb/index.html", "fc8bdff48fa345a48b651c1285b70b8f"),),
+        spider="crawlers.spiders.mofcom:MofcomSpider",
+        pages={
+            "shell": "crawlers.pages.mofcom:MofcomColumnShell",
+            "list": "crawlers.pages.mofcom:MofcomListFragment",
+            "detail": "crawlers.pages.mofcom:MofcomNoticePage",
+        },
+        download_delay=5.0,
+        notes="WAF: 412/403, first-connection resets, API needs Referer + cookies",
+    ),
+    "miit": SourceDef(
+        slug="miit",
+        name="工业和信息化部 (MIIT)",
+        base_url="https://www.miit.gov.cn",
+        allowed_hosts=("www.miit.gov.cn", "wap.miit.gov.cn"),
+        timezone="Asia/Shanghai",
+        encoding="utf-8",
+        columns=(
+            Column("通知", "/zwgk/zcwj/wjfb/tz/index.html", "3e3ad1a3bec74939890a0d3e54815141"),
+            Column("文件公示", "/zwgk/wjgs/index.html", "a7180b76aadf4a2ca625f403045cbaae"),
+        ),
+        download_delay=5.0,
+    ),
+    "govcn": SourceDef(
+        slug="govcn",
+        name="中国政府网 (gov.cn)",
+        base_url="https://www.gov.cn",
+        allowed_hosts=("www.gov.cn", "gov.cn"),
+        timezone="Asia/Shanghai",
+        encoding="utf-8",  # gb18030 fallback on old pages
+        columns=(Column("最新政策", "/zhengce/zuixin/ZUIXINZHENGCE.json"),),
+        download_delay=5.0,
+        robots_obey=False,  # robots.txt reported as Disallow: / — decided in the compliance review
+    ),
+    "meti": SourceDef(
+        slug="meti",
+        name="経済産業省 (METI)",
+        base_url="https://www.meti.go.jp",
+        allowed_hosts=("www.meti.go.jp",),
+        timezone="Asia/Tokyo",
+        encoding="utf-8",
+        columns=(Column("ニュースリリース", "/press/index.html"),),
+        download_delay=5.0,
+    ),
+}
+
+
+def get_source(slug: str) -> SourceDef:
+    """The definition of ``slug``; a clear error lists the known sources.
+
+    Example:
+        >>> get_source("mofcom").timezone
+        'Asia/Shanghai'
+    """
+    try:
+        return SOURCES[slug]
+    except KeyError:
+        raise LookupError(f"unknown source {slug!r}; known sources: {', '.join(sorted(SOURCES))}") from None

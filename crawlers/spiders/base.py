@@ -1,0 +1,159 @@
+"""RegulatorSpider (source config, host policy, Capture/CrawlError helpers) and HanwebSpider (jpaas flow).
+
+Spiders only navigate: they yield raw ``Capture`` items and ``CrawlError`` items and use page
+classes solely to find the next URLs. Fields are extracted later, from stored captures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.errors import ChallengePage, PageError
+from crawlers.items import Capture, CaptureKind, CrawlError
+from crawlers.middlewares import ChallengeDetected
+from crawlers.pages.base import Page
+from crawlers.pages.hanweb import PageRedirect, UnitQuery, unit_api_url
+from crawlers.sources import SourceDef, get_source
+
+
+class RegulatorSpider(scrapy.Spider):
+    """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``; never leaves allowed hosts."""
+
+    name = "regulator"
+    source_slug = ""
+
+    def __init__(self, *args: Any, base_url: str | None = None, max_pages: int | str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_def: SourceDef = get_source(self.source_slug or self.name)
+        self.base_url = (base_url or self.source_def.base_url).rstrip("/")
+        self.hosts = self.source_def.hosts_with(base_url)
+        self.allowed_domains = list(self.hosts)
+        self.max_pages = int(max_pages) if max_pages else self.source_def.max_pages
+        self.seen_urls: set[str] = set()
+
+    # -- policy ----------------------------------------------------------------------------
+    def allowed(self, url: str) -> bool:
+        """True for http(s) URLs on the source's hosts (or the base_url host)."""
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and (parts.hostname or "") in self.hosts
+
+    def page(self, role: str, response: Response) -> Page:
+        """Build the source's page class for ``role`` from a response (raw bytes, not Scrapy's decode)."""
+        cls = self.source_def.page_class(role)
+        return cls(response.url, response.body, _headers(response), status=response.status)
+
+    # -- items -----------------------------------------------------------------------------
+    def capture(self, response: Response, kind: CaptureKind) -> Capture:
+        self.crawler.stats.inc_value(f"regwatch/fetched/{kind}")
+        first_url = (response.request.meta.get("redirect_urls") or [response.url])[0] if response.request else response.url
+        return Capture(source=self.source_def.slug, url=first_url, final_url=response.url, status=response.status,
+                       headers=_headers(response), body=response.body, fetched_at=datetime.now(UTC), kind=kind)
+
+    def error(self, url: str, kind: str, message: str) -> CrawlError:
+        self.crawler.stats.inc_value(f"regwatch/errors/{kind}")
+        return CrawlError(source=self.source_def.slug, url=url, kind=kind, message=message)  # type: ignore[arg-type]
+
+    def on_error(self, failure: Failure) -> Iterator[CrawlError]:
+        """Errback: every failed request becomes a CrawlError item (recorded on the CrawlRun)."""
+        request = failure.request  # type: ignore[attr-defined]
+        exc = failure.value
+        if isinstance(exc, ChallengeDetected):
+            yield self.error(request.url, exc.kind, str(exc))
+        elif isinstance(exc, HttpError):
+            yield self.error(request.url, "http", f"HTTP {exc.response.status}")
+        elif "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
+            yield self.error(request.url, "too_large", str(exc))
+        else:
+            yield self.error(request.url, "network", f"{type(exc).__name__}: {exc}")
+
+    def follow(self, url: str, callback: Any, **meta: Any) -> Request | None:
+        """A request for ``url`` if it is on an allowed host; off-host links are counted and dropped."""
+        if not self.allowed(url):
+            self.crawler.stats.inc_value("regwatch/offsite_skipped")
+            self.logger.info("not following off-host link %s", url)
+            return None
+        return Request(url, callback=callback, errback=self.on_error, meta=meta)
+
+
+class HanwebSpider(RegulatorSpider):
+    """Hanweb jpaas sites (MOFCOM, MIIT): column shell → unit API pages → detail pages → attachments."""
+
+    async def start(self) -> AsyncIterator[Any]:
+        for column in self.source_def.columns:
+            request = self.follow(urljoin(self.base_url + "/", column.shell_path.lstrip("/")), self.parse_shell,
+                                  column=column.name)
+            if request is not None:
+                yield request
+
+    def parse_shell(self, response: Response) -> Iterator[Any]:
+        yield self.capture(response, "list")
+        try:
+            query = self.page("shell", response).query()  # type: ignore[attr-defined]
+        except PageError as exc:
+            yield self.error(response.url, "layout", str(exc))
+            return
+        yield self.list_request(response.url, query, 1)
+
+    def list_request(self, shell_url: str, query: UnitQuery, page_no: int) -> Request:
+        url = unit_api_url(shell_url, query, page_no=page_no, page_size=self.source_def.page_size)
+        return Request(url, callback=self.parse_list, errback=self.on_error, headers={"Referer": shell_url},
+                       meta={"shell_url": shell_url, "query": query, "page_no": page_no})
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        yield self.capture(response, "list")
+        page_no = response.meta["page_no"]
+        fragment = self.page("list", response)
+        try:
+            entries, count = fragment.entries(), fragment.count  # type: ignore[attr-defined]
+        except PageError as exc:
+            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+            return
+        if page_no == 1 and not entries:
+            yield self.error(response.url, "layout", "list page 1 has no entries; check the list selectors")
+        fresh = [e for e in entries if e.url not in self.seen_urls]
+        self.seen_urls.update(e.url for e in fresh)
+        for entry in fresh:
+            request = self.follow(entry.url, self.parse_detail, listing_title=entry.title, listing_date=entry.date_text)
+            if request is not None:
+                yield request
+        size = self.source_def.page_size
+        if fresh and page_no < self.max_pages and (count is None or page_no * size < count):
+            yield self.list_request(response.meta["shell_url"], response.meta["query"], page_no + 1)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        try:
+            parsed = self.page("detail", response).parse()  # type: ignore[attr-defined]
+        except PageRedirect as redirect:
+            self.crawler.stats.inc_value("regwatch/js_redirects")
+            request = self.follow(redirect.target, self.parse_detail, **{
+                k: v for k, v in response.meta.items() if k.startswith("listing_")})
+            if request is not None:
+                yield request
+            return
+        except PageError as exc:
+            yield self.capture(response, "detail")  # keep the evidence; the page class needs a fix
+            kind = "challenge" if isinstance(exc, ChallengePage) else "layout"
+            yield self.error(response.url, kind, str(exc))
+            return
+        yield self.capture(response, "detail")
+        cap = self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
+        for link in parsed.attachments:
+            request = self.follow(link.url, self.parse_attachment, download_maxsize=cap, referer=response.url)
+            if request is not None:
+                yield request
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        yield self.capture(response, "attachment")
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {key.decode("latin-1"): b", ".join(values).decode("latin-1") for key, values in response.headers.items()}
