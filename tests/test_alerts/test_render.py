@@ -98,7 +98,7 @@ def test_plain_strips_terminal_escapes() -> None:
 untrusted = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=400)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(
     kind=st.sampled_from(KINDS),
     severity=st.sampled_from(SEVERITIES),
