@@ -1,0 +1,239 @@
+"""Typed legal dates of a document: effective, suspended, expires, repealed, signed, published.
+
+Table driven: each ``Phrase`` is a regex over one sentence in which every date found by
+``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
+``<<u>>`` in the table (the date, the start of a window, its end). Each phrase lists the events it
+yields as ``(type, source)`` where source is a placeholder name, ``"published"`` (the publication
+date passed in: 公布之日, 发布之日, 即日) or ``"this_effective"`` (this document's own whole-document
+effective date, else its publication date). Events whose source date is unknown are dropped:
+nothing is guessed. Adding a phrase is a new table row, no code.
+
+Only dates of THIS document are typed: a date that is merely mentioned ("2025年10月9日，商务部发布了
+…", a meeting date) matches no phrase, and an effective/expiry phrase whose subject is another
+document (a 《title》, a cited number, "…于<date>发布…") is skipped. Clauses: a phrase whose subject
+names clauses ("本公告第一条第（一）项、第（二）项自…起实施") yields one event per clause
+(canonical labels from ``pipeline.tagging.rules``), "其他条款" adds a whole-document event, "本项/本条"
+takes the enclosing clause; otherwise the event is for the whole document (``clause=None``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.dates import find_dates
+from pipeline.normalize import match_text
+from pipeline.records import DatedEvent
+from pipeline.tagging.rules import clause_at, clause_refs, sentence_bounds
+
+_VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
+_STOP = r"(?:暂停|中止)(?:实施|执行|适用)"
+_THIS = r"本(?:公告|办法|决定|规定|条例|通知|令|细则|措施|目录|清单)"
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A table row: regex over a masked sentence and the events it yields.
+
+    ``scope`` is ``"own"`` when the phrase states a date of the document named by its subject
+    (checked: the subject must not be another document) and ``"window"`` when it describes a
+    window this document sets (suspensions, repeals of other documents).
+    """
+
+    name: str
+    pattern: str
+    events: tuple[tuple[str, str], ...]
+    scope: str = "own"
+
+
+PHRASES: tuple[Phrase, ...] = (
+    # --- effective ---
+    Phrase("effective-on-publication", rf"自(?:{_THIS})?(?:公布|发布|印发|公告)之日起{_VERB}", (("effective", "published"),)),
+    Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
+    Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>(?:起|开始){_VERB}", (("effective", "d"),)),
+    Phrase("ja-effective-on-publication", r"公布の日から施行", (("effective", "published"),)),
+    Phrase("ja-effective-from", r"<<d>>(?:から|より)(?:施行|適用)", (("effective", "d"),)),
+    Phrase("ja-effective-label", r"施行(?:期日|日)[ ]*[:：は]?[ ]*<<d>>", (("effective", "d"),)),
+    Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
+    # --- suspension windows ---
+    Phrase(
+        "suspended-from-today-until",
+        rf"自(?:即日|(?:公布|发布)之日)起至<<u>>(?:止)?[^。]*?{_STOP}",
+        (("suspended_from", "published"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase(
+        "suspended-from-until",
+        rf"自<<f>>(?:起)?至<<u>>(?:止)?[^。]*?{_STOP}",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase("suspended-until", rf"{_STOP}[^。]{{0,80}}?(?:至|直至|到)<<u>>", (("suspended_until", "u"),), "window"),
+    Phrase("suspended-from", rf"自<<f>>起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "f"),), "window"),
+    Phrase("suspended-from-today", rf"自即日起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "published"),), "window"),
+    Phrase(
+        "ja-suspended-from-until",
+        r"<<f>>から<<u>>まで(?:の間)?[^。]*?(?:停止|猶予)",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]*?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
+    # --- expiry ---
+    Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),)),
+    Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),)),
+    Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),)),
+    # --- repeal ---
+    Phrase("repealed-from-date", r"自<<d>>起[^。]*?废止", (("repealed", "d"),), "window"),
+    Phrase("repealed-on-publication", rf"自(?:{_THIS})?(?:公布|发布)之日起{_VERB}[^。]*?废止", (("repealed", "published"),), "window"),
+    Phrase("repealed-on-this-effective", rf"自{_THIS}(?:施行|实施|生效)之日起[^。]*?废止", (("repealed", "this_effective"),), "window"),
+    Phrase("ja-repealed", r"<<d>>(?:をもって|限りで|限り|付けで|付で|に)[^。]{0,30}?廃止", (("repealed", "d"),), "window"),
+    # --- labels ---
+    Phrase("signed-label", r"成文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "window"),
+    # 【发文日期】 on gov.cn/MOFCOM pages is the date printed on the document itself (GB/T 9704 成文日期).
+    Phrase("signed-issue-label", r"发文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "window"),
+    Phrase(
+        "published-label",
+        r"(?:发布|公布|公开|公表|発表|公開)(?:日期|时间|日時|日)[ 】\]]*[:：]?[ ]*<<d>>",
+        (("published", "d"),),
+        "window",
+    ),
+)
+
+# A subject that is another document: a 《title》, a cited number, or "... <date> 发布 ...".
+_OTHER_SUBJECT = re.compile(r"《|\d{4}年?第\d+号|令第\d+号|〔\d{4}〕")
+# Earlier in the sentence: "<date>…发布/公布…" narrates history about another act.
+_HISTORY = re.compile(r"\uE000\d+\uE001[^。]{0,30}?(?:发布|公布|印发|出台|召开|举行)")
+_THIS_SUBJECT = re.compile(_THIS)
+_OWN_PART = re.compile(r"本(?:项|款|条|目|部分)")
+_OTHER_CLAUSES = re.compile(r"其他条款|其余条款|其他规定|其余规定|其他内容")
+# The sentence's own heading label ("（二）", "五、", "3.", "第三条 ") is not a clause reference.
+_HEADING = re.compile(r"^[ ]*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十百\d]+条[ ])")
+_PLACEHOLDER = re.compile(r"<<([a-z]+)>>")
+_DATE_ONLY_LINE = re.compile(r"\uE0000\uE001")
+
+
+def _compile(phrase: Phrase) -> re.Pattern[str]:
+    return re.compile(_PLACEHOLDER.sub(lambda m: rf"\uE000(?P<{m[1]}>\d+)\uE001", phrase.pattern))
+
+
+_COMPILED = tuple((p, _compile(p)) for p in PHRASES)
+
+
+def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
+    """Typed legal dates of this document, in text order, de-duplicated.
+
+    ``published`` is the document's publication date when known (it resolves 公布之日/即日);
+    without it such events are omitted. The text is ``match_text``-normalized first, so
+    evidence sentences are in matching form.
+
+    Example:
+        >>> [(e.type, e.date.isoformat()) for e in extract_dates(
+        ...     "自即日起至2026年11月10日暂停实施。", published=date(2025, 11, 7))]
+        [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10')]
+    """
+    text = match_text(text)
+    raw: list[tuple[int, str, date | str, str | None, str]] = []
+    for start, end in _sentences(text):
+        raw.extend(_sentence_events(text, start, end))
+    raw.extend(_signature_date(text))
+    raw.sort(key=lambda r: r[0])
+
+    doc_effective = next((d for _, t, d, c, _ in raw if t == "effective" and c is None and isinstance(d, date)), None)
+    resolved = {"published": published, "this_effective": doc_effective or published}
+    out: list[DatedEvent] = []
+    seen: set[tuple[str, date, str | None]] = set()
+    for _, kind, value, clause, evidence in raw:
+        when = resolved.get(value) if isinstance(value, str) else value
+        if when is None or (kind, when, clause) in seen:
+            continue
+        seen.add((kind, when, clause))
+        out.append(DatedEvent(kind, when, clause, evidence))
+    return out
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(text):
+        start, end = sentence_bounds(text, pos)
+        if end <= pos:
+            end = pos + 1
+        if text[start:end].strip():
+            out.append((start, end))
+        pos = end
+    return out
+
+
+def _mask(sentence: str) -> tuple[str, list[date]]:
+    dates = find_dates(sentence)
+    parts: list[str] = []
+    last = 0
+    for i, m in enumerate(dates):
+        parts.append(sentence[last : m.start])
+        parts.append(f"\uE000{i}\uE001")
+        last = m.end
+    parts.append(sentence[last:])
+    return "".join(parts), [m.date for m in dates]
+
+
+def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, date | str, str | None, str]]:
+    sentence = text[start:end]
+    masked, dates = _mask(sentence)
+    evidence = sentence.strip()
+    matches = sorted(
+        ((m, phrase, pattern) for phrase, pattern in _COMPILED for m in pattern.finditer(masked)),
+        key=lambda item: (item[0].start(), -item[0].end()),
+    )
+    out: list[tuple[int, str, date | str, str | None, str]] = []
+    ends: list[int] = []
+    for m, phrase, pattern in matches:
+        begin = max((e for e in ends if e <= m.start()), default=0)
+        subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
+        if phrase.scope == "own" and not _THIS_SUBJECT.search(subject):
+            if _OTHER_SUBJECT.search(subject) or _HISTORY.search(masked[begin : m.start()]):
+                continue
+        clauses = _clauses(text, start, subject) if phrase.scope == "own" else [None]
+        for kind, source in phrase.events:
+            value: date | str = dates[int(m[source])] if source in pattern.groupindex else source
+            for clause in clauses:
+                out.append((start + m.start(), kind, value, clause, evidence))
+        ends.append(m.end())
+    return out
+
+
+def _subject_start(masked: str, begin: int, pos: int) -> int:
+    """Where the subject of a phrase at ``pos`` begins: after the previous phrase or clause break."""
+    breaks = [masked.rfind(ch, begin, pos) for ch in "，,:："]
+    cut = max(breaks)
+    # A comma after an explicit clause reference ("第（一）项，自…起实施") keeps the reference.
+    if cut >= 0 and not clause_refs(masked[begin:cut]) and not _THIS_SUBJECT.search(masked[begin:cut]):
+        return cut + 1
+    return begin
+
+
+def _clauses(text: str, sentence_start: int, subject: str) -> list[str | None]:
+    if _OWN_PART.search(subject):
+        return [clause_at(text, sentence_start)]
+    refs: list[str | None] = list(clause_refs(_HEADING.sub("", subject, count=1)))
+    if refs:
+        if _OTHER_CLAUSES.search(subject):
+            refs.append(None)
+        return refs
+    return [None]
+
+
+def _signature_date(text: str) -> list[tuple[int, str, date | str, str | None, str]]:
+    """A line that is only a date, among the last lines and right under a short issuer line: 成文日期."""
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]+", text)]
+    for index in range(len(lines) - 1, max(len(lines) - 6, 0) - 1, -1):
+        offset, line = lines[index]
+        masked, dates = _mask(line.strip())
+        if len(dates) == 1 and _DATE_ONLY_LINE.fullmatch(masked) and index > 0:
+            above = lines[index - 1][1].strip()
+            if len(above) <= 40 and not re.search(r"[。；;：:]$", above):
+                return [(offset, "signed", dates[0], None, line.strip())]
+    return []
+
+
+__all__ = ["PHRASES", "Phrase", "extract_dates"]

@@ -1,0 +1,178 @@
+"""Shared tagger building blocks: the ``Rule`` table type, evidence sentences and clause labels.
+
+Taggers are tables of ``Rule`` values (openstates style): a regex, the kind of tag it yields and
+the group holding the value. ``sentence_at`` gives the evidence sentence for a span and
+``clause_at`` the numbered clause (``一``, ``一(一)``, ``二``, ``第二款``, ``Art.2``) a position sits in.
+
+Clause labels use one canonical spelling (``canonical_clause``) so that "本公告第一条第（一）项"
+written in one document and the heading "一、…（一）…" in another compare equal: an article or
+top heading is its numeral (``第一条`` and ``一、`` → ``一``), a parenthesised item keeps parentheses
+(``（一）`` / ``第（一）项`` → ``(一)``), they are concatenated (``一(一)``); paragraphs stay
+``第二款``; Arabic items become ``1.`` / ``(1)``; English articles ``Art.2``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+_SENTENCE_END = "。；;\n"
+_CN_NUM = "一二三四五六七八九十百零〇"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One table row: ``pattern`` finds the tag, ``value_group`` names the group holding its value.
+
+    Example:
+        >>> rule = Rule(r"管制编码[:：]?(?P<code>\\d[A-E]\\d{3})", "code", "code")
+        >>> [value for _, value in rule.finditer("管制编码：1C902")]
+        ['1C902']
+    """
+
+    pattern: str
+    kind: str
+    value_group: str | int = 0
+    flags: int = 0
+    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", re.compile(self.pattern, self.flags))
+
+    def finditer(self, text: str) -> Iterator[tuple[re.Match[str], str]]:
+        """Each match with its value (the ``value_group`` text)."""
+        for m in self.compiled.finditer(text):
+            yield m, m.group(self.value_group)
+
+
+def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """Offsets of the sentence holding ``text[start:end]`` (split on 。；;\\n, terminator kept).
+
+    Example:
+        >>> sentence_bounds("甲。乙丙。丁", 3)
+        (2, 5)
+    """
+    end = start if end is None else end
+    left = max(text.rfind(ch, 0, start) for ch in _SENTENCE_END) + 1
+    rights = [i for i in (text.find(ch, max(end, start)) for ch in _SENTENCE_END) if i >= 0]
+    right = min(rights) + 1 if rights else len(text)
+    if right > 0 and text[right - 1] == "\n":
+        right -= 1
+    return left, right
+
+
+def sentence_at(text: str, start: int, end: int | None = None) -> str:
+    """The sentence containing the span, stripped; used as evidence for every tag.
+
+    Example:
+        >>> sentence_at("一、对下列物项实施出口管制。二、本公告自公布之日起实施。", 18)
+        '二、本公告自公布之日起实施。'
+    """
+    left, right = sentence_bounds(text, start, end)
+    return text[left:right].strip()
+
+
+# Clause labels at a line start or right after a sentence/colon boundary.
+_BOUNDARY = r"(?:^|(?<=[\n。；;:：]))[ \t\u3000]*"
+_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (0, re.compile(rf"{_BOUNDARY}第(?P<v>[{_CN_NUM}\d]+)条", re.M)),
+    (1, re.compile(rf"{_BOUNDARY}(?P<v>[{_CN_NUM}]+)[、.．]", re.M)),
+    (2, re.compile(rf"{_BOUNDARY}[(（](?P<v>[{_CN_NUM}]+)[)）]", re.M)),
+    (3, re.compile(rf"{_BOUNDARY}(?P<v>\d{{1,2}})[.、．](?!\d)", re.M)),
+    (4, re.compile(rf"{_BOUNDARY}[(（](?P<v>\d{{1,2}})[)）]", re.M)),
+    (0, re.compile(rf"{_BOUNDARY}Art(?:icle)?\.?[ ]?(?P<v>\d+)", re.M)),
+)
+
+
+def _render(level: int, value: str, label: str) -> str:
+    if label.startswith("Art"):
+        return f"Art.{value}"
+    if level in (0, 1):
+        return value
+    if level == 2:
+        return f"({value})"
+    if level == 3:
+        return f"{value}."
+    return f"({value})"
+
+
+def clause_at(text: str, pos: int) -> str | None:
+    """Canonical label of the numbered clause that ``pos`` lies in, ``None`` outside any clause.
+
+    A label starting at ``pos`` counts (``pos`` may be the start of a sentence that opens with it).
+
+    Nested labels are composed (a ``（一）`` under ``一、`` gives ``一(一)``); a new higher-level
+    label resets the lower ones.
+
+    Example:
+        >>> clause_at("一、管制物项如下：\\n（一）稀土设备；\\n（二）稀土原料。\\n二、其他", 22)
+        '一(二)'
+    """
+    found: list[tuple[int, int, str]] = []
+    for level, pattern in _LABELS:
+        for m in pattern.finditer(text):
+            if m.start() > pos:
+                break
+            found.append((m.start(), level, _render(level, m["v"], m.group(0).strip())))
+    if not found:
+        return None
+    stack: dict[int, str] = {}
+    for _, level, label in sorted(found):
+        stack = {k: v for k, v in stack.items() if k < level}
+        stack[level] = label
+    return "".join(stack[k] for k in sorted(stack))
+
+
+_REF = re.compile(
+    rf"第(?P<art>[{_CN_NUM}\d]+)条|第?[(（](?P<item>[{_CN_NUM}\d]+)[)）]项?|第(?P<item2>[{_CN_NUM}\d]+)项"
+    rf"|第(?P<para>[{_CN_NUM}\d]+)款"
+)
+
+
+def clause_refs(text: str) -> list[str]:
+    """Canonical labels of the clauses a phrase names, with the article carried over list items.
+
+    Example:
+        >>> clause_refs("本公告第一条第（一）项、第（二）项")
+        ['一(一)', '一(二)']
+    """
+    out: list[str] = []
+    article: str | None = None
+    pending_article = False
+    for m in _REF.finditer(text):
+        if m["art"]:
+            if pending_article and article is not None:
+                out.append(article)
+            article, pending_article = m["art"], True
+            continue
+        if m["para"]:
+            out.append(f"{article or ''}第{m['para']}款")
+            pending_article = False
+            continue
+        item = m["item"] or m["item2"]
+        out.append(f"{article or ''}({item})")
+        pending_article = False
+    if pending_article and article is not None:
+        out.append(article)
+    return out
+
+
+def canonical_clause(label: str) -> str | None:
+    """One clause label or reference in canonical form, ``None`` if it names no clause.
+
+    Example:
+        >>> canonical_clause("第一条第（三）项"), canonical_clause("（二）"), canonical_clause("二、")
+        ('一(三)', '(二)', '二')
+    """
+    refs = clause_refs(label)
+    if refs:
+        return refs[0]
+    for level, pattern in _LABELS:
+        m = pattern.match(label.strip())
+        if m:
+            return _render(level, m["v"], m.group(0).strip())
+    return None
+
+
+__all__ = ["Rule", "canonical_clause", "clause_at", "clause_refs", "sentence_at", "sentence_bounds"]
