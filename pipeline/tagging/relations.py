@@ -1,0 +1,241 @@
+"""Relation tagger: what this document does to other documents (suspends, amends, repeals, ...).
+
+Table-driven: ``RULES`` are trigger phrases (``暂停实施``, ``同时废止``, ``延长…至``, ``为实施``,
+``を廃止する`` ...). For every sentence with a trigger, the cited document numbers in that sentence
+(``pipeline.docnumber.find_doc_numbers``; compressed lists such as ``第55号、56号`` give one
+target each) are assigned to the nearest trigger, giving one ``Relation`` per target and clause.
+
+What does *not* make a relation:
+
+* a citation with no trigger in its sentence (``根据商务部公告2025年第61号的规定，申请许可…``);
+* a citation governed by ``根据/依据/按照/依照/参照`` (up to the next comma): that is a legal basis;
+* a trigger narrated as background (``已暂停实施``, ``曾废止``) or negated (``不再暂停实施``),
+  a trigger inside a cited title (``《关于修改…的决定》``), and sentences that discuss rather than
+  act (questions, ``答记者问``);
+* ``implements`` unless the citation follows ``为实施/为贯彻实施/贯彻落实`` in the same comma
+  clause and carries a number (``为实施《…条例》（国务院令第N号）``);
+* the document itself (``self_key``) and ``本公告``.
+
+A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
+of the preceding sentence. When a sentence both extends and suspends (``将…规定的暂停实施期限延长至``)
+it is an extension.
+
+Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至`` (or before
+``まで``); ``since`` a date between ``自/从`` and ``起``, or the publication date for
+``自即日起`` / ``自公布之日起``. Suspensions, repeals and supersessions without a start date start
+on the publication date (``published``) when it is known.
+
+Clauses of the target right after a citation (``…第46号第二条``, ``…公告第二款``) are given in
+the canonical form of ``pipeline.tagging.rules.clause_refs`` (``第二条`` → ``二``, ``第二款`` stays).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.dates import find_dates
+from pipeline.docnumber import find_doc_numbers
+from pipeline.normalize import match_text
+from pipeline.records import Relation
+from pipeline.tagging.rules import Rule, clause_refs, sentence_bounds
+
+_STOP = r"[^。；;\n]"
+RULES: tuple[Rule, ...] = (
+    Rule(rf"继续暂停(?:实施|执行|适用)|延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
+    Rule(r"(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
+    Rule(r"同时(?:予以)?废止|(?:予以)?(?:代替|取代|替代)", "supersedes"),
+    Rule(r"(?:予以)?废止", "repeals"),
+    Rule(r"修改|修订|修正|调整", "amends"),
+    Rule(r"为(?:了)?(?:贯彻)?(?:实施|落实|执行)|贯彻(?:实施|落实)", "implements"),
+    Rule(r"(?:を|は、?)?廃止する", "repeals"),
+    Rule(r"(?:の一部)?を改正する|改正する", "amends"),
+    Rule(r"(?:の適用|の効力)?を停止する", "suspends"),
+)
+# trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
+_DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
+_BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
+_BASIS = re.compile(rf"(?:根据|依据|按照|依照|参照|遵照){_STOP}*?(?=[,，:：]|$)", re.M)
+_CLAUSE_LEAD = re.compile(r"(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
+_CLAUSE_CUT = re.compile(r"[,，；;。《]")
+_BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
+# questions and press Q&A talk about measures rather than take them
+_DISCUSSION = re.compile(r"[?？]|为何|为什么|是否|答记者问|记者会|記者会見|でしょうか|ですか")
+_ANAPHOR = re.compile(r"(?:上述|前述|以上|该|这些)(?:公告|决定|措施|规定|文件)|前項|前記|同告示")
+_SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
+_UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")
+_SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
+# Japanese notices are cited by era and gazette number; they have no canonical key (target_key None)
+_JA_CITATION = re.compile(
+    r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
+)
+_DATED_TYPES = ("suspends", "repeals", "supersedes")
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    type: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Citation:
+    key: str | None
+    text: str
+    start: int
+    end: int
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    while pos < len(text):
+        left, right = sentence_bounds(text, pos)
+        if right > left:
+            spans.append((left, right))
+        pos = max(right, pos + 1)
+    return spans
+
+
+def _triggers(sentence: str) -> list[_Trigger]:
+    if _DISCUSSION.search(sentence):
+        return []
+    bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
+    found: list[_Trigger] = []
+    for rule in RULES:
+        for m, _ in rule.finditer(sentence):
+            if _BACKGROUND.search(sentence[max(0, m.start() - 3) : m.start()]):
+                continue
+            if any(s < m.start() and m.end() < e for s, e in bracketed):
+                continue  # inside a cited title: 《关于修改…的决定》
+            if any(t.start <= m.start() < t.end or m.start() <= t.start < m.end() for t in found):
+                continue  # an earlier (stronger) rule already took this span
+            found.append(_Trigger(rule.kind, m.start(), m.end()))
+    kinds = {t.type for t in found}
+    dropped = {d for k in kinds for d in _DOMINATES.get(k, ())}
+    return sorted((t for t in found if t.type not in dropped), key=lambda t: t.start)
+
+
+def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
+    basis = [(m.start(), m.end()) for m in _BASIS.finditer(sentence)]
+    out: list[_Citation] = []
+    for m in find_doc_numbers(sentence, default_issuers=default_issuers):
+        out.append(_Citation(m.key, m.text, m.start, m.end))
+    for m in _JA_CITATION.finditer(sentence):
+        if all(m.end() <= c.start or m.start() >= c.end for c in out):
+            out.append(_Citation(None, m.group(0), m.start(), m.end()))
+    return sorted((c for c in out if not any(s <= c.start < e for s, e in basis)), key=lambda c: c.start)
+
+
+def _distance(c: _Citation, t: _Trigger) -> int:
+    if c.end <= t.start:
+        return t.start - c.end
+    if t.end <= c.start:
+        return c.start - t.end
+    return 0
+
+
+def _admits(sentence: str, t: _Trigger, c: _Citation) -> bool:
+    if t.type != "implements":
+        return True
+    between = sentence[t.end : c.start]
+    return c.start >= t.end and not re.search(r"[,，；;:：]", between)
+
+
+def _window(sentence: str, published: date | None) -> tuple[date | None, date | None]:
+    since = until = None
+    for d in find_dates(sentence):
+        before, after = sentence[max(0, d.start - 5) : d.start], sentence[d.end : d.end + 3]
+        if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")):
+            until = d.date
+        elif since is None and _SINCE_BEFORE.search(before) and after.lstrip().startswith("起"):
+            since = d.date
+    if since is None and _SINCE_TODAY.search(sentence):
+        since = published
+    return since, until
+
+
+def _clauses(sentence: str, c: _Citation, next_start: int) -> list[str | None]:
+    gap = sentence[c.end : next_start]
+    lead = _CLAUSE_LEAD.match(gap)
+    if lead is None:
+        return [None]
+    cut = _CLAUSE_CUT.search(gap, lead.end())
+    refs = clause_refs(gap[: cut.start() if cut else len(gap)])
+    return list(dict.fromkeys(refs)) or [None]
+
+
+def extract_relations(
+    text: str,
+    *,
+    self_key: str | None = None,
+    default_issuers: tuple[str, ...] | None = None,
+    published: date | None = None,
+) -> list[Relation]:
+    """Relations from this document to the documents it acts on, in text order, unique per (type, target, clause).
+
+    Example:
+        >>> rels = extract_relations("商务部公告2024年第46号第二条自2025年11月9日起至2026年11月27日暂停实施。",
+        ...                          self_key="mofcom:2025:72", default_issuers=("mofcom",), published=None)
+        >>> [(r.type, r.target_key, r.clause, r.since.isoformat(), r.until.isoformat()) for r in rels]
+        [('suspends', 'mofcom:2024:46', '二', '2025-11-09', '2026-11-27')]
+    """
+    text = match_text(text)
+    out: dict[tuple[str, str, str | None], Relation] = {}
+    pending: list[_Citation] = []
+    pending_sentence = ""
+    for left, right in _sentences(text):
+        sentence = text[left:right]
+        triggers = _triggers(sentence)
+        citations = _citations(sentence, default_issuers)
+        if not triggers:
+            pending, pending_sentence = citations, sentence
+            continue
+        if not citations and _ANAPHOR.search(sentence):
+            citations, clause_source = pending, pending_sentence
+        else:
+            clause_source = sentence
+        since, until = _window(sentence, published)
+        for i, c in enumerate(citations):
+            if c.key is not None and c.key == self_key:
+                continue
+            candidates = [t for t in triggers if _admits(sentence, t, c)] if clause_source is sentence else triggers
+            if not candidates:
+                continue
+            trigger = min(candidates, key=lambda t: (_distance(c, t), t.start < c.start))
+            next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
+            for clause in _clauses(clause_source, c, next_start):
+                start = since if since is not None or trigger.type not in _DATED_TYPES else published
+                rel = Relation(
+                    type=trigger.type,
+                    target_key=c.key,
+                    target_text=c.text,
+                    until=until if trigger.type in ("suspends", "extends") else None,
+                    clause=clause,
+                    evidence=sentence.strip(),
+                    since=start if trigger.type in _DATED_TYPES else None,
+                )
+                out.setdefault((rel.type, rel.target_key or rel.target_text, rel.clause), rel)
+        pending, pending_sentence = [], ""
+    return _fill_untils(list(out.values()), text, published)
+
+
+def _fill_untils(relations: list[Relation], text: str, published: date | None) -> list[Relation]:
+    """A later sentence ``上述措施自即日起至…暂停实施`` without citations dates earlier suspensions."""
+    if all(r.until is not None for r in relations if r.type == "suspends"):
+        return relations
+    for left, right in _sentences(text):
+        sentence = text[left:right]
+        if any(t.type == "suspends" for t in _triggers(sentence)) and not _citations(sentence, None):
+            since, until = _window(sentence, published)
+            if until is not None:
+                return [
+                    Relation(r.type, r.target_key, r.target_text, until, r.clause, r.evidence, since or r.since)
+                    if r.type == "suspends" and r.until is None else r
+                    for r in relations
+                ]
+    return relations
+
+
+__all__ = ["RULES", "extract_relations"]
