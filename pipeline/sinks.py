@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from alerts.routing import load_routes
 from alerts.registry import build_sinks
-from alerts.routing import Route
 from pipeline.config import Config
 
 
 def build_from_config(config: Config):
     """Return ``(sinks, routes, disabled)``; disabled maps sink name -> reason (e.g. no Slack token)."""
     sinks, disabled = build_sinks(config.sinks)
-    routes = [Route(when=r.when, to=list(r.to)) for r in config.routes]
+    routes = load_routes([{"when": r.when, "to": list(r.to)} for r in config.routes])
     return sinks, routes, disabled
 
 
