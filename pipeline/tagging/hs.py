@@ -15,7 +15,7 @@ inside an HS context:
   keyword on the same line; 6-digit numbers only right after an HS keyword;
 * a chapter must be 01–97 (not 77), numbers followed by a unit or currency (元, 吨, %, kg ...) are
   amounts, numbers that read as a date (``20251009``, ``2025.10.09``) need a keyword on their
-  line, and lines about phones/fax are skipped.
+  line, and numbers shortly after 电话/传真/Tel/Fax are phone numbers.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ UNITS: tuple[str, ...] = (
     "元", "万", "亿", "千", "百", "吨", "千克", "公斤", "克", "美元", "日元", "欧元", "円", "ドル", "%", "‰",
     "kg", "t", "g", "usd", "rmb", "yuan", "mm", "cm", "m", "个", "件", "台", "套", "人", "年", "月", "日", "天",
 )
-PHONE_WORDS: tuple[str, ...] = ("电话", "传真", "联系", "手机", "tel", "fax", "電話", "ＦＡＸ")
+PHONE_WORDS: tuple[str, ...] = ("电话", "传真", "联系", "手机", "tel", "fax", "電話")
+_PHONE_WINDOW = 40  # how far back a phone word is looked for
+_PHONE_GAP = re.compile(r"[\s:：\d\-()（）+、,/转号码人]*")
 
 _KEYWORD = re.compile(
     "|".join(
@@ -51,8 +53,8 @@ _DOTTED = re.compile(
 )
 _PLAIN = re.compile(r"(?<![0-9.\-/_\\])(\d{10}|\d{8}|\d{6})(?![0-9A-Za-z_\-])(?!\.[0-9A-Za-z])")
 _HS_PREFIX = re.compile(r"(?:HS|HTS)$", re.IGNORECASE)
-_CELL_BEFORE = re.compile(r"(?:^|[\s|,、;:：(（\[])$")
-_CELL_AFTER = re.compile(r"^(?:$|[\s|,、;)）\]])")
+_CELL_EDGES_BEFORE = frozenset(" \t|,、;:：(（[")
+_CELL_EDGES_AFTER = frozenset(" \t|,、;)）]")
 _KEYWORD_BEFORE_GAP = 24  # characters allowed between an HS keyword and an undotted number
 
 
@@ -97,29 +99,46 @@ def _keyword_just_before(line: str, start: int) -> bool:
 
 def _bad_prefix(line: str, start: int) -> bool:
     """A letter right before the number is only allowed as the ``HS``/``HTS`` prefix."""
-    return start > 0 and line[start - 1].isascii() and line[start - 1].isalpha() and not _HS_PREFIX.search(line[:start])
+    before = line[start - 1] if start > 0 else ""
+    return before.isascii() and before.isalpha() and not _HS_PREFIX.search(line[max(0, start - 3) : start])
+
+
+def _after_phone_word(line: str, start: int) -> bool:
+    """True when only phone-number characters separate the number from a preceding phone word."""
+    window = line[max(0, start - _PHONE_WINDOW) : start].lower()
+    ends = [window.rfind(w) + len(w) for w in PHONE_WORDS if w in window]
+    return bool(ends) and _PHONE_GAP.fullmatch(window[max(ends) :]) is not None
+
+
+def _rejected(line: str, m: re.Match[str], digits: str) -> bool:
+    return (
+        _bad_prefix(line, m.start())
+        or not _valid_chapter(digits)
+        or _followed_by_unit(line[m.end() : m.end() + 12])
+        or _after_phone_word(line, m.start())
+    )
 
 
 def _line_candidates(line: str) -> list[tuple[int, str]]:
-    if any(w in line.lower() for w in PHONE_WORDS):
-        return []
     has_keyword = _KEYWORD.search(line) is not None
     found: list[tuple[int, str]] = []
     for m in _DOTTED.finditer(line):
         digits = "".join(g for g in m.groups() if g)
-        if _bad_prefix(line, m.start()) or not _valid_chapter(digits) or _followed_by_unit(line[m.end() :]):
+        if _rejected(line, m, digits):
             continue
         if _looks_like_date(digits) and not has_keyword:
             continue
         found.append((m.start(), _canonical(digits)))
     for m in _PLAIN.finditer(line):
         digits = m.group(1)
-        if _bad_prefix(line, m.start()) or not _valid_chapter(digits) or _followed_by_unit(line[m.end() :]):
+        if _rejected(line, m, digits):
             continue
         near_keyword = _keyword_just_before(line, m.start())
         if len(digits) == 6 and not near_keyword:
             continue
-        is_cell = bool(_CELL_BEFORE.search(line[: m.start()])) and bool(_CELL_AFTER.match(line[m.end() :]))
+        is_cell = (m.start() == 0 or line[m.start() - 1] in _CELL_EDGES_BEFORE) and (
+            m.end() == len(line) or line[m.end()] in _CELL_EDGES_AFTER
+        )
         if not (near_keyword or is_cell):
             continue
         if _looks_like_date(digits) and not near_keyword:
