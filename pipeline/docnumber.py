@@ -145,6 +145,11 @@ class NumberMatch:
         """Canonical key, or ``None`` when the issuer is unknown."""
         return self.doc_number.key if self.doc_number.issuers else None
 
+    @property
+    def number(self) -> DocNumber:
+        """Alias of ``doc_number`` (kept for callers written against that name)."""
+        return self.doc_number
+
 
 def issuer_slugs(text: str) -> tuple[str, ...]:
     """Issuer slugs of a printed issuer list, in printed order, duplicates dropped.

@@ -109,6 +109,7 @@ _OWN_PART = re.compile(r"本(?:项|款|条|目|部分)")
 _OTHER_CLAUSES = re.compile(r"其他条款|其余条款|其他规定|其余规定|其他内容")
 # The sentence's own heading label ("（二）", "五、", "3.", "第三条 ") is not a clause reference.
 _HEADING = re.compile(r"^[ ]*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十百\d]+条[ ])")
+_ARTICLE = re.compile(r"第([一二三四五六七八九十百\d]+)条")
 _PLACEHOLDER = re.compile(r"<<([a-z]+)>>")
 _DATE_ONLY_LINE = re.compile(r"\uE0000\uE001")
 
@@ -187,13 +188,15 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
     )
     out: list[tuple[int, str, date | str, str | None, str]] = []
     ends: list[int] = []
+    article: str | None = None  # article named earlier in the sentence, carried to later phrases
     for m, phrase, pattern in matches:
         begin = max((e for e in ends if e <= m.start()), default=0)
         subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
         if phrase.scope == "own" and not _THIS_SUBJECT.search(subject):
             if _OTHER_SUBJECT.search(subject) or _HISTORY.search(masked[begin : m.start()]):
                 continue
-        clauses = _clauses(text, start, subject) if phrase.scope == "own" else [None]
+        clauses = _clauses(text, start, subject, article) if phrase.scope == "own" else [None]
+        article = (_ARTICLE.findall(_HEADING.sub("", subject, count=1)) or [article])[-1]
         for kind, source in phrase.events:
             value: date | str = dates[int(m[source])] if source in pattern.groupindex else source
             for clause in clauses:
@@ -212,10 +215,10 @@ def _subject_start(masked: str, begin: int, pos: int) -> int:
     return begin
 
 
-def _clauses(text: str, sentence_start: int, subject: str) -> list[str | None]:
+def _clauses(text: str, sentence_start: int, subject: str, article: str | None) -> list[str | None]:
     if _OWN_PART.search(subject):
         return [clause_at(text, sentence_start)]
-    refs: list[str | None] = list(clause_refs(_HEADING.sub("", subject, count=1)))
+    refs: list[str | None] = list(clause_refs(_HEADING.sub("", subject, count=1), article))
     if refs:
         if _OTHER_CLAUSES.search(subject):
             refs.append(None)

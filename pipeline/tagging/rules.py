@@ -130,15 +130,17 @@ _REF = re.compile(
 )
 
 
-def clause_refs(text: str) -> list[str]:
+def clause_refs(text: str, article: str | None = None) -> list[str]:
     """Canonical labels of the clauses a phrase names, with the article carried over list items.
 
+    ``article`` is the article already in force from earlier in the sentence ("第一条第（一）项
+    自…施行，第（三）项自…施行": the second phrase is read with ``article="一"``).
+
     Example:
-        >>> clause_refs("本公告第一条第（一）项、第（二）项")
-        ['一(一)', '一(二)']
+        >>> clause_refs("本公告第一条第（一）项、第（二）项"), clause_refs("第（三）项", article="一")
+        (['一(一)', '一(二)'], ['一(三)'])
     """
     out: list[str] = []
-    article: str | None = None
     pending_article = False
     for m in _REF.finditer(text):
         if m["art"]:
