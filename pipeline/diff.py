@@ -154,31 +154,33 @@ def diff_from_json(data: dict[str, Any], *, old: str | None = None) -> TextDiff:
     """
     if data.get("format") != JSON_FORMAT:
         raise ValueError(f"text diff JSON: unknown format {data.get('format')!r}, expected {JSON_FORMAT!r}")
+    misfit = "text diff JSON does not fit the given old text at character {}: pass the canonical text of the"
+    misfit += " version the diff was made from"
     ops: Ops = []
     pos = 0  # position in old
     for entry in data["ops"]:
         op = entry[0]
-        if op not in (DELETE, EQUAL, INSERT):
-            raise ValueError(f"text diff JSON: bad op {op!r} in {entry!r}")
-        if len(entry) == 2:
-            text = entry[1]
-        else:
-            head, skipped, tail = entry[1], entry[2], entry[3]
+        if op not in (DELETE, EQUAL, INSERT) or len(entry) not in (2, 4):
+            raise ValueError(f"text diff JSON: bad op entry {entry!r}")
+        if len(entry) == 4:  # elided equality [0, head, skipped, tail]
             if old is None:
-                raise ValueError("text diff JSON is compact (elided unchanged text): pass old=<previous canonical text>")
+                raise ValueError("text diff JSON is compact (unchanged text elided): pass old=<previous canonical text>")
+            head, skipped, tail = entry[1], entry[2], entry[3]
             text = old[pos : pos + len(head) + skipped + len(tail)]
-            if not (text.startswith(head) and text.endswith(tail) and len(text) == len(head) + skipped + len(tail)):
-                raise ValueError(f"text diff JSON does not fit the given old text at character {pos}; wrong version?")
+            if len(text) != len(head) + skipped + len(tail) or not (text.startswith(head) and text.endswith(tail)):
+                raise ValueError(misfit.format(pos))
+        else:
+            text = entry[1]
         if op != INSERT:
             if old is not None and old[pos : pos + len(text)] != text:
-                raise ValueError(f"text diff JSON does not fit the given old text at character {pos}; wrong version?")
+                raise ValueError(misfit.format(pos))
             pos += len(text)
         ops.append((op, text))
     if old is not None and pos != len(old):
-        raise ValueError(f"text diff JSON covers {pos} characters of old text, but it has {len(old)}; wrong version?")
+        raise ValueError(misfit.format(pos) + f" (the diff covers {pos} characters, the text has {len(old)})")
     diff = _make(ops, timed_out=bool(data.get("timed_out", False)))
     if (diff.inserted_chars, diff.deleted_chars) != (data["inserted_chars"], data["deleted_chars"]):
-        raise ValueError("text diff JSON: inserted_chars/deleted_chars do not match its ops; corrupted record?")
+        raise ValueError("text diff JSON: inserted_chars/deleted_chars do not match its ops; the stored diff is corrupt")
     return diff
 
 
