@@ -1,0 +1,173 @@
+"""MIIT (工业和信息化部) page classes: the jpaas list fragment and the notice detail page.
+
+MIIT runs the same Hanweb jpaas CMS as MOFCOM (DOMAIN §2), so list parsing, attachment
+links and the pdf.js viewer unwrapping come from :mod:`crawlers.pages.hanweb`. What is
+MIIT-specific: the detail template (``#con_title``, ``#con_time``, ``.cinfo``, ``#con_con``)
+and orders/notices whose number is printed as a header line of the body, not in a field.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from parsel import Selector
+
+from crawlers.errors import ChallengePage, LayoutChanged
+from crawlers.pages import hanweb
+from crawlers.pages.base import ListingEntry, Page, ParsedPage, looks_like_challenge
+
+SOURCE = "miit"
+
+# seen 2026: body is div#con_con (class ccontent); some columns only carry .ccontent.
+BODY_SELECTORS = ("#con_con", ".ccontent")
+# seen 2026: h1#con_title; meta ArticleTitle is the CMS's copy of the same title.
+TITLE_SELECTORS = ("#con_title",)
+# seen 2026: "发布时间：2025-08-22 17:30" in #con_time, "来源：工业和信息化部" in .cinfo.
+TIME_SELECTORS = ("#con_time",)
+SOURCE_SELECTORS = (".cinfo",)
+# seen 2026: attachment lists sit below #con_con in div.fujian / ul.fj (not always present).
+ATTACHMENT_BLOCKS = (".fujian", ".fj", "[id*=fujian]", "[class*=attach]")
+# seen 2026: the unit API fragment wraps items in div.page-content > ul > li.
+LIST_ITEMS = ".page-content ul li a[href]"
+LIST_ITEMS_FALLBACK = "ul li a[href]"
+
+BOILERPLATE_CSS = (".share", ".bdsharebuttonbox", ".fx", ".print", ".ewm")
+BOILERPLATE_LINES = re.compile(r"^(【?(打印本页|关闭窗口|打印|关闭)】?\s*)+$|^分享到[:：]?|^扫一扫")
+
+_PUBLISHED = re.compile(r"发布时间\s*[:：]\s*([0-9０-９][0-9０-９\-/年月日:：\s]*[0-9０-９日])")
+_ISSUER = re.compile(r"来源\s*[:：]\s*([^\s|｜]+)")
+_DIGITS = "0-9０-９"
+# A header line that is entirely a document number (how orders and notices print their 文号).
+_NUMBER_LINES = (
+    re.compile(rf"^.{{0,40}}令\s*第\s*[{_DIGITS}]+\s*号$"),  # …部令 第71号
+    re.compile(rf"^.{{0,30}}[〔\[［(（]\s*[{_DIGITS}]{{4}}\s*[〕\]］)）]\s*[{_DIGITS}]+\s*号$"),  # 工信部原〔2025〕12号
+    re.compile(rf"^.{{0,40}}公告\s*[{_DIGITS}]{{4}}\s*年?\s*第\s*[{_DIGITS}]+\s*号?$"),  # …公告2025年第3号
+)
+# "第71号" under "…令", "2025年第20号" under "…公告", each on its own line.
+_NUMBER_TAIL = re.compile(rf"^(?:[{_DIGITS}]{{4}}\s*年\s*)?第\s*[{_DIGITS}]+\s*号$")
+_HEADER_LINES = 8  # the number sits in the first lines; deeper matches are citations of other documents
+
+
+class MiitListFragment(Page):
+    """One page of the jpaas unit API: JSON with ``data.html`` (or ``result.data.html``), or the bare fragment."""
+
+    source = SOURCE
+
+    @cached_property
+    def fragment(self) -> tuple[str, int | None]:
+        """``(fragment_html, count)``: unwrapped from the API JSON, or the body itself when it is HTML."""
+        text = self.text
+        if looks_like_challenge(text, self.status):
+            raise ChallengePage(self.url, f"anti-bot challenge instead of the list API answer (HTTP {self.status})",
+                                source=self.source)
+        if text.lstrip().startswith("{"):
+            return hanweb.parse_unit_json(text, url=self.url, source=self.source)
+        return text, None
+
+    @cached_property
+    def selector(self) -> Selector:
+        return Selector(text=self.fragment[0] or "<ul></ul>", type="html", base_url=self.url)
+
+    @property
+    def count(self) -> int | None:
+        """Total items of the column (the fragment's ``count`` attribute), if printed."""
+        return self.fragment[1]
+
+    def entries(self) -> list[ListingEntry]:
+        """Detail links of this page, in list order; zero links raises LayoutChanged.
+
+        Example:
+            >>> body = '<div class="page-content"><ul><li><a href="/a/art/2025/art_1.html" title="通知">通知</a>'
+            >>> body += '<span>2025-08-22</span></li></ul></div>'
+            >>> MiitListFragment("https://www.miit.gov.cn/api", body.encode()).entries()[0].date_text
+            '2025-08-22'
+        """
+        for css in (LIST_ITEMS, LIST_ITEMS_FALLBACK):
+            if self.selector.css(css):
+                return hanweb.listing_entries(self.selector, base_url=self.url, link_css=css)
+        raise LayoutChanged(self.url, f"{LIST_ITEMS} | {LIST_ITEMS_FALLBACK}", 0, "1..n", source=self.source)
+
+
+class MiitNoticePage(Page):
+    """A notice / order detail page (``/<column>/art/<YYYY>/art_<32hex>.html``)."""
+
+    source = SOURCE
+
+    def parse(self) -> ParsedPage:
+        """Extract the printed fields; LayoutChanged (naming every body selector) when no body is found.
+
+        Example:
+            >>> html = ('<h1 id="con_title">关于开展试点的通知</h1><div id="con_time">发布时间：2025-10-09 16:00</div>'
+            ...         '<div id="con_con"><p>工信部原函〔2025〕7号</p><p>各有关单位：</p></div>')
+            >>> page = MiitNoticePage("https://www.miit.gov.cn/a/art/2025/art_1.html", html.encode()).parse()
+            >>> page.title, page.published_text, page.doc_number_text
+            ('关于开展试点的通知', '2025-10-09 16:00', '工信部原函〔2025〕7号')
+        """
+        body = self._body_node()
+        warnings: list[str] = []
+        body_text = hanweb.block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        title = self._text_of(TITLE_SELECTORS) or hanweb.clean_title(self.meta("ArticleTitle")) or None
+        if title is None:
+            warnings.append("no #con_title and no ArticleTitle meta")
+        published = _match(_PUBLISHED, self._text_of(TIME_SELECTORS)) or self.meta("PubDate")
+        if published is None:
+            warnings.append("no 发布时间 in #con_time and no PubDate meta")
+        issuer = _match(_ISSUER, self._text_of(SOURCE_SELECTORS)) or self.meta("ContentSource")
+        meta = {name: value for name in ("ColumnName", "i_articleid", "Keywords") if (value := self.meta(name))}
+        if art := hanweb.art_id(self.url):
+            meta["art_id"] = art
+        blocks = [body, *(node for css in ATTACHMENT_BLOCKS for node in self.selector.css(css))]
+        return ParsedPage(
+            source=self.source,
+            url=self.url,
+            title=title,
+            body_text=body_text,
+            language="zh",
+            doc_number_text=find_doc_number(body_text),
+            issuer_text=issuer,
+            published_text=published,
+            attachments=hanweb.attachment_links(blocks, base_url=self.url),
+            meta=meta,
+            warnings=tuple(warnings),
+        )
+
+    def _body_node(self) -> Selector:
+        for css in BODY_SELECTORS:
+            nodes = self.selector.css(css)
+            if nodes:
+                return nodes[0]  # #con_con also carries class ccontent: the first match is the outermost
+        raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
+
+    def _text_of(self, selectors: tuple[str, ...]) -> str:
+        node = self.first(*selectors)
+        return hanweb.clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
+
+
+def find_doc_number(body_text: str) -> str | None:
+    """The document number printed as a header line of the body (order or notice), as printed.
+
+    Looks only at the first lines: numbers further down cite other documents. A number
+    split over two lines (``…令`` then ``第71号``) is joined with one space.
+
+    Example:
+        >>> find_doc_number("工业和信息化部 国家发展改革委 自然资源部令\\n第71号\\n《办法》已经审议通过")
+        '工业和信息化部 国家发展改革委 自然资源部令 第71号'
+        >>> find_doc_number("各有关单位：\\n依据《条例》（国务院令第785号）") is None
+        True
+    """
+    lines = [line.strip() for line in body_text.split("\n") if line.strip()][:_HEADER_LINES]
+    for i, line in enumerate(lines):
+        if any(p.match(line) for p in _NUMBER_LINES) and len(line) <= 60:
+            return line
+        if i + 1 < len(lines) and _NUMBER_TAIL.match(lines[i + 1]) and line.endswith(("令", "公告")) and len(line) <= 40:
+            return f"{line} {lines[i + 1]}"
+    return None
+
+
+def _match(pattern: re.Pattern[str], text: str) -> str | None:
+    m = pattern.search(text)
+    return m.group(1).strip() if m else None
+
+
+__all__ = ["BODY_SELECTORS", "MiitListFragment", "MiitNoticePage", "find_doc_number"]

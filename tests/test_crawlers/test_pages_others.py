@@ -1,0 +1,124 @@
+"""Page classes for MIIT, gov.cn and METI against authored fixture captures (one test per expected field).
+
+Each case is ``tests/fixtures/pages/<source>/<PageClass>/<case>/`` holding ``body.*`` (the raw
+bytes as served), ``meta.json`` (url, headers, status, fetched_at) and ``expected.json``: either
+ParsedPage fields, a list of listing entries, or ``{"error": "<PageError subclass>",
+"message_contains": [...]}``. Body text is checked through ``body_first_line``,
+``body_last_line``, ``body_contains`` and ``body_excludes`` so the cases stay readable.
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawlers import errors
+from crawlers.pages import feeds, govcn, meti, miit
+from crawlers.pages.base import ListingEntry, ParsedPage
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+SOURCES = ("miit", "govcn", "meti")
+PAGE_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        miit.MiitNoticePage, miit.MiitListFragment,
+        govcn.GovcnPolicyPage, govcn.GovcnListPage, feeds.GovcnJsonFeed,
+        meti.MetiPressPage, meti.MetiPressIndexPage, meti.MetiArchivePage, feeds.MetiAtomFeed,
+    )
+}
+ERRORS = {name: getattr(errors, name, None) or getattr(feeds, name) for name in (
+    "PageError", "ChallengePage", "EmptyPage", "LayoutChanged", "NotHtml", "UndecodableBody", "MalformedFeed")}
+
+
+def case_dirs() -> list[Path]:
+    return sorted(p.parent for source in SOURCES for p in (FIXTURES / source).glob("*/*/expected.json"))
+
+
+def load_page(case: Path) -> Any:
+    """The page object for one fixture directory (class = the parent directory's name)."""
+    meta = json.loads((case / "meta.json").read_text(encoding="utf-8"))
+    body_file = next(case.glob("body.*"))
+    return PAGE_CLASSES[case.parent.name](meta["url"], body_file.read_bytes(), meta.get("headers") or {},
+                                          status=meta.get("status", 200))
+
+
+def load_expected(case: Path) -> Any:
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+@cache
+def run_case(case: Path) -> ParsedPage | list[ListingEntry] | errors.PageError:
+    page = load_page(case)
+    try:
+        return page.parse() if hasattr(page, "parse") else page.entries()
+    except errors.PageError as exc:
+        return exc
+
+
+def _params() -> list[Any]:
+    out = []
+    for case in case_dirs():
+        expected = load_expected(case)
+        keys = ["error"] if isinstance(expected, dict) and "error" in expected else (
+            ["count", *(f"entry{i}" for i in range(len(expected)))] if isinstance(expected, list) else list(expected))
+        out += [pytest.param(case, key, id=f"{case.relative_to(FIXTURES).as_posix().replace('/', '-')}-{key}")
+                for key in keys]
+    return out
+
+
+DETAIL_CLASSES = {"MiitNoticePage": "miit", "GovcnPolicyPage": "govcn", "MetiPressPage": "meti"}
+
+
+@pytest.mark.parametrize(("page_class", "source"), DETAIL_CLASSES.items())
+def test_at_least_four_parsed_detail_cases(page_class: str, source: str) -> None:
+    parsed = [c for c in (FIXTURES / source / page_class).iterdir() if "error" not in load_expected(c)]
+    assert len(parsed) >= 4
+
+
+@pytest.mark.parametrize(("case", "key"), _params())
+def test_field(case: Path, key: str) -> None:
+    expected = load_expected(case)
+    result = run_case(case)
+    if key == "error":
+        assert type(result).__name__ == expected["error"], f"expected {expected['error']}, got {result!r}"
+        assert isinstance(result, ERRORS[expected["error"]])
+        for fragment in expected.get("message_contains", []):
+            assert fragment in str(result)
+        return
+    assert not isinstance(result, errors.PageError), f"unexpected error: {result}"
+    if isinstance(expected, list):
+        if key == "count":
+            assert len(result) == len(expected)
+        else:
+            i = int(key.removeprefix("entry"))
+            assert {"url": result[i].url, "title": result[i].title, "date_text": result[i].date_text} == expected[i]
+        return
+    lines = result.body_text.split("\n")
+    want = expected[key]
+    if key == "encoding":  # the charset the body actually decoded with (mislabeled / legacy pages)
+        assert load_page(case).encoding == want
+    elif key == "body_first_line":
+        assert lines[0] == want
+    elif key == "body_last_line":
+        assert lines[-1] == want
+    elif key == "body_contains":
+        assert [s for s in want if s not in result.body_text] == []
+    elif key == "body_excludes":
+        assert [s for s in want if s in result.body_text] == []
+    elif key == "attachments":
+        assert [{"url": a.url, "title": a.title} for a in result.attachments] == want
+    elif key in ("meta", "warnings"):
+        assert (dict(result.meta) if key == "meta" else list(result.warnings)) == want
+    else:
+        assert getattr(result, key) == want
+
+
+@pytest.mark.parametrize("module", [miit, govcn, meti, feeds], ids=lambda m: m.__name__)
+def test_docstring_examples(module: Any) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
