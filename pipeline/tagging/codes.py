@@ -42,7 +42,8 @@ CN_CUES = re.compile(r"中国|中華人民共和国|中华人民共和国|商務
 _CODE = r"[0-9][A-Ea-e][0-9]{3}"
 _SUB = r"(?:\.(?:[A-Za-z]|[0-9]{1,2}))*"
 _END = r"(?![A-Za-z0-9_])(?!\.[A-Za-z0-9])"
-_CODE_RE = re.compile(rf"(?<![A-Za-z0-9_\-/\\.=#@&%+~])({_CODE})({_SUB}){_END}")
+_CODE_RE = re.compile(rf"(?<![A-Za-z0-9_\-\\.=#@&%+~])({_CODE})({_SUB}){_END}")
+_CODE_BEFORE_SLASH = re.compile(rf"{_CODE}{_SUB}/$")
 _EAR99 = re.compile(r"(?<![A-Za-z0-9_\-/\\.=#@&%+])EAR99(?![A-Za-z0-9_])")
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s\u3000-\u303f\uff00-\uffef<>\"'，。、；（）]+"
@@ -159,6 +160,8 @@ def _occurrences(text: str) -> list[tuple[int, int, str]]:
         levels = _levels(m.group(2))
         if levels is None:
             continue
+        if m.start() > 0 and text[m.start() - 1] == "/" and not _CODE_BEFORE_SLASH.search(text, max(0, m.start() - 24), m.start()):
+            continue  # a path segment (art/3A001), unless the list is written 1C902.a/1C902.b
         base, pos = m.group(1), m.end()
         out.append((m.start(), m.end(), _canonical(base, levels)))
         while True:

@@ -46,5 +46,6 @@ def test_timeline_of_suspended_announcement() -> None:
 
 def test_note_explains_suspension() -> None:
     rel = Relation("suspends", "mofcom:2024:46", "2024年第46号", until=date(2026, 11, 27), clause="二")
-    got = legal_status(on=date(2026, 1, 1), effective=date(2024, 12, 3), published=None, incoming=[("mofcom:2025:72", rel)])
+    got = legal_status(on=date(2026, 1, 1), effective=date(2024, 12, 3), published=None,
+                       incoming=[("mofcom:2025:72", rel)])
     assert got.note == "partly_suspended (二) by mofcom:2025:72 through 2026-11-27"
