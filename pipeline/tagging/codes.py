@@ -153,6 +153,13 @@ def _scheme(sentence: str, language: str) -> str:
     return "cn-dual-use"
 
 
+def _path_segment(text: str, start: int) -> bool:
+    """``art/3A001`` is a path segment; ``1C902.a/1C902.b`` is a list."""
+    if start == 0 or text[start - 1] != "/":
+        return False
+    return _CODE_BEFORE_SLASH.search(text, max(0, start - 24), start) is None
+
+
 def _occurrences(text: str) -> list[tuple[int, int, str]]:
     """(start, end, canonical code) of every code, siblings and range members included."""
     out: list[tuple[int, int, str]] = []
@@ -160,8 +167,8 @@ def _occurrences(text: str) -> list[tuple[int, int, str]]:
         levels = _levels(m.group(2))
         if levels is None:
             continue
-        if m.start() > 0 and text[m.start() - 1] == "/" and not _CODE_BEFORE_SLASH.search(text, max(0, m.start() - 24), m.start()):
-            continue  # a path segment (art/3A001), unless the list is written 1C902.a/1C902.b
+        if _path_segment(text, m.start()):
+            continue
         base, pos = m.group(1), m.end()
         out.append((m.start(), m.end(), _canonical(base, levels)))
         while True:
