@@ -43,27 +43,26 @@ def cjk_document(n_bytes: int, seed: int) -> str:
     return "".join(parts)
 
 
-def edit(text: str, n_edits: int, seed: int) -> str:
-    """Apply ``n_edits`` spaced replacements, insertions and deletions of short spans."""
+def edit(text: str, n_edits: int, seed: int) -> tuple[str, int, int]:
+    """Apply ``n_edits`` spaced replacements, insertions and deletions; return (text, +chars, -chars)."""
     rng = random.Random(seed)
     step = len(text) // (n_edits + 1)
     out: list[str] = []
-    pos = 0
+    pos = inserted = deleted = 0
     for i in range(1, n_edits + 1):
         at = i * step
         out.append(text[pos:at])
-        kind = i % 3
         word = "".join(rng.choice(_EDIT_CHARS) for _ in range(rng.randint(2, 12)))
-        if kind == 0:  # replace
+        cut = rng.randint(2, 12)
+        kind = i % 3  # 0 replace, 1 insert, 2 delete
+        if kind in (0, 1):
             out.append(word)
-            pos = at + rng.randint(2, 12)
-        elif kind == 1:  # insert
-            out.append(word)
-            pos = at
-        else:  # delete
-            pos = at + rng.randint(2, 12)
+            inserted += len(word)
+        if kind in (0, 2):
+            deleted += cut
+        pos = at + cut if kind in (0, 2) else at
     out.append(text[pos:])
-    return "".join(out)
+    return "".join(out), inserted, deleted
 
 
 def best_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -83,23 +82,26 @@ def main() -> None:
 
     doc = cjk_document(100_000, seed=1)
     big = cjk_document(1_000_000, seed=2)
+    unrelated = cjk_document(100_000, seed=4)
+    edited, ins, dels = edit(doc, 20, seed=3)
+    big_edited, big_ins, big_dels = edit(big, 20, seed=5)
     cases = {
-        "100 KB CJK, 20 edits": (doc, edit(doc, 20, seed=3)),
-        "two unrelated 100 KB texts": (doc, cjk_document(100_000, seed=4)),
-        "1 MB CJK, 20 edits": (big, edit(big, 20, seed=5)),
+        "100 KB CJK, 20 edits": (doc, edited, f"+{ins}/-{dels}"),
+        "two unrelated 100 KB texts": (doc, unrelated, "replace-all"),
+        "1 MB CJK, 20 edits": (big, big_edited, f"+{big_ins}/-{big_dels}"),
     }
     print(f"diff_texts timeout={args.timeout}s, best of {args.repeat}")
-    print(f"{'case':<30} {'chars':>9} {'ms':>9} {'+chars':>8} {'-chars':>8} {'ops':>6}  timed_out")
-    for name, (old, new) in cases.items():
+    print(f"{'case':<28} {'chars':>8} {'ms':>8} {'+chars':>7} {'-chars':>7} {'ops':>5} {'expected':>12}  timed_out")
+    for name, (old, new, expected) in cases.items():
         diff = diff_texts(old, new, timeout=args.timeout)
         ms = best_ms(lambda o=old, n=new: diff_texts(o, n, timeout=args.timeout), args.repeat)
         print(
-            f"{name:<30} {len(old):>9} {ms:>9.1f} {diff.inserted_chars:>8} {diff.deleted_chars:>8} "
-            f"{len(diff.ops):>6}  {diff.timed_out}"
+            f"{name:<28} {len(old):>8} {ms:>8.1f} {diff.inserted_chars:>7} {diff.deleted_chars:>7} "
+            f"{len(diff.ops):>5} {expected:>12}  {diff.timed_out}"
         )
-    diff = diff_texts(doc, cases["100 KB CJK, 20 edits"][1], timeout=args.timeout)
-    print(f"{'render_inline (100 KB case)':<30} {'':>9} {best_ms(lambda: render_inline(diff), args.repeat):>9.1f}")
-    print(f"{'render_unified (100 KB case)':<30} {'':>9} {best_ms(lambda: render_unified(diff), args.repeat):>9.1f}")
+    diff = diff_texts(doc, edited, timeout=args.timeout)
+    print(f"{'render_inline (100 KB case)':<28} {'':>8} {best_ms(lambda: render_inline(diff), args.repeat):>8.1f}")
+    print(f"{'render_unified (100 KB case)':<28} {'':>8} {best_ms(lambda: render_unified(diff), args.repeat):>8.1f}")
 
 
 if __name__ == "__main__":

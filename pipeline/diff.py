@@ -80,7 +80,9 @@ def split_pseudo_lines(text: str) -> list[str]:
 def diff_texts(old: str, new: str, *, timeout: float = 0.5, max_lines: int = MAX_LINES) -> TextDiff:
     """Diff two canonical texts: pseudo-line diff, then character diff of changed blocks.
 
-    ``timeout`` is the budget in seconds for the whole call (``<= 0``: unlimited).
+    ``timeout`` is the budget in seconds for the whole call (``<= 0``: unlimited). The deadline is
+    the only clock read (diff-match-patch checks it inside its bisection); a diff cut short says so
+    in ``timed_out``, and with ``timeout=0`` the result depends on the inputs alone.
     ``max_lines`` caps distinct pseudo-lines (see module docstring); lower it only in tests.
 
     Example:
