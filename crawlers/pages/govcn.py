@@ -104,9 +104,10 @@ class GovcnPolicyPage(Page):
         out: dict[str, str] = {}
         cells = self.selector.css(META_TABLE_CELLS)
         for cell, value in zip(cells, cells[1:]):
-            label = _LABEL_JUNK.sub("", "".join(cell.css("::text").getall()))
-            if cell.css("b") and label and label not in out and not value.css("b"):
-                out[label] = re.sub(r"\s+", " ", "".join(value.css("::text").getall())).strip()
+            if _is_label(cell) and not _is_label(value):
+                label = _LABEL_JUNK.sub("", "".join(cell.css("::text").getall()))
+                if label and label not in out:
+                    out[label] = re.sub(r"\s+", " ", "".join(value.css("::text").getall())).strip()
         return out
 
     def _body_node(self) -> Selector:
@@ -161,6 +162,11 @@ class GovcnListPage(Page):
         if not out:
             raise LayoutChanged(self.url, f"{LIST_ITEMS} h4 > a[href]", 0, "1..n", source=self.source)
         return out
+
+
+def _is_label(cell: Selector) -> bool:
+    """Label cells are bold (seen 2026) or, on some older pages, plain text ending in a colon."""
+    return bool(cell.css("b, strong")) or "".join(cell.css("::text").getall()).strip().endswith(("：", ":"))
 
 
 def _content_root(text: str) -> str:

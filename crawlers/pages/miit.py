@@ -36,7 +36,8 @@ BOILERPLATE_CSS = (".share", ".bdsharebuttonbox", ".fx", ".print", ".ewm")
 BOILERPLATE_LINES = re.compile(r"^(【?(打印本页|关闭窗口|打印|关闭)】?\s*)+$|^分享到[:：]?|^扫一扫")
 
 _PUBLISHED = re.compile(r"发布时间\s*[:：]\s*([0-9０-９][0-9０-９\-/年月日:：\s]*[0-9０-９日])")
-_ISSUER = re.compile(r"来源\s*[:：]\s*([^\s|｜]+)")
+# An empty 来源 is followed directly by the next label; don't take that label as the issuer.
+_ISSUER = re.compile(r"来源\s*[:：]\s*(?!发布|时间|字号|浏览)([^\s|｜]+)")
 _DIGITS = "0-9０-９"
 # A header line that is entirely a document number (how orders and notices print their 文号).
 _NUMBER_LINES = (

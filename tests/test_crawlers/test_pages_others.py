@@ -122,3 +122,26 @@ def test_field(case: Path, key: str) -> None:
 def test_docstring_examples(module: Any) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_miit_list_fragment_reports_column_count() -> None:
+    case = FIXTURES / "miit" / "MiitListFragment" / "tz-api-json"
+    assert load_page(case).count == 1186
+    assert load_page(FIXTURES / "miit" / "MiitListFragment" / "wjgs-result-wrapper").count is None
+
+
+@pytest.mark.parametrize(("cinfo", "issuer"), [
+    ("发布时间：2025-03-18 16:00 来源：原材料工业司", "原材料工业司"),
+    ("来源： 发布时间：2025-03-18 16:00", None),
+])
+def test_miit_issuer_never_takes_the_next_label(cinfo: str, issuer: str | None) -> None:
+    html = f'<div class="cinfo">{cinfo}</div><div id="con_con"><p>正文</p></div>'
+    page = miit.MiitNoticePage("https://www.miit.gov.cn/a/art/2025/art_1.html", html.encode()).parse()
+    assert page.issuer_text == issuer
+
+
+def test_govcn_table_labels_without_bold_are_read() -> None:
+    html = ('<table class="bd1"><tr><td>发文字号：</td><td>国发〔2024〕5号</td><td>成文日期：</td><td>2024年03月01日</td>'
+            '</tr></table><div id="UCAP-CONTENT"><p>正文</p></div>')
+    page = govcn.GovcnPolicyPage("https://www.gov.cn/zhengce/content/202403/content_1.htm", html.encode()).parse()
+    assert (page.doc_number_text, page.signed_text) == ("国发〔2024〕5号", "2024年03月01日")
