@@ -1,0 +1,129 @@
+"""The MOFCOM replica server: openresty-like headers, the jpaas unit API, states and fault behaviours."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from crawlers.pages.hanweb import UnitQuery, unit_api_url
+from crawlers.pages.mofcom import MofcomColumnShell, MofcomListFragment
+from crawlers.replica import BEHAVIOURS, ReplicaServer, site_path
+
+SHELL = "/zwgk/zcfb/index.html"
+
+
+def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def api(server: ReplicaServer, page_no: int, **overrides: str) -> tuple[int, dict[str, Any]]:
+    status, headers, _ = get(server.base_url + SHELL)
+    shell_url = server.base_url + SHELL
+    query = MofcomColumnShell(shell_url, get(shell_url)[2], {}).query()
+    url = unit_api_url(shell_url, replace(query, **overrides),
+                       page_no=page_no)
+    cookie = headers["Set-Cookie"].split(";")[0]
+    code, _, body = get(url, Referer=shell_url, Cookie=cookie)
+    return code, json.loads(body) if body.startswith(b"{") else {"raw": body.decode()}
+
+
+def test_shell_headers_like_openresty_and_conditional_get(mofcom_replica: ReplicaServer) -> None:
+    status, headers, body = get(mofcom_replica.base_url + SHELL)
+    assert (status, headers["Server"], headers["Content-Type"]) == (200, "openresty", "text/html")
+    assert headers["ETag"].startswith('W/"') and headers["Last-Modified"].endswith("GMT")
+    assert "wzws_sid=" in headers["Set-Cookie"]
+    assert get(mofcom_replica.base_url + SHELL, **{"If-None-Match": headers["ETag"]})[0] == 304
+    assert b"queryData=" in body
+
+
+def test_unit_api_pages_count_and_errors(mofcom_replica: ReplicaServer) -> None:
+    code, page1 = api(mofcom_replica, 1)
+    assert code == 200 and page1["success"] is True
+    fragment = MofcomListFragment(mofcom_replica.base_url + "/api?x", json.dumps(page1).encode(), {})
+    assert (fragment.count, len(fragment.entries())) == (18, 15)
+    assert len(MofcomListFragment("http://h/u", json.dumps(api(mofcom_replica, 2)[1]).encode(), {}).entries()) == 3
+    assert api(mofcom_replica, 3)[1]["data"]["html"].count("<li>") == 0
+    assert api(mofcom_replica, 1, page_id="0" * 32)[1] == {"success": False, "message": "参数错误", "data": None}
+    bare = unit_api_url(mofcom_replica.base_url + SHELL, UnitQuery("a", "b", "c", "d"), page_no=1)
+    assert get(bare)[0] == 412  # no Referer, no WAF cookie
+    conn = http.client.HTTPConnection("127.0.0.1", mofcom_replica.port, timeout=5)
+    conn.request("POST", bare, headers={"Referer": "x"})
+    assert conn.getresponse().status == 500  # "不支持的HTTP方法"
+    conn.close()
+
+
+def test_states_overlay_base(mofcom_replica: ReplicaServer) -> None:
+    assert mofcom_replica.states() == ["base", "2", "faults"]
+    mofcom_replica.set_state("2")
+    assert api(mofcom_replica, 1)[1]["data"]["html"].count('count="19"') == 1
+    with pytest.raises(ValueError, match="unknown state 'nope'"):
+        mofcom_replica.set_state("nope")
+
+
+@pytest.mark.parametrize(("behaviour", "status", "body"), [
+    ("412", 412, "请开启JavaScript"),
+    ("403", 403, "请开启JavaScript"),
+    ("202-empty", 202, ""),
+    ("empty-200", 200, ""),
+    ("ssi-error", 200, "[an error occurred while processing this directive]"),
+    ("404", 404, "404 Not Found"),
+])
+def test_fault_behaviours_by_query_and_injection(mofcom_replica: ReplicaServer, behaviour: str, status: int,
+                                                 body: str) -> None:
+    code, _, raw = get(f"{mofcom_replica.base_url}{SHELL}?__replica={behaviour}")
+    assert code == status and body in raw.decode()
+    mofcom_replica.inject(SHELL, behaviour)
+    assert get(mofcom_replica.base_url + SHELL)[0] == status
+    assert get(mofcom_replica.base_url + SHELL)[0] == 200  # injected once only
+
+
+def test_reset_and_gbk_page(mofcom_replica: ReplicaServer) -> None:
+    assert "reset" in BEHAVIOURS
+    mofcom_replica.inject(SHELL, "reset")
+    with pytest.raises((ConnectionResetError, urllib.error.URLError, http.client.RemoteDisconnected)):
+        get(mofcom_replica.base_url + SHELL)
+    assert mofcom_replica.requests[-1].behaviour == "reset"
+    mofcom_replica.set_state("faults")
+    with pytest.raises((ConnectionResetError, urllib.error.URLError, http.client.RemoteDisconnected)):
+        get(mofcom_replica.base_url + SHELL)  # state "faults": the shell resets its first connection
+    listing = api(mofcom_replica, 1)[1]["data"]["html"]
+    gbk_path = next(part.split('"')[0] for part in listing.split('href="')[1:] if "67号" in part)
+    _, headers, raw = get(mofcom_replica.base_url + gbk_path)
+    assert headers["Content-Type"] == "text/html" and b"charset" not in raw[:2000]
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert "两用物项出口许可证件管理" in raw.decode("gb18030")
+    assert f"http://localhost:{mofcom_replica.port}/" in listing  # the off-host link for spider tests
+
+
+def test_binds_loopback_only_and_cli_serves() -> None:
+    with pytest.raises(ValueError, match="loopback only"):
+        ReplicaServer(site_path("mofcom"), host="0.0.0.0")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "crawlers.replica", "mofcom", "--port", str(port), "--state", "2"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        assert get(f"http://127.0.0.1:{port}{SHELL}")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
