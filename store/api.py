@@ -92,6 +92,11 @@ class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps):
         """The database URL with any password hidden (for display)."""
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def dsn(self) -> str:
+        """The full database URL, password included: for child processes only, never for display."""
+        return self.engine.url.render_as_string(hide_password=False)
+
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()

@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 
-from typer._click.exceptions import Abort, ClickException
+import typer
 
 from pipeline.cli import commands_history, commands_run, commands_tools  # noqa: F401  (register commands)
 from pipeline.cli.app import app
@@ -32,16 +32,19 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="regwatch", standalone_mode=False)
-    except ClickException as exc:  # usage errors are user errors too
-        sys.stderr.write(f"error: {exc.format_message()} (hint: see `regwatch --help`)\n")
-        return 1
-    except Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     except Exception as exc:  # translated once, here at the edge
+        if _is_usage_error(exc):
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # type: ignore[attr-defined]  # prints the help text
+                return 0
+            sys.stderr.write(f"error: {exc.format_message()} (hint: see `regwatch --help`)\n")  # type: ignore[attr-defined]
+            return 1
         message = user_message(exc)
         if message is not None:
             sys.stderr.write(f"error: {message}\n")
@@ -52,3 +55,11 @@ def _run(argv: list[str] | None) -> int:
             traceback.print_exc()
         return 2
     return result if isinstance(result, int) else 0
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click/typer usage errors (bad option, missing argument): user errors, exit code 1.
+
+    Duck-typed because typer vendors click privately (typer._click) in recent releases.
+    """
+    return hasattr(exc, "format_message") and hasattr(exc, "exit_code") and hasattr(exc, "show")

@@ -202,13 +202,15 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     if as_json:
         emit_json(summary)
         return
-    table("sources", ["source", "last run", "status", "failures in a row", "documents", "versions"], [
-        [s["source"], fmt_time(s.get("last_run_at")), s.get("last_status") or "-", s.get("consecutive_failures", 0),
-         s.get("documents", 0), s.get("versions", 0)] for s in summary["sources"]
+    table("sources", ["source", "name", "last run", "status", "failures in a row", "documents", "versions"], [
+        [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
+         s["documents"], s["versions"]] for slug, s in summary["sources"].items()
     ])
-    stdout().print(f"documents: {summary['documents']}  versions: {summary['versions']}  "
-                   f"pending captures: {summary['pending_captures']}  pending alerts: {summary['pending_alerts']}  "
-                   f"dead alerts: {summary.get('dead_alerts', 0)}")
+    totals = summary["totals"]
+    stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
+                   f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
+                   f"{summary['failed_captures']} unreadable)  alerts: {summary['pending_alerts']} pending, "
+                   f"{summary['dead_alerts']} dead")
 
 
 @app.command("status-of")

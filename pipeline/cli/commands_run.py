@@ -29,7 +29,7 @@ def crawl(
     src = config.sources.get(source)
     store = open_store(ctx)
     summary = run_crawl_subprocess(
-        source, store.url, base_url=base_url or (src.base_url if src else None),
+        source, store.dsn, base_url=base_url or (src.base_url if src else None),
         max_pages=max_pages or (src.max_pages if src else None),
         timeout=config.defaults.crawl_timeout_seconds,
     )

@@ -73,12 +73,10 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: regwatch --db /var/lib/regwatch/regwatch.db db upgrade
     """
-    store = open_store(ctx)
-    applied = store.upgrade()
-    if applied:
-        stdout().print("applied migrations: " + ", ".join(applied))
-    else:
-        stdout().print(f"database is up to date ({store.url_display})", markup=False)
+    from store import Store
+
+    store = Store.open(globals_of(ctx).db, upgrade=True)
+    stdout().print(f"database {store.url} is at schema version {store.schema_version}", markup=False)
 
 
 @app.command()

@@ -1,0 +1,130 @@
+"""``regwatch demo``: the whole path, offline, against a local replica of MOFCOM.
+
+1. start the replica site on 127.0.0.1 (state 1) and crawl it in a child process;
+2. process the captures into documents and deliver the alerts to the console;
+3. switch the replica to state 2 (one new announcement, one edited), crawl and process again;
+4. show the change with its diff, the alerts, and the legal status the relations imply around
+   each suspension deadline found.
+Nothing here knows which announcements the replica holds: it reports what the pipeline found.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from alerts.console import ConsoleSink
+from alerts.jsonl import JsonlSink
+from crawlers.replica import ReplicaServer, site_dir
+from crawlers.runner import run_crawl_subprocess
+from pipeline.deliver import deliver_pending
+from pipeline.lookup import load_version, status_of
+from pipeline.process import process_pending
+from pipeline.render_diff import render_rich
+from store import Store
+
+SOURCE = "mofcom"
+
+
+def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
+    with tempfile.TemporaryDirectory(prefix="regwatch-demo-") as tmp:
+        db_target = db or str(Path(tmp) / "regwatch-demo.db")
+        store = Store.open(db_target)
+        sinks = {
+            "console": ConsoleSink.from_config("console", {"kind": "console", "color": False}),
+            "archive": JsonlSink.from_config("archive", {"kind": "jsonl", "path": str(Path(tmp) / "alerts.jsonl")}),
+        }
+        with ReplicaServer(site_dir(SOURCE)) as replica:
+            out.rule("[bold]1. First crawl of the MOFCOM replica")
+            out.print(f"replica serving {replica.base_url} (state 1); database {store.url}", markup=False)
+            _cycle(store, replica.base_url, sinks, out)
+            _documents(store, out)
+
+            out.rule("[bold]2. The site changes: a new announcement, an edited one")
+            replica.set_state("2")
+            changes_before = {r.change_id for r in store.history(limit=1000)}
+            _cycle(store, replica.base_url, sinks, out)
+            _changes(store, changes_before, out)
+
+        out.rule("[bold]3. What the relations mean on the calendar")
+        _deadlines(store, out)
+        out.rule()
+        out.print(f"alerts archived to {Path(tmp) / 'alerts.jsonl'} (JSONL sink)", markup=False)
+        if keep and db is None:
+            kept = Path.cwd() / "regwatch-demo.db"
+            store.close()
+            Path(db_target).replace(kept)
+            out.print(f"database kept at {kept}; try: regwatch --db {kept} history", markup=False)
+        else:
+            out.print("try it yourself: regwatch --db demo.db demo --keep, then regwatch --db demo.db history")
+        store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _cycle(store: Store, base_url: str, sinks: dict, out: Console) -> None:
+    summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120)
+    out.print(f"crawl: {summary.get('status')} · {summary.get('captures_new', 0)} new captures · "
+              f"{summary.get('captures_unchanged', 0)} unchanged · {len(summary.get('errors') or [])} errors")
+    report = process_pending(store, now=_now())
+    out.print(f"process: {report.new_documents} new documents · {report.new_versions} new versions · "
+              f"{report.unchanged} unchanged · {report.failed} unreadable · {report.alerts} alerts queued")
+    out.print("[bold]alerts:")
+    deliver_pending(store, {"console": sinks["console"], "archive": sinks["archive"]}, [],
+                    default=["console", "archive"], now=_now())
+
+
+def _documents(store: Store, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title="documents found", header_style="bold")
+    for col in ("key", "title", "published", "effective", "codes"):
+        table.add_column(col, overflow="fold")
+    for row in store.history(limit=1000):
+        if row.kind != "new" or not row.document_key:
+            continue
+        rec = load_version(store, row.document_key).record
+        codes = sorted({c.code for c in rec.codes})
+        table.add_row(row.document_key, rec.title or "", str(rec.published or "-"), str(rec.effective or "-"),
+                      ", ".join(codes[:6]) + (" …" if len(codes) > 6 else ""))
+    out.print(table)
+
+
+def _changes(store: Store, before: set[int], out: Console) -> None:
+    for row in store.history(limit=1000):
+        if row.change_id in before or row.kind != "changed" or not row.document_key:
+            continue
+        out.print(f"[bold]{row.document_key}[/bold] v{row.from_number} → v{row.to_number}: {row.summary}")
+        for change in row.field_changes or []:
+            out.print(f"  • {change['summary']}", markup=False)
+        from pipeline.diff import diff_texts
+
+        old = load_version(store, row.document_key, row.from_number).record
+        new = load_version(store, row.document_key, row.to_number).record
+        out.print(render_rich(diff_texts(old.canonical_text, new.canonical_text)))
+
+
+def _deadlines(store: Store, out: Console) -> None:
+    seen: set[tuple[str, str]] = set()
+    for row in store.history(limit=1000):
+        if not row.document_key:
+            continue
+        rec = load_version(store, row.document_key).record
+        for rel in rec.relations:
+            if rel.type != "suspends" or not rel.target_key or not rel.until:
+                continue
+            if (rel.target_key, rel.until.isoformat()) in seen:
+                continue
+            seen.add((rel.target_key, rel.until.isoformat()))
+            for day in (rel.until, rel.until + timedelta(days=1)):
+                st = status_of(store, rel.target_key, day)
+                until = f" until {st.until}" if st.until else ""
+                out.print(f"{rel.target_key} on {day}: {st.status}{until}", markup=False)
+
+
+__all__ = ["run_demo"]
