@@ -98,6 +98,11 @@ AGENCY_CODES: dict[str, str] = {
     "外发": "mfa",
 }
 
+# Agency code printed directly before 第N号 for an order (gov.cn 发文字号 "国令第785号").
+ORDER_CODES: dict[str, str] = {
+    "国令": "state-council",
+}
+
 _SP = r"[ \t\u3000]*"
 _PRC = r"(?:中华人民共和国|中国)?"
 _ISSUER_ALT = "|".join(re.escape(n) for n in sorted(ISSUERS, key=len, reverse=True))
@@ -109,6 +114,9 @@ _NUM = r"\d{1,5}"
 # An order: issuers, 令, optional year, 第N号.
 _ORDER = re.compile(
     rf"(?P<issuers>{_ISSUER_LIST}){_SP}令{_SP}(?:(?P<year>{_YEAR}){_SP}年?{_SP})?第{_SP}(?P<num>{_NUM}){_SP}号?"
+)
+_CODE_ORDER = re.compile(
+    rf"(?<![\u4e00-\u9fff])(?P<code>{'|'.join(map(re.escape, ORDER_CODES))}){_SP}第{_SP}(?P<num>{_NUM}){_SP}号"
 )
 # A year-numbered citation head: [issuers [公告|通告]] YEAR (年第 | 第 | 年) N.
 _HEAD = re.compile(
@@ -213,6 +221,13 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
         found.append(NumberMatch(doc, m.start(), m.end(), original[m.start() : m.end()]))
         taken.append((m.start(), m.end()))
 
+    for m in _CODE_ORDER.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        doc = DocNumber((ORDER_CODES[m["code"]],), "order", str(int(m["num"])), None, original[m.start() : m.end()])
+        found.append(NumberMatch(doc, m.start(), m.end(), original[m.start() : m.end()]))
+        taken.append((m.start(), m.end()))
+
     last_issuers: tuple[str, ...] = ()
     last_end = -1
     pos = 0
@@ -309,6 +324,8 @@ def parse_citation_list(text: str, default_issuers: tuple[str, ...] | None = Non
 # --- METI -------------------------------------------------------------------------------------
 
 _METI_ID = re.compile(r"(?<!\d)(?P<day>(?:19|20)\d{6})(?P<seq>\d{3})?(?!\d)")
+# English releases: /english/press/2026/0331_004.html is the same release as 20260331004.
+_METI_EN = re.compile(r"/english/press/(?P<year>(?:19|20)\d{2})/(?P<md>\d{4})_(?P<seq>\d{3})(?!\d)")
 
 
 def meti_press_key(url: str) -> str | None:
@@ -331,6 +348,10 @@ def meti_press_number(url: str | None = None, *, published: date | None = None) 
     """
     if url:
         path = urlsplit(url).path if "/" in url else url
+        english = _METI_EN.search(path)
+        if english and _valid_day(english["year"] + english["md"]):
+            day = english["year"] + english["md"]
+            return DocNumber(("meti",), "press", f"{day}-{english['seq']}", int(english["year"]), url)
         if "/" not in url or "/press/" in path:
             for m in _METI_ID.finditer(path):
                 if _valid_day(m["day"]):
@@ -352,6 +373,7 @@ def _valid_day(digits: str) -> bool:
 __all__ = [
     "AGENCY_CODES",
     "ISSUERS",
+    "ORDER_CODES",
     "NumberMatch",
     "agency_slug",
     "find_doc_numbers",

@@ -4,8 +4,9 @@ Table driven: each ``Phrase`` is a regex over one sentence in which every date f
 ``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
 ``<<u>>`` in the table (the date, the start of a window, its end). Each phrase lists the events it
 yields as ``(type, source)`` where source is a placeholder name, ``"published"`` (the publication
-date passed in: 公布之日, 发布之日, 即日) or ``"this_effective"`` (this document's own whole-document
-effective date, else its publication date). Events whose source date is unknown are dropped:
+date passed in: 公布之日, 发布之日, 即日), ``"this_signed"`` (this document's own 成文日期 from the
+text: 印发之日) or ``"this_effective"`` (this document's own whole-document effective date, else
+its publication date). Events whose source date is unknown are dropped:
 nothing is guessed. Adding a phrase is a new table row, no code.
 
 Only dates of THIS document are typed: a date that is merely mentioned ("2025年10月9日，商务部发布了
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.dates import find_dates
+from pipeline.docnumber import issuer_slugs
 from pipeline.normalize import match_text
 from pipeline.records import DatedEvent
 from pipeline.tagging.rules import clause_at, clause_refs, sentence_bounds
@@ -49,12 +51,15 @@ class Phrase:
 
 PHRASES: tuple[Phrase, ...] = (
     # --- effective ---
-    Phrase("effective-on-publication", rf"自(?:{_THIS})?(?:公布|发布|印发|公告)之日起{_VERB}", (("effective", "published"),)),
+    Phrase("effective-on-publication", rf"自(?:{_THIS})?(?:公布|发布|公告)之日起{_VERB}", (("effective", "published"),)),
+    # 印发之日 is the date of the issuing document itself (its 成文日期), not the web release.
+    Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
+    Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "window"),
     Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
     Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>(?:起|开始){_VERB}", (("effective", "d"),)),
     Phrase("ja-effective-on-publication", r"公布の日から施行", (("effective", "published"),)),
     Phrase("ja-effective-from", r"<<d>>(?:から|より)(?:施行|適用)", (("effective", "d"),)),
-    Phrase("ja-effective-label", r"施行(?:期日|日)[ ]*[:：は]?[ ]*<<d>>", (("effective", "d"),)),
+    Phrase("ja-effective-label", r"施行(?:期日|日)?[ ]*(?:[:：は]|期日)[ ]*<<d>>", (("effective", "d"),)),
     Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
     # --- suspension windows ---
     Phrase(
@@ -81,6 +86,7 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]*?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
     # --- expiry ---
     Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),)),
+    Phrase("expires-label", r"(?:失效|截止)日期[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "window"),
     Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),)),
     Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),)),
     # --- repeal ---
@@ -105,13 +111,18 @@ _OTHER_SUBJECT = re.compile(r"《|\d{4}年?第\d+号|令第\d+号|〔\d{4}〕")
 # Earlier in the sentence: "<date>…发布/公布…" narrates history about another act.
 _HISTORY = re.compile(r"\uE000\d+\uE001[^。]{0,30}?(?:发布|公布|印发|出台|召开|举行)")
 _THIS_SUBJECT = re.compile(_THIS)
-_OWN_PART = re.compile(r"本(?:项|款|条|目|部分)")
+# An order's preamble: "《…办法》已经…会议通过，现予公布，自…起施行" is about this document.
+_PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|現(?:予|在)公布")
+_OWN_PART = re.compile(r"本(?:项|款|条(?!例)|目|部分)")
+# "成文日期:" on one line and the date on the next (gov.cn info tables): joined before matching.
+_LABEL_LINE = re.compile(r"(?m)^([^\n。]{1,12}[:：])\n(?=[ ]*(?:\d{4}|[〇○零一二三四五六七八九]{4}|令和|平成|[RH]\d))")
 _OTHER_CLAUSES = re.compile(r"其他条款|其余条款|其他规定|其余规定|其他内容")
 # The sentence's own heading label ("（二）", "五、", "3.", "第三条 ") is not a clause reference.
 _HEADING = re.compile(r"^[ ]*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.]|\d{1,2}[.、](?!\d)|第[一二三四五六七八九十百\d]+条[ ])")
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百\d]+)条")
 _PLACEHOLDER = re.compile(r"<<([a-z]+)>>")
 _DATE_ONLY_LINE = re.compile(r"\uE0000\uE001")
+_SIGNATURE_LINE = re.compile(r"[^。；;:：,，!?]{1,30}")
 
 
 def _compile(phrase: Phrase) -> re.Pattern[str]:
@@ -133,7 +144,7 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
         ...     "自即日起至2026年11月10日暂停实施。", published=date(2025, 11, 7))]
         [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10')]
     """
-    text = match_text(text)
+    text = _LABEL_LINE.sub(r"\1 ", match_text(text))
     raw: list[tuple[int, str, date | str, str | None, str]] = []
     for start, end in _sentences(text):
         raw.extend(_sentence_events(text, start, end))
@@ -141,7 +152,8 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
     raw.sort(key=lambda r: r[0])
 
     doc_effective = next((d for _, t, d, c, _ in raw if t == "effective" and c is None and isinstance(d, date)), None)
-    resolved = {"published": published, "this_effective": doc_effective or published}
+    signed = next((d for _, t, d, c, _ in raw if t == "signed" and isinstance(d, date)), None)
+    resolved = {"published": published, "this_effective": doc_effective or published, "this_signed": signed}
     out: list[DatedEvent] = []
     seen: set[tuple[str, date, str | None]] = set()
     for _, kind, value, clause, evidence in raw:
@@ -192,8 +204,9 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
     for m, phrase, pattern in matches:
         begin = max((e for e in ends if e <= m.start()), default=0)
         subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
-        if phrase.scope == "own" and not _THIS_SUBJECT.search(subject):
-            if _OTHER_SUBJECT.search(subject) or _HISTORY.search(masked[begin : m.start()]):
+        wide = masked[begin : m.start()]
+        if phrase.scope == "own" and not _THIS_SUBJECT.search(subject) and not _PROMULGATION.search(wide):
+            if _OTHER_SUBJECT.search(subject) or _HISTORY.search(wide):
                 continue
         clauses = _clauses(text, start, subject, article) if phrase.scope == "own" else [None]
         article = (_ARTICLE.findall(_HEADING.sub("", subject, count=1)) or [article])[-1]
@@ -227,15 +240,23 @@ def _clauses(text: str, sentence_start: int, subject: str, article: str | None) 
 
 
 def _signature_date(text: str) -> list[tuple[int, str, date | str, str | None, str]]:
-    """A line that is only a date, among the last lines and right under a short issuer line: 成文日期."""
-    lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]+", text)]
-    for index in range(len(lines) - 1, max(len(lines) - 6, 0) - 1, -1):
-        offset, line = lines[index]
-        masked, dates = _mask(line.strip())
-        if len(dates) == 1 and _DATE_ONLY_LINE.fullmatch(masked) and index > 0:
-            above = lines[index - 1][1].strip()
-            if len(above) <= 40 and not re.search(r"[。；;：:]$", above):
-                return [(offset, "signed", dates[0], None, line.strip())]
+    """The 落款 date (GB/T 9704 成文日期): a date-only line under 1-4 short signature lines
+    (issuer names, "部长 X") that follow a paragraph ending in 。, or right under a known issuer
+    name (an attachment list may sit between body and signature). The first such block wins."""
+    lines = [(m.start(), m.group(0).strip()) for m in re.finditer(r"[^\n]+", text)]
+    for index, (offset, line) in enumerate(lines):
+        masked, dates = _mask(line)
+        if len(dates) != 1 or not _DATE_ONLY_LINE.fullmatch(masked):
+            continue
+        above = index - 1
+        while above >= 0 and index - above <= 4 and _SIGNATURE_LINE.fullmatch(lines[above][1]):
+            above -= 1
+        if above == index - 1 or above < 0:
+            continue
+        after_paragraph = lines[above][1].endswith(("。", "!"))
+        under_issuer = bool(issuer_slugs(lines[index - 1][1]))
+        if after_paragraph or under_issuer:
+            return [(offset, "signed", dates[0], None, line)]
     return []
 
 
