@@ -18,7 +18,7 @@ from rich.console import Console
 
 from alerts.console import ConsoleSink
 from alerts.jsonl import JsonlSink
-from crawlers.replica import ReplicaServer, site_dir
+from crawlers.replica import ReplicaServer, site_path
 from crawlers.runner import run_crawl_subprocess
 from pipeline.deliver import deliver_pending
 from pipeline.lookup import load_version, status_of
@@ -37,7 +37,7 @@ def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
             "console": ConsoleSink.from_config("console", {"kind": "console", "color": False}),
             "archive": JsonlSink.from_config("archive", {"kind": "jsonl", "path": str(Path(tmp) / "alerts.jsonl")}),
         }
-        with ReplicaServer(site_dir(SOURCE)) as replica:
+        with ReplicaServer(site_path(SOURCE)) as replica:
             out.rule("[bold]1. First crawl of the MOFCOM replica")
             out.print(f"replica serving {replica.base_url} (state 1); database {store.url}", markup=False)
             _cycle(store, replica.base_url, sinks, out)
@@ -68,7 +68,7 @@ def _now() -> datetime:
 
 
 def _cycle(store: Store, base_url: str, sinks: dict, out: Console) -> None:
-    summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120)
+    summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120, delay=0)
     out.print(f"crawl: {summary.get('status')} · {summary.get('captures_new', 0)} new captures · "
               f"{summary.get('captures_unchanged', 0)} unchanged · {len(summary.get('errors') or [])} errors")
     report = process_pending(store, now=_now())
@@ -83,15 +83,19 @@ def _documents(store: Store, out: Console) -> None:
     from rich.table import Table
 
     table = Table(title="documents found", header_style="bold")
-    for col in ("key", "title", "published", "effective", "codes"):
-        table.add_column(col, overflow="fold")
+    table.add_column("key", no_wrap=True)
+    table.add_column("published", no_wrap=True)
+    table.add_column("effective", no_wrap=True)
+    table.add_column("codes / relations", overflow="fold", max_width=34)
     for row in store.history(limit=1000):
         if row.kind != "new" or not row.document_key:
             continue
         rec = load_version(store, row.document_key).record
         codes = sorted({c.code for c in rec.codes})
-        table.add_row(row.document_key, rec.title or "", str(rec.published or "-"), str(rec.effective or "-"),
-                      ", ".join(codes[:6]) + (" …" if len(codes) > 6 else ""))
+        what = ", ".join(codes[:5]) + (" …" if len(codes) > 5 else "")
+        if rec.relations:
+            what = f"{rec.relations[0].type} {len(rec.relations)} document(s)" + (f"; {what}" if what else "")
+        table.add_row(row.document_key, str(rec.published or "-"), str(rec.effective or "-"), what)
     out.print(table)
 
 

@@ -17,6 +17,7 @@ def crawl(
     source: str = typer.Argument(..., help="Source to crawl: mofcom (miit, govcn, meti as their spiders land)."),
     base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
     max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
+    delay: float = typer.Option(None, "--delay", help="Seconds between requests (default: the source's polite delay; 0 for a local replica)."),
     as_json: bool = JSON,
 ) -> None:
     """Fetch index, detail and attachment pages of SOURCE into raw captures (in a child process).
@@ -31,7 +32,7 @@ def crawl(
     summary = run_crawl_subprocess(
         source, store.dsn, base_url=base_url or (src.base_url if src else None),
         max_pages=max_pages or (src.max_pages if src else None),
-        timeout=config.defaults.crawl_timeout_seconds,
+        timeout=config.defaults.crawl_timeout_seconds, delay=delay,
     )
     if as_json:
         emit_json(summary)

@@ -57,7 +57,8 @@ RULES: tuple[Rule, ...] = (
 _DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
 _BASIS = re.compile(rf"(?:根据|依据|按照|依照|参照|遵照){_STOP}*?(?=[,，:：]|$)", re.M)
-_CLAUSE_LEAD = re.compile(r"(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
+# "…公告2024年第46号《关于…的公告》第二款": the cited title may sit between number and clause.
+_CLAUSE_LEAD = re.compile(r"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
 _CLAUSE_CUT = re.compile(r"[,，；;。《]")
 _BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
 # questions and press Q&A talk about measures rather than take them
@@ -216,9 +217,30 @@ def extract_relations(
                     evidence=sentence.strip(),
                     since=start if trigger.type in _DATED_TYPES else None,
                 )
-                out.setdefault((rel.type, rel.target_key or rel.target_text, rel.clause), rel)
+                key = (rel.type, rel.target_key or rel.target_text, rel.clause)
+                seen = out.get(key)
+                if seen is None:
+                    out[key] = rel
+                elif seen.until is None and rel.until is not None:  # the operative sentence carries the dates
+                    out[key] = rel
         pending, pending_sentence = [], ""
-    return _fill_untils(list(out.values()), text, published)
+    return _drop_subsumed(_fill_untils(list(out.values()), text, published))
+
+
+def _drop_subsumed(relations: list[Relation]) -> list[Relation]:
+    """Drop a relation another one on the same target says more about (a title "关于暂停实施…第二款的公告"
+    restated by the operative sentence with its dates)."""
+
+    def covers(big: Relation, small: Relation) -> bool:
+        return (
+            big is not small
+            and (big.type, big.target_key or big.target_text) == (small.type, small.target_key or small.target_text)
+            and small.clause in (None, big.clause)
+            and small.until in (None, big.until)
+            and (small.clause, small.until) != (big.clause, big.until)
+        )
+
+    return [r for r in relations if not any(covers(other, r) for other in relations)]
 
 
 def _fill_untils(relations: list[Relation], text: str, published: date | None) -> list[Relation]:
