@@ -18,6 +18,7 @@ from rich.console import Console
 
 from alerts.console import ConsoleSink
 from alerts.jsonl import JsonlSink
+from alerts.routing import load_routes
 from crawlers.replica import ReplicaServer, site_path
 from crawlers.runner import run_crawl_subprocess
 from pipeline.deliver import deliver_pending
@@ -40,13 +41,14 @@ def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
         with ReplicaServer(site_path(SOURCE)) as replica:
             out.rule("[bold]1. First crawl of the MOFCOM replica")
             out.print(f"replica serving {replica.base_url} (state 1); database {store.url}", markup=False)
-            _cycle(store, replica.base_url, sinks, out)
+            # First crawl: everything is new; show the status alerts, archive the rest.
+            _cycle(store, replica.base_url, sinks, out, loud=("status", "source_health"))
             _documents(store, out)
 
             out.rule("[bold]2. The site changes: a new announcement, an edited one")
             replica.set_state("2")
             changes_before = {r.change_id for r in store.history(limit=1000)}
-            _cycle(store, replica.base_url, sinks, out)
+            _cycle(store, replica.base_url, sinks, out, loud=("new", "changed", "status", "source_health"))
             _changes(store, changes_before, out)
 
         out.rule("[bold]3. What the relations mean on the calendar")
@@ -67,16 +69,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _cycle(store: Store, base_url: str, sinks: dict, out: Console) -> None:
+def _cycle(store: Store, base_url: str, sinks: dict, out: Console, *, loud: tuple[str, ...]) -> None:
     summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120, delay=0)
     out.print(f"crawl: {summary.get('status')} · {summary.get('captures_new', 0)} new captures · "
               f"{summary.get('captures_unchanged', 0)} unchanged · {len(summary.get('errors') or [])} errors")
     report = process_pending(store, now=_now())
     out.print(f"process: {report.new_documents} new documents · {report.new_versions} new versions · "
               f"{report.unchanged} unchanged · {report.failed} unreadable · {report.alerts} alerts queued")
-    out.print("[bold]alerts:")
-    deliver_pending(store, {"console": sinks["console"], "archive": sinks["archive"]}, [],
-                    default=["console", "archive"], now=_now())
+    out.print(f"[bold]alerts[/bold] (kinds {', '.join(loud)} shown; all archived):")
+    routes = load_routes([{"when": {"kind": list(loud)}, "to": ["console", "archive"]}])
+    report = deliver_pending(store, sinks, routes, default=["archive"], now=_now())
+    out.print(f"delivered {report.delivered} alerts")
 
 
 def _documents(store: Store, out: Console) -> None:

@@ -8,6 +8,7 @@ elements, HS codes, relations).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlsplit
@@ -113,13 +114,19 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     """Type and tag a ParsedPage (pure)."""
     tz = TIMEZONES.get(parsed.source, "Asia/Shanghai")
     body = match_text(parsed.body_text)
-    title = match_text(parsed.title).strip() if parsed.title else None
+    title = " ".join(parsed.title.split()) if parsed.title else None  # as printed, whitespace collapsed
     number = _own_number(parsed, title, body)
-    published = _as_date(parsed.published_text, tz)
+    published = _as_date(parsed.published_text, tz) or _labelled_published(body)
     signed = _as_date(parsed.signed_text, tz)
     own_key = number.key if number else None
 
-    events = list(extract_dates(body, published=published))
+    # "自公布之日起施行" / "自即日起" refer to the instrument's own date: the signed (成文) date when
+    # printed, else the publication date (an order signed in July may be posted in August).
+    events = list(extract_dates(body, published=signed or published))
+    if signed is None:  # the signature date at the foot of the body is the instrument's date
+        signed = next((e.date for e in events if e.type == "signed"), None)
+        if signed is not None and signed != published:
+            events = list(extract_dates(body, published=signed))
     if published and not any(e.type == "published" for e in events):
         events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
     if signed and not any(e.type == "signed" and e.date == signed for e in events):
@@ -160,7 +167,12 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
 
 
 def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber | None:
-    """The document's own number: header field, then METI release id, then title, then the title block."""
+    """The document's own number: the header field (【发布文号】, 发文字号), the METI release id, a
+    title that starts with a number, or a line at the top of the body that is only a number.
+
+    Numbers cited inside sentences ("根据商务部公告…", a Q&A page about an announcement) are
+    never the document's own.
+    """
     if parsed.doc_number_text:
         found = parse_doc_number(match_text(parsed.doc_number_text))
         if found:
@@ -171,20 +183,40 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
             issuers, _, number = key.partition(":press:")
             return DocNumber(tuple(issuers.split("+")), "press", number, None, parsed.doc_number_text or number)
     if title:
-        found = _standalone_number(title)
+        found = _leading_number(match_text(title))
         if found:
             return found
-    head = "\n".join([line for line in body.split("\n") if line.strip()][:_HEAD_LINES])
-    return _standalone_number(head)
+    for line in [line for line in body.split("\n") if line.strip()][:_HEAD_LINES]:
+        found = _leading_number(line.strip(), whole=True)
+        if found:
+            return found
+    return None
 
 
-def _standalone_number(text: str) -> DocNumber | None:
-    """A number that names the document itself, not one it cites (《…》 titles and 根据… are citations)."""
-    for match in find_doc_numbers(text):
-        before = text[max(0, match.start - 12):match.start]
-        if any(mark in before for mark in ("根据", "依据", "按照", "暂停实施", "《", "关于")):
-            continue
-        return match.number
+def _leading_number(text: str, *, whole: bool = False) -> DocNumber | None:
+    """A number printed at the very start of ``text`` (and, with ``whole``, making up all of it)."""
+    matches = find_doc_numbers(text)
+    if not matches or text[: matches[0].start].strip():
+        return None
+    rest = text[matches[0].end:].strip()
+    if whole and rest:
+        return None
+    return matches[0].doc_number
+
+
+# Labelled publication dates inside a snippet ("发布时间：2025-10-09 18:00", "公表日：R7.10.9").
+_PUBLISHED_LABEL = re.compile(r"(?:发布时间|发布日期|公布日期|发文日期|公表日|発表日)\s*[:：]\s*([^\n]{6,24})")
+
+
+def _labelled_published(body: str) -> date | None:
+    m = _PUBLISHED_LABEL.search(body)
+    if not m:
+        return None
+    text = m.group(1)
+    for end in range(len(text), 5, -1):  # the longest prefix that is a date
+        found = parse_timestamp(text[:end].strip(), "UTC") or parse_date(text[:end].strip())
+        if found is not None:
+            return found.date() if hasattr(found, "date") and callable(found.date) else found
     return None
 
 
