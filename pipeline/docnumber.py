@@ -107,20 +107,23 @@ _SP = r"[ \t\u3000]*"
 _PRC = r"(?:中华人民共和国|中国)?"
 _ISSUER_ALT = "|".join(re.escape(n) for n in sorted(ISSUERS, key=len, reverse=True))
 _ISSUER_ONE = re.compile(rf"{_PRC}(?P<name>{_ISSUER_ALT})")
-_ISSUER_LIST = rf"(?:{_PRC}(?:{_ISSUER_ALT}))(?:{_SP}[、,，/]?{_SP}{_PRC}(?:{_ISSUER_ALT}))*"
+# Separators are unambiguous (spaces alone, or one mark with optional spaces) and a joint list is
+# capped at 8 issuers, so a long run of names cannot make the regex backtrack badly.
+_ISSUER_SEP = r"(?:[ \t\u3000]*[、,，/][ \t\u3000]*|[ \t\u3000]+)?"
+_ISSUER_LIST = rf"(?:{_PRC}(?:{_ISSUER_ALT}))(?:{_ISSUER_SEP}{_PRC}(?:{_ISSUER_ALT})){{0,7}}"
 _YEAR = r"(?:19|20)\d{2}"
 _NUM = r"\d{1,5}"
 
 # An order: issuers, 令, optional year, 第N号.
 _ORDER = re.compile(
-    rf"(?P<issuers>{_ISSUER_LIST}){_SP}令{_SP}(?:(?P<year>{_YEAR}){_SP}年?{_SP})?第{_SP}(?P<num>{_NUM}){_SP}号?"
+    rf"(?P<issuers>{_ISSUER_LIST}){_SP}令{_SP}(?:(?P<year>{_YEAR}){_SP}(?:年{_SP})?)?第{_SP}(?P<num>{_NUM}){_SP}号?"
 )
 _CODE_ORDER = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<code>{'|'.join(map(re.escape, ORDER_CODES))}){_SP}第{_SP}(?P<num>{_NUM}){_SP}号"
 )
 # A year-numbered citation head: [issuers [公告|通告]] YEAR (年第 | 第 | 年) N.
 _HEAD = re.compile(
-    rf"(?:(?P<issuers>{_ISSUER_LIST}){_SP}(?P<kind>公告|通告)?{_SP})?"
+    rf"(?:(?P<issuers>{_ISSUER_LIST}){_SP}(?:(?P<kind>公告|通告){_SP})?)?"
     rf"(?<!\d)(?P<year>{_YEAR}){_SP}(?:年{_SP}第|第|年(?={_SP}{_NUM}{_SP}号)){_SP}(?P<num>{_NUM})(?!\d)"
 )
 _HAO = re.compile(rf"{_SP}号(?:{_SP}(?:公告|通告|令))?")

@@ -64,13 +64,13 @@ PHRASES: tuple[Phrase, ...] = (
     # --- suspension windows ---
     Phrase(
         "suspended-from-today-until",
-        rf"自(?:即日|(?:公布|发布)之日)起至<<u>>(?:止)?[^。]*?{_STOP}",
+        rf"自(?:即日|(?:公布|发布)之日)起至<<u>>(?:止)?[^。]{{0,200}}?{_STOP}",
         (("suspended_from", "published"), ("suspended_until", "u")),
         "window",
     ),
     Phrase(
         "suspended-from-until",
-        rf"自<<f>>(?:起)?至<<u>>(?:止)?[^。]*?{_STOP}",
+        rf"自<<f>>(?:起)?至<<u>>(?:止)?[^。]{{0,200}}?{_STOP}",
         (("suspended_from", "f"), ("suspended_until", "u")),
         "window",
     ),
@@ -79,20 +79,20 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("suspended-from-today", rf"自即日起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "published"),), "window"),
     Phrase(
         "ja-suspended-from-until",
-        r"<<f>>から<<u>>まで(?:の間)?[^。]*?(?:停止|猶予)",
+        r"<<f>>から<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)",
         (("suspended_from", "f"), ("suspended_until", "u")),
         "window",
     ),
-    Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]*?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
+    Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
     # --- expiry ---
     Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),)),
     Phrase("expires-label", r"(?:失效|截止)日期[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "window"),
     Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),)),
     Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),)),
     # --- repeal ---
-    Phrase("repealed-from-date", r"自<<d>>起[^。]*?废止", (("repealed", "d"),), "window"),
-    Phrase("repealed-on-publication", rf"自(?:{_THIS})?(?:公布|发布)之日起{_VERB}[^。]*?废止", (("repealed", "published"),), "window"),
-    Phrase("repealed-on-this-effective", rf"自{_THIS}(?:施行|实施|生效)之日起[^。]*?废止", (("repealed", "this_effective"),), "window"),
+    Phrase("repealed-from-date", r"自<<d>>起[^。]{0,200}?废止", (("repealed", "d"),), "window"),
+    Phrase("repealed-on-publication", rf"自(?:{_THIS})?(?:公布|发布)之日起{_VERB}[^。]{{0,200}}?废止", (("repealed", "published"),), "window"),
+    Phrase("repealed-on-this-effective", rf"自{_THIS}(?:施行|实施|生效)之日起[^。]{{0,200}}?废止", (("repealed", "this_effective"),), "window"),
     Phrase("ja-repealed", r"<<d>>(?:をもって|限りで|限り|付けで|付で|に)[^。]{0,30}?廃止", (("repealed", "d"),), "window"),
     # --- labels ---
     Phrase("signed-label", r"成文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "window"),

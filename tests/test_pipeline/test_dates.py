@@ -168,3 +168,11 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=list("0123456789０年月日元令和平成RH()（）曜金星期一二十〇○.-/: \u3000"), max_size=80))
+def test_arbitrary_text_spans_are_exact_and_dates_valid(text: str) -> None:
+    for m in find_dates(text):
+        assert text[m.start : m.end] == m.text
+        assert parse_date(m.text) == m.date  # each found span is a whole date on its own

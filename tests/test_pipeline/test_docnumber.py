@@ -162,3 +162,23 @@ def test_compressed_lists_expand(issuers, year, numbers, sep) -> None:
     head, *rest = numbers
     text = " ".join(names) + f"公告{year}年第{head}号" + "".join(f"{sep}{n}号" for n in rest)
     assert [d.key for d in parse_citation_list(text)] == [f"{'+'.join(slugs)}:{year}:{n}" for n in numbers]
+
+
+_NOISE = st.text(alphabet=list("0123456789０５年月日第号、，。自起至商务部海关总署公告令国发〔〕[]()-./: \u3000\n一二十〇"), max_size=120)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_NOISE)
+def test_arbitrary_text_never_raises_and_spans_are_exact(text: str) -> None:
+    for m in find_doc_numbers(text, default_issuers=("mofcom",)):
+        assert text[m.start : m.end] == m.text
+        assert m.doc_number.number.replace("-", "").isdigit()
+
+
+def test_long_runs_of_issuer_names_stay_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    find_doc_numbers("自" + "商务部 " * 5000 + "x")
+    find_doc_numbers("商务部公告2025年第" + "55号、" * 3000)
+    assert time.perf_counter() - started < 2.0

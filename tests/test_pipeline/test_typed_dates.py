@@ -97,3 +97,12 @@ def test_clause_refs(text: str, expected: list[str]) -> None:
 )
 def test_canonical_clause(label: str, expected: str | None) -> None:
     assert canonical_clause(label) == expected
+
+
+def test_long_sentences_stay_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    extract_dates(("自2025年10月9日起" + "乙" * 50) * 2000, published=date(2025, 1, 1))
+    extract_dates("暂停实施" + "甲" * 20000 + "。", published=None)
+    assert time.perf_counter() - started < 2.0
