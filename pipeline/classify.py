@@ -13,8 +13,13 @@ _RELATION_WORDS = {
     "supersedes": "superseded",
     "amends": "amended",
 }
-# Field changes that move legal status or scope get a higher severity than wording edits.
-_LEGAL_FIELDS = {"effective", "dates", "code", "relation", "doc_key"}
+# Field changes that move legal status or scope get a higher severity than wording edits
+# (names as in pipeline.fielddiff; typed dates are ``dates.<type>``).
+_LEGAL_FIELDS = {"effective", "code", "relation", "doc_number"}
+
+
+def _is_legal(change: FieldChange) -> bool:
+    return change.field in _LEGAL_FIELDS or change.field.startswith("dates.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
         ))
         new_relations = list(current.relations)
     else:
-        legal = any(c.field in _LEGAL_FIELDS for c in field_changes)
+        legal = any(_is_legal(c) for c in field_changes)
         facts = tuple((c.field, c.summary) for c in field_changes[:10]) or record_facts(current)
         alerts.append(AlertRequest(
             dedup_key=f"version:{version_id}", kind="changed", severity="warning" if legal else "info",

@@ -46,12 +46,13 @@ def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], routes: Sequen
         targets = route(alert, list(routes), list(default))
         done = store.delivered_sinks(row.id)
         failures: list[str] = []
+        waiting: list[str] = []  # routed sinks that are disabled: not a failed attempt
         for name in targets:
             if name in done:
                 continue
             sink = sinks.get(name)
             if sink is None:
-                failures.append(f"{name}: sink not available")
+                waiting.append(name)
                 continue
             result = sink.send(alert)
             store.record_delivery(row.id, name, result.ok, at=now, external_id=result.external_id,
@@ -60,9 +61,14 @@ def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], routes: Sequen
                 report.sent.append((row.id, name))
             else:
                 failures.append(f"{name}: {result.detail}")
-        if not failures:
+        if not failures and not waiting:
             store.mark_alert(row.id, "delivered", at=now)
             report.delivered += 1
+        elif not failures:
+            # Only disabled sinks are left: keep the alert pending without spending an attempt,
+            # so it is delivered once the sink is configured (it never goes dead for this).
+            report.pending += 1
+            log.info("alert %s waits for disabled sink(s) %s", row.id, ", ".join(waiting))
         elif row.attempts + 1 >= max_attempts:
             store.mark_alert(row.id, "dead", error="; ".join(failures), at=now)
             report.dead += 1

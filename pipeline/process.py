@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawlers.errors import ChallengePage, EmptyPage, LayoutChanged, PageError
+from crawlers.errors import LayoutChanged, PageError, UndecodableBody
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
 from pipeline.extract import extract_page
@@ -22,7 +22,10 @@ from pipeline.render_diff import render_inline
 from store import Store
 
 log = logging.getLogger(__name__)
-_TRANSIENT = (ChallengePage, EmptyPage)
+# Errors that mean our reader is blind to the source's pages (ops must act): everything else
+# (WAF challenge, empty body, a binary file or a JS redirect stub at a detail URL) is about one
+# page and one fetch, and would make a daily false alarm.
+_BLIND = (LayoutChanged, UndecodableBody)
 
 
 @dataclass
@@ -52,12 +55,20 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
             store.mark_capture(capture.id, "skipped", at=now)
             report.skipped += 1
             continue
+        body = store.capture_body(capture.id)
         try:
-            record = extract_page(store.capture_body(capture.id), source=capture.source,
-                                  url=capture.final_url or capture.url, headers=capture.headers,
-                                  status=capture.status)
+            record = extract_page(body, source=capture.source, url=capture.final_url or capture.url,
+                                  headers=capture.headers, status=capture.status)
         except PageError as exc:
             _page_failed(store, capture, exc, now, report)
+            continue
+        except Exception as exc:  # a parser bug on one page must not block every capture queued after it
+            log.exception("%s: cannot read capture %s (%s)", capture.source, capture.id, capture.url)
+            message = (f"{capture.source}: internal error reading capture {capture.id} ({capture.url}): "
+                       f"{type(exc).__name__}: {exc}; report it, then rerun `regwatch process --reparse`")
+            report.failed += 1
+            report.errors.append(message)
+            store.mark_capture(capture.id, "failed", error=message, at=now)
             continue
         _record(store, capture.id, record, now, report)
         store.mark_capture(capture.id, "processed", at=now)
@@ -69,10 +80,10 @@ def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: P
     report.failed += 1
     report.errors.append(str(exc))
     store.mark_capture(capture.id, "failed", error=str(exc), at=now)
-    if isinstance(exc, _TRANSIENT):
+    if not isinstance(exc, _BLIND):
         log.warning("%s", exc)
         return
-    # A layout change (or undecodable / non-HTML page) means our reader is blind: tell ops,
+    # A layout change (or an undecodable page) means our reader is blind: tell ops,
     # once per source and day, and leave every stored document as it is.
     kind = "layout" if isinstance(exc, LayoutChanged) else type(exc).__name__
     _enqueue(store, AlertRequest(
