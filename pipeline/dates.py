@@ -115,8 +115,12 @@ def era_to_date(era: str, year: int, month: int, day: int) -> date | None:
     return None
 
 
+# Years outside this range are not dates of modern regulation ("一二三四年五月六日" is noise).
+_YEARS = range(1800, 2200)
+
+
 def _safe_date(year: int | None, month: int | None, day: int | None) -> date | None:
-    if year is None or month is None or day is None:
+    if year is None or month is None or day is None or year not in _YEARS:
         return None
     try:
         return date(year, month, day)

@@ -3,18 +3,20 @@
 Table driven: each ``Phrase`` is a regex over one sentence in which every date found by
 ``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
 ``<<u>>`` in the table (the date, the start of a window, its end). Each phrase lists the events it
-yields as ``(type, source)`` where source is a placeholder name, ``"published"`` (the publication
-date passed in: 公布之日, 发布之日, 即日), ``"this_signed"`` (this document's own 成文日期 from the
-text: 印发之日) or ``"this_effective"`` (this document's own whole-document effective date, else
-its publication date). Events whose source date is unknown are dropped:
-nothing is guessed. Adding a phrase is a new table row, no code.
+yields as ``(type, source)`` where source is a placeholder name, ``"published"`` (公布之日, 发布之日,
+即日, 本日: the instrument's own date = its printed 成文日期 when the text has one, else the
+``published`` argument), ``"this_signed"`` (印发之日, same resolution) or ``"this_effective"``.
+Events whose source date is unknown are dropped: nothing is guessed. Adding a phrase is a new
+table row, no code. Conventions follow tests/fixtures/corpus/README.md.
 
-Only dates of THIS document are typed: a date that is merely mentioned ("2025年10月9日，商务部发布了
-…", a meeting date) matches no phrase, and an effective/expiry phrase whose subject is another
-document (a 《title》, a cited number, "…于<date>发布…") is skipped. Clauses: a phrase whose subject
-names clauses ("本公告第一条第（一）项、第（二）项自…起实施") yields one event per clause
-(canonical labels from ``pipeline.tagging.rules``), "其他条款" adds a whole-document event, "本项/本条"
-takes the enclosing clause; otherwise the event is for the whole document (``clause=None``).
+Only dates of THIS document are typed: history ("2025年10月9日，商务部发布了…"), meeting dates, a
+《title》 or cited number as subject, a bare 公告/办法 without 本 (Q&A pages), licence validity
+("通用许可有效期至…": expiry and sunset phrases need an empty or 本X subject) are skipped.
+Repealing another document (``…同时废止``) is a relation, not a date; a sunset of this document
+(``…施行，2028年12月31日废止``) is ``repealed``. Clauses: a phrase whose subject names clauses
+("本公告第一条第（一）项、第（二）项自…起实施") yields one event per clause, "其他条款" adds a
+whole-document event, "本项/本条" takes the enclosing clause; a suspension carries the clause of
+its target ("暂停实施…第二款" → ``第二款``); otherwise ``clause=None`` (whole document).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pipeline.tagging.rules import clause_at, clause_refs, sentence_bounds
 
 _VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
 _STOP = r"(?:暂停|中止)(?:实施|执行|适用)"
-_THIS = r"本(?:公告|办法|决定|规定|条例|通知|令|细则|措施|目录|清单)"
+_THIS = r"(?:本|この)(?:公告|办法|决定|规定|条例|通知|令|细则|措施|目录|清单|政令|省令|告示|通達)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +41,16 @@ class Phrase:
     """A table row: regex over a masked sentence and the events it yields.
 
     ``scope`` is ``"own"`` when the phrase states a date of the document named by its subject
-    (checked: the subject must not be another document) and ``"window"`` when it describes a
-    window this document sets (suspensions, repeals of other documents).
+    (checked: the subject must not be another document), ``"window"`` when it describes a
+    suspension window this document sets (its clause is the target's clause), ``"label"`` for
+    labelled header fields.
     """
 
     name: str
     pattern: str
     events: tuple[tuple[str, str], ...]
     scope: str = "own"
+    bare: bool = False  # the subject must be empty or this document ("通用许可有效期至…" is not)
 
 
 PHRASES: tuple[Phrase, ...] = (
@@ -54,10 +58,10 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("effective-on-publication", rf"自(?:{_THIS})?(?:公布|发布|公告)之日起{_VERB}", (("effective", "published"),)),
     # 印发之日 is the date of the issuing document itself (its 成文日期), not the web release.
     Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
-    Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "window"),
+    Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "label"),
     Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
     Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>(?:起|开始){_VERB}", (("effective", "d"),)),
-    Phrase("ja-effective-on-publication", r"公布の日から施行", (("effective", "published"),)),
+    Phrase("ja-effective-on-publication", r"(?:公布|公表)の日から(?:施行|適用)|本日(?:から|より)(?:施行|適用|実施)", (("effective", "published"),)),
     Phrase("ja-effective-from", r"<<d>>(?:から|より)(?:施行|適用)", (("effective", "d"),)),
     Phrase("ja-effective-label", r"施行(?:期日|日)?[ ]*(?:[:：は]|期日)[ ]*<<d>>", (("effective", "d"),)),
     Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
@@ -85,24 +89,22 @@ PHRASES: tuple[Phrase, ...] = (
     ),
     Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
     # --- expiry ---
-    Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),)),
-    Phrase("expires-label", r"(?:失效|截止)日期[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "window"),
-    Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),)),
-    Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),)),
-    # --- repeal ---
-    Phrase("repealed-from-date", r"自<<d>>起[^。]{0,200}?废止", (("repealed", "d"),), "window"),
-    Phrase("repealed-on-publication", rf"自(?:{_THIS})?(?:公布|发布)之日起{_VERB}[^。]{{0,200}}?废止", (("repealed", "published"),), "window"),
-    Phrase("repealed-on-this-effective", rf"自{_THIS}(?:施行|实施|生效)之日起[^。]{{0,200}}?废止", (("repealed", "this_effective"),), "window"),
-    Phrase("ja-repealed", r"<<d>>(?:をもって|限りで|限り|付けで|付で|に)[^。]{0,30}?廃止", (("repealed", "d"),), "window"),
+    Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),), bare=True),
+    Phrase("expires-label", r"(?:失效|截止)日期[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "label"),
+    Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),), bare=True),
+    Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),), bare=True),
+    # --- sunset of this document (repealing ANOTHER document is a relation, not a date) ---
+    Phrase("sunset", r"(?:自|于)?<<d>>(?:起)?(?:废止|失效|停止执行)", (("repealed", "d"),), bare=True),
+    Phrase("ja-sunset", r"<<d>>(?:をもって|限りで|限り)[、,]?(?:その効力を失う|廃止する)", (("repealed", "d"),), bare=True),
     # --- labels ---
-    Phrase("signed-label", r"成文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "window"),
+    Phrase("signed-label", r"成文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "label"),
     # 【发文日期】 on gov.cn/MOFCOM pages is the date printed on the document itself (GB/T 9704 成文日期).
-    Phrase("signed-issue-label", r"发文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "window"),
+    Phrase("signed-issue-label", r"发文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "label"),
     Phrase(
         "published-label",
         r"(?:发布|公布|公开|公表|発表|公開)(?:日期|时间|日時|日)[ 】\]]*[:：]?[ ]*<<d>>",
         (("published", "d"),),
-        "window",
+        "label",
     ),
 )
 
@@ -111,6 +113,11 @@ _OTHER_SUBJECT = re.compile(r"《|\d{4}年?第\d+号|令第\d+号|〔\d{4}〕")
 # Earlier in the sentence: "<date>…发布/公布…" narrates history about another act.
 _HISTORY = re.compile(r"\uE000\d+\uE001[^。]{0,30}?(?:发布|公布|印发|出台|召开|举行)")
 _THIS_SUBJECT = re.compile(_THIS)
+# A bare document noun without 本 ("答：公告第一条…自…施行" on a Q&A page) is another document.
+_OTHER_DOC = re.compile(r"(?<![本该])(?:公告|办法|条例|通知|决定|细则)(?!如下)")
+# Legal-basis segments ("根据《出口管制法》有关规定，") are context, not the subject.
+_BASIS = re.compile(r"(?:根据|依据|按照|依照|为(?:了)?)[^，,。；;]*[，,]")
+_TITLE = re.compile(r"《[^》]*》")
 # An order's preamble: "《…办法》已经…会议通过，现予公布，自…起施行" is about this document.
 _PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|現(?:予|在)公布")
 _OWN_PART = re.compile(r"本(?:项|款|条(?!例)|目|部分)")
@@ -153,7 +160,8 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
 
     doc_effective = next((d for _, t, d, c, _ in raw if t == "effective" and c is None and isinstance(d, date)), None)
     signed = next((d for _, t, d, c, _ in raw if t == "signed" and isinstance(d, date)), None)
-    resolved = {"published": published, "this_effective": doc_effective or published, "this_signed": signed}
+    own = signed or published  # 公布之日/即日: the instrument's own date, signed when printed
+    resolved = {"published": own, "this_effective": doc_effective or own, "this_signed": own}
     out: list[DatedEvent] = []
     seen: set[tuple[str, date, str | None]] = set()
     for _, kind, value, clause, evidence in raw:
@@ -205,10 +213,19 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
         begin = max((e for e in ends if e <= m.start()), default=0)
         subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
         wide = masked[begin : m.start()]
-        if phrase.scope == "own" and not _THIS_SUBJECT.search(subject) and not _PROMULGATION.search(wide):
-            if _OTHER_SUBJECT.search(subject) or _HISTORY.search(wide):
+        this = _THIS_SUBJECT.search(subject) or _OWN_PART.search(subject) or _PROMULGATION.search(wide)
+        if phrase.scope == "own" and not this:
+            context = _BASIS.sub("", wide)
+            if _OTHER_SUBJECT.search(context) or _HISTORY.search(wide) or _OTHER_DOC.search(subject):
                 continue
-        clauses = _clauses(text, start, subject, article) if phrase.scope == "own" else [None]
+            if phrase.bare and _HEADING.sub("", subject, count=1).strip(" 、"):
+                continue
+        if phrase.scope == "own":
+            clauses = _clauses(text, start, subject, article)
+        elif phrase.scope == "window":
+            clauses = list(dict.fromkeys(clause_refs(_TITLE.sub("", masked)))) or [None]
+        else:
+            clauses = [None]
         article = (_ARTICLE.findall(_HEADING.sub("", subject, count=1)) or [article])[-1]
         for kind, source in phrase.events:
             value: date | str = dates[int(m[source])] if source in pattern.groupindex else source

@@ -4,11 +4,11 @@ Taggers are tables of ``Rule`` values (openstates style): a regex, the kind of t
 the group holding the value. ``sentence_at`` gives the evidence sentence for a span and
 ``clause_at`` the numbered clause (``一``, ``一(一)``, ``二``, ``第二款``, ``Art.2``) a position sits in.
 
-Clause labels use one canonical spelling (``canonical_clause``) so that "本公告第一条第（一）项"
-written in one document and the heading "一、…（一）…" in another compare equal: an article or
-top heading is its numeral (``第一条`` and ``一、`` → ``一``), a parenthesised item keeps parentheses
-(``（一）`` / ``第（一）项`` → ``(一)``), they are concatenated (``一(一)``); paragraphs stay
-``第二款``; Arabic items become ``1.`` / ``(1)``; English articles ``Art.2``.
+Clause labels use one canonical spelling (``canonical_clause``; the corpus README convention):
+an article or paragraph keeps its printed label after NFKC (``第二条``, ``第二款``); an item inside
+an article is ``<article numeral>(<item numeral>)`` (``第一条第（一）项`` and the heading
+"一、…（一）…" both → ``一(一)``); a top heading alone is its numeral (``二、`` → ``二``);
+Arabic items become ``1.`` / ``(1)``; English articles ``Art.2``.
 """
 
 from __future__ import annotations
@@ -121,7 +121,10 @@ def clause_at(text: str, pos: int) -> str | None:
     for _, level, label in sorted(found):
         stack = {k: v for k, v in stack.items() if k < level}
         stack[level] = label
-    return "".join(stack[k] for k in sorted(stack))
+    parts = [stack[k] for k in sorted(stack)]
+    if len(parts) == 1 and 0 in stack and not parts[0].startswith("Art."):
+        return f"第{parts[0]}条"  # an article alone keeps its printed label
+    return "".join(parts)
 
 
 _REF = re.compile(
@@ -145,7 +148,7 @@ def clause_refs(text: str, article: str | None = None) -> list[str]:
     for m in _REF.finditer(text):
         if m["art"]:
             if pending_article and article is not None:
-                out.append(article)
+                out.append(f"第{article}条")
             article, pending_article = m["art"], True
             continue
         if m["para"]:
@@ -156,7 +159,7 @@ def clause_refs(text: str, article: str | None = None) -> list[str]:
         out.append(f"{article or ''}({item})")
         pending_article = False
     if pending_article and article is not None:
-        out.append(article)
+        out.append(f"第{article}条")
     return out
 
 
@@ -164,8 +167,8 @@ def canonical_clause(label: str) -> str | None:
     """One clause label or reference in canonical form, ``None`` if it names no clause.
 
     Example:
-        >>> canonical_clause("第一条第（三）项"), canonical_clause("（二）"), canonical_clause("二、")
-        ('一(三)', '(二)', '二')
+        >>> canonical_clause("第一条第（三）项"), canonical_clause("（二）"), canonical_clause("二、"), canonical_clause("第二条")
+        ('一(三)', '(二)', '二', '第二条')
     """
     refs = clause_refs(label)
     if refs:
@@ -173,7 +176,8 @@ def canonical_clause(label: str) -> str | None:
     for level, pattern in _LABELS:
         m = pattern.match(label.strip())
         if m:
-            return _render(level, m["v"], m.group(0).strip())
+            rendered = _render(level, m["v"], m.group(0).strip())
+            return f"第{rendered}条" if level == 0 and not rendered.startswith("Art.") else rendered
     return None
 
 

@@ -67,7 +67,7 @@ CLAUSED = "一、管制物项如下：\n（一）稀土设备；\n（二）稀�
 
 @pytest.mark.parametrize(
     ("needle", "expected"),
-    [("管制物项", "一"), ("稀土设备", "一(一)"), ("稀土原料", "一(二)"), ("其他事项", "二"), ("乙", "二2."), ("本办法", "三"), ("Final", "Art.4")],
+    [("管制物项", "一"), ("稀土设备", "一(一)"), ("稀土原料", "一(二)"), ("其他事项", "二"), ("乙", "二2."), ("本办法", "第三条"), ("Final", "Art.4")],
 )
 def test_clause_at(needle: str, expected: str) -> None:
     assert clause_at(CLAUSED, CLAUSED.index(needle)) == expected
@@ -83,7 +83,7 @@ def test_clause_at_outside_any_clause() -> None:
         ("本公告第一条第（一）项、第（二）项", ["一(一)", "一(二)"]),
         ("第一条第(三)项及其他条款", ["一(三)"]),
         ("第二款", ["第二款"]),
-        ("第一条、第二条", ["一", "二"]),
+        ("第一条、第二条", ["第一条", "第二条"]),
         ("本公告", []),
     ],
 )
@@ -93,7 +93,7 @@ def test_clause_refs(text: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("第一条第（三）项", "一(三)"), ("（二）", "(二)"), ("二、", "二"), ("Art. 2", "Art.2"), ("商务部", None)],
+    [("第一条第（三）项", "一(三)"), ("（二）", "(二)"), ("二、", "二"), ("第二条", "第二条"), ("Art. 2", "Art.2"), ("商务部", None)],
 )
 def test_canonical_clause(label: str, expected: str | None) -> None:
     assert canonical_clause(label) == expected
