@@ -24,7 +24,7 @@ from crawlers.runner import run_crawl_subprocess
 from pipeline.deliver import deliver_pending
 from pipeline.lookup import load_version, status_of
 from pipeline.process import process_pending
-from pipeline.render_diff import render_rich
+from pipeline.render_diff import render_inline, render_rich
 from store import Store
 
 SOURCE = "mofcom"
@@ -113,7 +113,11 @@ def _changes(store: Store, before: set[int], out: Console) -> None:
 
         old = load_version(store, row.document_key, row.from_number).record
         new = load_version(store, row.document_key, row.to_number).record
-        out.print(render_rich(diff_texts(old.canonical_text, new.canonical_text)))
+        text_diff = diff_texts(old.canonical_text, new.canonical_text)
+        if out.is_terminal:
+            out.print(render_rich(text_diff))
+        else:  # piped or captured: colours are gone, so mark the edits as [-deleted-] {+inserted+}
+            out.print(render_inline(text_diff), markup=False)
 
 
 def _deadlines(store: Store, out: Console) -> None:

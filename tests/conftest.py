@@ -130,7 +130,7 @@ def capture_page(store: Store, clock: FixedClock) -> Callable[..., int]:
     return _capture
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def page_tools() -> types.SimpleNamespace:
     """``save(store, case, at=...)``, ``read(source, cls, case)``, ``register_sources(store)``, ``T0``, ``FakeSink``."""
     return types.SimpleNamespace(save=save_page, read=read_page, register_sources=register_sources, T0=T0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import typer
+from rich.markup import escape
 
 from pipeline.cli.app import app, open_store
 from pipeline.cli.output import emit_json, fmt_time, stdout, table
@@ -94,18 +95,20 @@ def show(
         return
     rec = stored.record
     out = stdout()
-    out.print(f"[bold]{doc_key}[/bold]  {rec.title or ''}")
-    out.print(f"version {stored.version.number} of {len(versions)}  ·  {rec.source}  ·  {rec.url}")
+    # Titles, URLs and clauses are scraped text: never let them be read as rich markup.
+    out.print(f"[bold]{escape(doc_key)}[/bold]  {escape(rec.title or '')}")
+    out.print(f"version {stored.version.number} of {len(versions)}  ·  {rec.source}  ·  {rec.url}", markup=False)
     until = f" until {status.until.isoformat()}" if status.until else ""
     by = f" by {', '.join(status.by)}" if status.by else ""
     clauses = f" ({', '.join(status.clauses)})" if status.clauses else ""
-    out.print(f"status on {day.isoformat()}: [bold]{status.status}[/bold]{clauses}{until}{by}")
+    out.print(f"status on {day.isoformat()}: [bold]{status.status}[/bold]{escape(clauses + until + by)}")
     for label, value in (("published", rec.published), ("signed", rec.signed), ("effective", rec.effective)):
         if value:
             out.print(f"{label}: {value.isoformat()}")
     for event in rec.dates:
-        if event.type not in ("published", "signed"):
-            out.print(f"{event.type}{' [' + event.clause + ']' if event.clause else ''}: {event.date.isoformat()}")
+        if event.type not in ("published", "signed", "effective") or event.clause:
+            out.print(f"{event.type}{' [' + event.clause + ']' if event.clause else ''}: {event.date.isoformat()}",
+                      markup=False)
     if rec.codes:
         out.print("codes: " + ", ".join(sorted({c.code for c in rec.codes})))
     if rec.elements:
@@ -114,9 +117,9 @@ def show(
         out.print("HS codes: " + ", ".join(rec.hs_codes))
     for rel in rec.relations:
         extra = (f" {rel.clause}" if rel.clause else "") + (f" until {rel.until.isoformat()}" if rel.until else "")
-        out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}")
+        out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}", markup=False)
     for att in rec.attachments:
-        out.print(f"attachment: {att.title} {att.url}")
+        out.print(f"attachment: {att.title} {att.url}", markup=False)
 
 
 @app.command()
@@ -156,15 +159,17 @@ def diff(
         })
         return
     out = stdout()
-    out.print(f"[bold]{doc_key}[/bold]  v{old_n} → v{new_n}")
+    out.print(f"[bold]{escape(doc_key)}[/bold]  v{old_n} → v{new_n}")
     for change in changes:
-        out.print(f"• {change.summary}")
+        out.print(f"• {change.summary}", markup=False)
     if not tdiff.changed:
         out.print("text unchanged")
     elif unified:
         out.print(render_unified(tdiff), markup=False)
-    else:
+    elif out.is_terminal:
         out.print(render_rich(tdiff))
+    else:  # piped or redirected: colours are gone, so mark the edits as [-deleted-] {+inserted+}
+        out.print(render_inline(tdiff), markup=False)
 
 
 @app.command()
@@ -178,6 +183,8 @@ def search(
 
     Example: regwatch search 稀土
     """
+    if not text.strip():
+        raise UserError("search text is empty", "pass a word or code to look for, e.g. regwatch search 稀土")
     store = open_store(ctx)
     rows = store.search(text, limit=limit)
     if as_json:
@@ -185,7 +192,7 @@ def search(
                     "snippet": r.snippet} for r in rows])
         return
     if not rows:
-        stdout().print(f"nothing matches {text!r}")
+        stdout().print(f"nothing matches {text!r}", markup=False)
         return
     table(None, ["document", "version", "title", "snippet"],
           [[r.document_key or r.url, r.number, r.title, r.snippet] for r in rows])
@@ -235,4 +242,4 @@ def status_of_cmd(
     until = f" until {result.until.isoformat()}" if result.until else ""
     by = f" (by {', '.join(result.by)})" if result.by else ""
     clauses = f" [{', '.join(result.clauses)}]" if result.clauses else ""
-    stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}")
+    stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}", markup=False)

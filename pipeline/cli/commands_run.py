@@ -108,7 +108,8 @@ def deliver(
     if as_json:
         emit_json(report.as_dict())
         return
-    stdout().print(f"delivered {report.delivered} alerts, {report.failed} waiting to retry, {report.dead} dead")
+    stdout().print(f"delivered {report.delivered} alerts, {report.failed} waiting to retry, "
+                   f"{report.pending} waiting for a disabled sink, {report.dead} dead")
     for err in report.errors[:10]:
         stderr().print(f"  {err}", markup=False)
 

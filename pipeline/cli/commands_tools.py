@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from pipeline.cli.app import db_app, app, globals_of, open_store
 from pipeline.cli.output import emit_json, stdout
@@ -45,7 +46,7 @@ def inspect(
 
 def _print_summary(data: dict) -> None:
     out = stdout()
-    out.print(f"[bold]{data['title'] or '(no title)'}[/bold]")
+    out.print(f"[bold]{escape(data['title'] or '(no title)')}[/bold]")
     out.print(f"{data['source']} · {data['language']} · {data['url']}", markup=False)
     out.print(f"document: {data['doc_number'] or '-'}  key: {data['doc_key'] or '-'}", markup=False)
     for label in ("published", "signed", "effective"):

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 def stdout() -> Console:
@@ -40,7 +41,7 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     for col in columns:
         t.add_column(col, overflow="fold")
     for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
+        t.add_row(*[Text("" if v is None else str(v)) for v in row])  # cells are data, never markup
     stdout().print(t)
 
 
