@@ -26,7 +26,8 @@ Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至
 on the publication date (``published``) when it is known.
 
 Clauses of the target right after a citation (``…第46号第二条``, ``…公告第二款``) are given in
-the canonical form of ``pipeline.tagging.rules.clause_refs`` (``第二条`` → ``二``, ``第二款`` stays).
+the canonical form of ``pipeline.tagging.rules.clause_refs`` (printed article and paragraph
+labels such as ``第二条`` / ``第二款``; an item inside an article is compact: ``一(一)``).
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
     Rule(rf"继续暂停(?:实施|执行|适用)|延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
     Rule(r"(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
-    Rule(r"同时(?:予以)?废止|(?:予以)?(?:代替|取代|替代)", "supersedes"),
-    Rule(r"(?:予以)?废止", "repeals"),
+    # "…同时废止" ends the old instrument: a repeal. Supersession needs the replacement verb.
+    Rule(r"(?:予以)?(?:代替|取代|替代)", "supersedes"),
+    Rule(r"(?:同时)?(?:予以)?废止", "repeals"),
     Rule(r"修改|修订|修正|调整", "amends"),
     Rule(r"为(?:了)?(?:贯彻)?(?:实施|落实|执行)|贯彻(?:实施|落实)", "implements"),
     Rule(r"(?:を|は、?)?廃止する", "repeals"),
@@ -180,7 +182,7 @@ def extract_relations(
         >>> rels = extract_relations("商务部公告2024年第46号第二条自2025年11月9日起至2026年11月27日暂停实施。",
         ...                          self_key="mofcom:2025:72", default_issuers=("mofcom",), published=None)
         >>> [(r.type, r.target_key, r.clause, r.since.isoformat(), r.until.isoformat()) for r in rels]
-        [('suspends', 'mofcom:2024:46', '二', '2025-11-09', '2026-11-27')]
+        [('suspends', 'mofcom:2024:46', '第二条', '2025-11-09', '2026-11-27')]
     """
     text = match_text(text)
     out: dict[tuple[str, str, str | None], Relation] = {}
