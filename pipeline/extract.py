@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlsplit
 
+from crawlers.errors import PageError
 from crawlers.pages.base import ParsedPage
 from pipeline.dates import parse_date, parse_timestamp
 from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
@@ -86,7 +87,10 @@ def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str]
                status: int | None = 200, encoding: str | None = None) -> ParsedPage:
     """Run the source's page class over raw bytes (raises crawlers.errors.PageError subclasses)."""
     cls = page_class(source)
-    return cls(url, body, headers or {}, status=status, encoding=encoding).parse()
+    try:
+        return cls(url, body, headers or {}, status=status, encoding=encoding).parse()
+    except RecursionError:
+        raise PageError(url, "markup nested too deeply to read", source=source) from None
 
 
 def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
@@ -162,7 +166,9 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
         hs_codes=tuple(hs_codes),
         relations=tuple(relations),
         attachments=tuple(Attachment(a.url, a.title) for a in parsed.attachments),
-        warnings=tuple(parsed.warnings),
+        warnings=tuple(parsed.warnings) + (
+            () if body.strip() else (f"{parsed.source}: {parsed.url}: the page parsed but its body holds no text",)
+        ),
     )
 
 

@@ -409,9 +409,9 @@ def test_corrupt_database_names_the_path_and_is_left_alone(capsys, tmp_path) -> 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["history", "--since", "2025-13-01"], "error: --since '2025-13-01' is not a date (hint: use YYYY-MM-DD, "
-                                           "e.g. 2026-11-10)\n"),
+                                           "e.g. 2026-01-31)\n"),
     (["status-of", K58, "--on", "tomorrow"], "error: --on 'tomorrow' is not a date (hint: use YYYY-MM-DD, "
-                                             "e.g. 2026-11-10)\n"),
+                                             "e.g. 2026-01-31)\n"),
     (["history", "--bogus"], "error: No such option: --bogus (hint: see `regwatch --help`)\n"),
     (["show"], "error: Missing argument 'doc_key'. (hint: see `regwatch --help`)\n"),
     (["frobnicate"], "error: No such command 'frobnicate'. (hint: see `regwatch --help`)\n"),

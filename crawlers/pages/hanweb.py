@@ -316,32 +316,36 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def _walk(el: etree._Element, parts: list[str], *, top: bool = False) -> None:
-    tag = el.tag.lower() if isinstance(el.tag, str) else ""
-    if not tag or tag in _SKIP:  # comments, processing instructions, scripts
-        if not top and el.tail:
+def _walk(root: etree._Element, parts: list[str], *, top: bool = False) -> None:
+    """Append the visible text of ``root`` to ``parts``; iterative, so deeply nested markup
+    (thousands of levels, seen in broken CMS exports) cannot exhaust the recursion limit."""
+    stack: list[tuple[etree._Element, bool, bool]] = [(root, top, False)]
+    while stack:
+        el, is_top, closing = stack.pop()
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if closing:
+            if tag in _BLOCK:
+                parts.append("\n")
+        elif not tag or tag in _SKIP:  # comments, processing instructions, scripts
+            pass
+        elif tag == "br":
+            parts.append("\n")
+        elif tag == "table":
+            parts.append("\n")
+            for tr in el.iter("tr"):
+                cells = [_INLINE_SPACE.sub(" ", "".join(_cell_text(td))).strip() for td in tr if _is_cell(td)]
+                if any(cells):
+                    parts.append(_CELL_SEP.join(cells) + "\n")
+        else:
+            if tag in _BLOCK:
+                parts.append("\n")
+            if el.text:
+                parts.append(el.text)
+            stack.append((el, is_top, True))
+            stack.extend((child, False, False) for child in reversed(el))
+            continue  # the tail is written when the element closes
+        if not is_top and el.tail:
             parts.append(el.tail)
-        return
-    if tag == "br":
-        parts.append("\n")
-    elif tag == "table":
-        parts.append("\n")
-        for tr in el.iter("tr"):
-            cells = [_INLINE_SPACE.sub(" ", "".join(_cell_text(td))).strip() for td in tr if _is_cell(td)]
-            if any(cells):
-                parts.append(_CELL_SEP.join(cells) + "\n")
-    else:
-        block = tag in _BLOCK
-        if block:
-            parts.append("\n")
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            _walk(child, parts)
-        if block:
-            parts.append("\n")
-    if not top and el.tail:
-        parts.append(el.tail)
 
 
 def _is_cell(el: etree._Element) -> bool:

@@ -20,7 +20,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{option} {value!r} is not a date", "use YYYY-MM-DD, e.g. 2026-11-10") from None
+        raise UserError(f"{option} {value!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
 
 
 @app.command()

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from pipeline.cli.app import db_app, app, globals_of, open_store
-from pipeline.cli.output import emit_json, stdout
+from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
 
@@ -38,6 +38,8 @@ def inspect(
         page_url = url or path.resolve().as_uri()
     record = extract_page(body, source=source, url=page_url, headers=headers, status=status, encoding=encoding)
     data = record.to_json()
+    for warning in record.warnings:
+        stderr().print(f"warning: {warning}", markup=False)
     if as_json:
         emit_json(data)
         return

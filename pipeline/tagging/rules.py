@@ -46,6 +46,10 @@ class Rule:
             yield m, m.group(self.value_group)
 
 
+# Longest stretch treated as one sentence; real legal sentences are far shorter.
+MAX_SENTENCE = 2000
+
+
 def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
     """Offsets of the sentence holding ``text[start:end]`` (split on 。；;\\n, terminator kept).
 
@@ -54,9 +58,13 @@ def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int,
         (2, 5)
     """
     end = start if end is None else end
-    left = max(text.rfind(ch, 0, start) for ch in _SENTENCE_END) + 1
-    rights = [i for i in (text.find(ch, max(end, start)) for ch in _SENTENCE_END) if i >= 0]
-    right = min(rights) + 1 if rights else len(text)
+    # Look at most MAX_SENTENCE characters each way: a terminator that never occurs must not
+    # turn every lookup into a scan of the whole document (quadratic on multi-MB pages).
+    floor = max(0, start - MAX_SENTENCE)
+    ceiling = min(len(text), max(end, start) + MAX_SENTENCE)
+    left = max(max(text.rfind(ch, floor, start) for ch in _SENTENCE_END) + 1, floor)
+    rights = [i for i in (text.find(ch, max(end, start), ceiling) for ch in _SENTENCE_END) if i >= 0]
+    right = min(rights) + 1 if rights else ceiling
     if right > 0 and text[right - 1] == "\n":
         right -= 1
     return left, right

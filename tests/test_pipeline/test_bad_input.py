@@ -1,0 +1,61 @@
+"""Bad input to the extractor: a clear PageError or an empty result with a warning, never a crash."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from crawlers.errors import EmptyPage, NotHtml, PageError
+from pipeline.extract import extract_page
+
+URL = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_0123456789abcdef0123456789abcdef.html"
+BODY = '<html><body><div class="art-con art-con-bottonmLine">{}</div></body></html>'
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        (b"", EmptyPage, "empty body"),
+        (b"  \n\t ", EmptyPage, "empty body"),
+        (os.urandom(4096).replace(b"<", b"x"), NotHtml, "binary"),
+        (b"%PDF-1.7\n...", NotHtml, "binary"),
+        (b"PK\x03\x04 zipped office file", NotHtml, "binary"),
+    ],
+    ids=["empty", "whitespace", "random-bytes", "pdf", "zip"],
+)
+def test_unreadable_bodies_raise_a_named_error(body: bytes, error: type[PageError], words: str) -> None:
+    with pytest.raises(error) as err:
+        extract_page(body, source="mofcom", url=URL)
+    assert words in str(err.value)
+    assert URL in str(err.value)  # the message names where
+
+
+def test_deeply_nested_markup_gives_empty_result_with_warning() -> None:
+    body = BODY.format("<div>" * 5000 + "本公告自公布之日起施行。" + "</div>" * 5000).encode()
+    record = extract_page(body, source="mofcom", url=URL)
+    assert record.effective is None and record.codes == () and record.doc_key is None
+    assert any("body holds no text" in w for w in record.warnings)
+
+
+def test_malformed_html_still_reads_what_is_there() -> None:
+    body = ('<html><head><title>x</title><body></span><div class="art-con art-con-bottonmLine"><p>商务部公告2031年第7号'
+            "<p>一、对1C902.a实施管制<p>二、本公告自2031年3月1日起施行").encode()
+    record = extract_page(body, source="mofcom", url=URL)
+    assert record.doc_key == "mofcom:2031:7"
+    assert [c.code for c in record.codes] == ["1C902.a"]
+    assert record.effective is not None and record.effective.isoformat() == "2031-03-01"
+
+
+def test_large_page_is_read_completely() -> None:
+    para = "<p>一、对1C902.a实施管制。</p>" * 20000  # ~0.6 MB
+    record = extract_page(BODY.format(para + "<p>本公告自2031年3月1日起施行。</p>").encode(), source="mofcom", url=URL)
+    assert [c.code for c in record.codes] == ["1C902.a"]
+    assert record.effective is not None and record.effective.isoformat() == "2031-03-01"
+
+
+def test_gbk_bytes_without_any_charset_declaration() -> None:
+    body = BODY.format("<p>商务部公告2031年第8号</p><p>本公告自2031年4月1日起施行。</p>").encode("gbk")
+    record = extract_page(body, source="mofcom", url=URL, headers={"Content-Type": "text/html"})
+    assert record.doc_key == "mofcom:2031:8"
+    assert record.effective is not None and record.effective.isoformat() == "2031-04-01"
