@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.base import Alert, AlertSink
+from alerts.base import Alert, AlertSink, DeliveryResult
+from alerts.errors import InvalidAlert
 from alerts.routing import Route, route
 from store import Store
 
@@ -41,44 +42,68 @@ def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], routes: Sequen
     alert stays pending for them, so configuring the token later delivers the backlog.
     """
     report = DeliverReport()
-    for row in store.pending_alerts(limit=limit):
+    after = 0
+    while True:  # page through the outbox so alerts parked for a disabled sink never starve newer ones
+        rows = store.pending_alerts(limit=limit, after_id=after)
+        if not rows:
+            return report
+        for row in rows:
+            _deliver_one(store, row, sinks, routes, default, now, max_attempts, report)
+        after = rows[-1].id
+
+
+def _deliver_one(store: Store, row, sinks: Mapping[str, AlertSink], routes: Sequence[Route],
+                 default: Sequence[str], now: datetime, max_attempts: int, report: DeliverReport) -> None:
+    try:
         alert = Alert.from_payload(row.id, row.payload)
-        targets = route(alert, list(routes), list(default))
-        done = store.delivered_sinks(row.id)
-        failures: list[str] = []
-        waiting: list[str] = []  # routed sinks that are disabled: not a failed attempt
-        for name in targets:
-            if name in done:
-                continue
-            sink = sinks.get(name)
-            if sink is None:
-                waiting.append(name)
-                continue
-            result = sink.send(alert)
-            store.record_delivery(row.id, name, result.ok, at=now, external_id=result.external_id,
-                                  detail=result.detail)
-            if result.ok:
-                report.sent.append((row.id, name))
-            else:
-                failures.append(f"{name}: {result.detail}")
-        if not failures and not waiting:
-            store.mark_alert(row.id, "delivered", at=now)
-            report.delivered += 1
-        elif not failures:
-            # Only disabled sinks are left: keep the alert pending without spending an attempt,
-            # so it is delivered once the sink is configured (it never goes dead for this).
-            report.pending += 1
-            log.info("alert %s waits for disabled sink(s) %s", row.id, ", ".join(waiting))
-        elif row.attempts + 1 >= max_attempts:
-            store.mark_alert(row.id, "dead", error="; ".join(failures), at=now)
-            report.dead += 1
-            report.errors.extend(failures)
+    except InvalidAlert as exc:  # a payload no sink can render: park it where `status` shows it
+        store.mark_alert(row.id, "dead", error=f"invalid payload: {exc}", at=now)
+        report.dead += 1
+        report.errors.append(f"alert {row.id}: invalid payload: {exc}")
+        return
+    targets = route(alert, list(routes), list(default))
+    done = store.delivered_sinks(row.id)
+    failures: list[str] = []
+    waiting: list[str] = []  # routed sinks that are disabled: not a failed attempt
+    for name in targets:
+        if name in done:
+            continue
+        sink = sinks.get(name)
+        if sink is None:
+            waiting.append(name)
+            continue
+        result = _send(sink, alert)
+        store.record_delivery(row.id, name, result.ok, at=now, external_id=result.external_id, detail=result.detail)
+        if result.ok:
+            report.sent.append((row.id, name))
         else:
-            store.mark_alert(row.id, "pending", error="; ".join(failures), at=now)
-            report.failed += 1
-            report.errors.extend(failures)
-            log.warning("alert %s not delivered yet: %s", row.id, "; ".join(failures))
-    return report
+            failures.append(f"{name}: {result.detail}")
+    if not failures and not waiting:
+        store.mark_alert(row.id, "delivered", at=now)
+        report.delivered += 1
+    elif not failures:
+        # Only disabled sinks are left: keep the alert pending without spending an attempt,
+        # so it is delivered once the sink is configured (it never goes dead for this).
+        report.pending += 1
+        log.info("alert %s waits for disabled sink(s) %s", row.id, ", ".join(waiting))
+    elif row.attempts + 1 >= max_attempts:
+        store.mark_alert(row.id, "dead", error="; ".join(failures), at=now)
+        report.dead += 1
+        report.errors.extend(failures)
+    else:
+        store.mark_alert(row.id, "pending", error="; ".join(failures), at=now)
+        report.failed += 1
+        report.errors.extend(failures)
+        log.warning("alert %s not delivered yet: %s", row.id, "; ".join(failures))
+
+
+def _send(sink: AlertSink, alert: Alert) -> DeliveryResult:
+    """A sink should return failures, but a plug-in that raises must not stop the whole run."""
+    try:
+        return sink.send(alert)
+    except Exception as exc:  # noqa: BLE001 - third-party sink code; recorded as a failed delivery
+        log.exception("sink %s raised while sending alert %s", getattr(sink, "name", sink), alert.id)
+        return DeliveryResult(ok=False, detail=f"sink raised {type(exc).__name__}: {exc}", retryable=True)
 
 
 __all__ = ["DeliverReport", "deliver_pending"]

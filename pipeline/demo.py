@@ -54,7 +54,8 @@ def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
         out.rule("[bold]3. What the relations mean on the calendar")
         _deadlines(store, out)
         out.rule()
-        out.print(f"alerts archived to {Path(tmp) / 'alerts.jsonl'} (JSONL sink)", markup=False)
+        archived = len((Path(tmp) / "alerts.jsonl").read_text(encoding="utf-8").splitlines())
+        out.print(f"{archived} alerts were also written by the JSONL sink (to a temporary file)", markup=False)
         if keep and db is None:
             kept = Path.cwd() / "regwatch-demo.db"
             store.close()

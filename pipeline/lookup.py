@@ -47,9 +47,25 @@ def status_of(store: Store, key: str, on: date) -> LegalStatus:
     except NotFound:
         if not incoming:
             raise
-        return legal_status(on=on, effective=None, published=None, dates=(), incoming=incoming)
+        status = legal_status(on=on, effective=None, published=None, dates=(), incoming=incoming)
+        return _inferred_after_suspension(status, incoming)
     return legal_status(on=on, effective=record.effective, published=record.published, dates=record.dates,
                         incoming=incoming)
+
+
+def _inferred_after_suspension(status: LegalStatus, incoming: list[tuple[str, Relation]]) -> LegalStatus:
+    """For a document known only from others' relations: once every suspension of it has ended
+    (and nothing repealed it), it is back in force. Said so in the note, since its own dates are unknown."""
+    if status.status != "unknown":
+        return status
+    ended = [(key, rel) for key, rel in incoming
+             if rel.type in ("suspends", "extends") and rel.until is not None and rel.until < status.on]
+    if not ended or any(rel.type in ("repeals", "supersedes") for _, rel in incoming):
+        return status
+    key, last = max(ended, key=lambda item: item[1].until)  # type: ignore[arg-type, return-value]
+    return LegalStatus(on=status.on, status="in_force", by=(key,),
+                       note=f"inferred: suspension by {key} ended {last.until.isoformat()}; "  # type: ignore[union-attr]
+                            "the document itself has not been fetched")
 
 
 def status_json(status: LegalStatus) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 _NOT_FOUND_HINTS = {
     "document": "try `regwatch history` to list keys",
-    "version": "try `regwatch history --key <key>` to list its versions",
+    "version": "try `regwatch show <key> --json` to list its versions",
     "capture": "capture ids come from `regwatch status` / the crawl log",
     "alert": "try `regwatch alerts` to list alert ids",
     "run": "try `regwatch status` to list recent runs",

@@ -75,10 +75,11 @@ class OutboxOps(StoreBase):
                 raise NotFound("alert", alert_id)
             return found
 
-    def pending_alerts(self, limit: int = 100) -> list[Alert]:
-        """Alerts waiting for delivery, oldest first."""
+    def pending_alerts(self, limit: int = 100, *, after_id: int = 0) -> list[Alert]:
+        """Alerts waiting for delivery, oldest first; page with ``after_id`` (the last id seen)."""
         with self._read() as s:
-            query = select(Alert).where(Alert.status == "pending").order_by(col(Alert.id)).limit(limit)
+            query = (select(Alert).where(Alert.status == "pending", col(Alert.id) > after_id)
+                     .order_by(col(Alert.id)).limit(limit))
             return list(s.exec(query))
 
     def alerts(self, status: str | None = None, limit: int = 100) -> list[Alert]:

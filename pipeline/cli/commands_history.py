@@ -33,7 +33,7 @@ def history(
     limit: int = typer.Option(100, "--limit", help="At most this many rows."),
     as_json: bool = JSON,
 ) -> None:
-    """Change history, newest first: new documents, new versions, status changes.
+    """Change history, newest first (times in UTC): new documents and new versions with their summaries.
 
     Example: regwatch history --code 2B902 --since 2025-10-01
     """
@@ -49,9 +49,18 @@ def history(
     if not rows:
         stdout().print("no changes recorded" + (" for these filters" if (doc_key or source or since or code) else ""))
         return
-    table(None, ["when", "kind", "document", "version", "title", "summary"], [
-        [fmt_time(r.created_at), r.kind, r.document_key or r.url, _versions(r), r.title, r.summary] for r in rows
-    ])
+    out = stdout()
+    # One change per line pair: fixed-width facts first, then the (long, CJK) title indented.
+    for r in rows:
+        doc = r.document_key or _short_url(r.url)
+        out.print(f"{fmt_time(r.created_at)}  {r.kind:<8} {doc}  {_versions(r)}  {r.summary}", markup=False)
+        out.print(f"    {r.title}", markup=False)
+
+
+def _short_url(url: str) -> str:
+    """A keyless document (no number) in a table: its page name, enough to find it in --json output."""
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    return "(no number) " + (name if len(name) <= 24 else name[:20] + "…")
 
 
 def _versions(row) -> str:
@@ -80,9 +89,17 @@ def show(
     """
     from pipeline.lookup import load_version, status_json, status_of
 
+    from store.errors import NotFound
+
     store = open_store(ctx)
     day = _parse_day(on, "--on") or datetime.now(timezone.utc).date()
-    stored = load_version(store, doc_key, version)
+    try:
+        stored = load_version(store, doc_key, version)
+    except NotFound:
+        if version is not None or not store.relations_to(doc_key):
+            raise
+        _show_known_by_relations(store, doc_key, day, as_json)
+        return
     status = status_of(store, doc_key, day)
     versions = store.versions(stored.document.id)
     if as_json:
@@ -120,6 +137,27 @@ def show(
         out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}", markup=False)
     for att in rec.attachments:
         out.print(f"attachment: {att.title} {att.url}", markup=False)
+
+
+def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> None:
+    """A document regwatch has not fetched but other documents act on (e.g. suspend)."""
+    from pipeline.lookup import incoming_relations, status_json, status_of
+
+    status = status_of(store, doc_key, day)
+    incoming = incoming_relations(store, doc_key)
+    if as_json:
+        emit_json({"doc_key": doc_key, "fetched": False, "status": status_json(status),
+                   "relations_in": [{"from": key, "type": r.type, "clause": r.clause,
+                                     "since": r.since, "until": r.until} for key, r in incoming]})
+        return
+    out = stdout()
+    out.print(f"{doc_key}  (not fetched: known from documents that act on it)", markup=False)
+    until = f" until {status.until.isoformat()}" if status.until else ""
+    out.print(f"status on {day.isoformat()}: {status.status}{until}" + (f" — {status.note}" if status.note else ""),
+              markup=False)
+    for key, rel in incoming:
+        extra = (f" {rel.clause}" if rel.clause else "") + (f" until {rel.until.isoformat()}" if rel.until else "")
+        out.print(f"{key} {rel.type} it{extra}", markup=False)
 
 
 @app.command()

@@ -36,17 +36,24 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+def table(title: str | None, columns: list[str], rows: list[list[Any]], *, no_wrap: tuple[str, ...] = (),
+          ellipsis: dict[str, int] | None = None) -> None:
+    """A rich table; ``no_wrap`` columns (keys, times) never break, ``ellipsis`` columns are cut to a width."""
     t = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
-        t.add_column(col, overflow="fold")
+        if col in no_wrap:
+            t.add_column(col, no_wrap=True)
+        elif ellipsis and col in ellipsis:
+            t.add_column(col, no_wrap=True, overflow="ellipsis", max_width=ellipsis[col])
+        else:
+            t.add_column(col, overflow="fold")
     for row in rows:
         t.add_row(*[Text("" if v is None else str(v)) for v in row])  # cells are data, never markup
     stdout().print(t)
 
 
 def fmt_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 __all__ = ["emit_json", "fmt_time", "stderr", "stdout", "table"]

@@ -151,3 +151,41 @@ def test_processed_fixture_alerts_reach_the_jsonl_archive(store, clock, capture_
         ("new", "mofcom+gacc:2025:58"), ("new", "mofcom:2025:72"), ("status", "mofcom:2024:46")]
     assert lines[2]["title"] == "mofcom:2024:46 (第二款) suspended until 2026-11-27"
     assert store.pending_alerts() == []
+
+
+def test_backlog_for_a_disabled_sink_does_not_starve_newer_alerts(store, clock, fake_sink) -> None:
+    """More alerts parked for a disabled sink than one outbox page: later alerts still reach working sinks."""
+    parked = enqueue(store, clock, n=5, kind="new")
+    fresh = enqueue(store, clock, n=2, kind="status", severity="critical")
+    ops = fake_sink("ops")
+    routes = [{"when": {"kind": ["new"]}, "to": ["legal"]}, {"when": {"kind": ["status"]}, "to": ["ops"]}]
+    report = run(store, clock, {"ops": ops}, routes=routes, default=["ops"], limit=2)  # "legal" disabled
+    assert ops.sent_ids == fresh
+    assert report.pending == 5 and report.delivered == 2
+    assert [store.alert(i).status for i in parked] == ["pending"] * 5
+
+
+def test_invalid_payload_is_parked_dead_and_the_rest_are_delivered(store, clock, fake_sink) -> None:
+    bad, _ = store.enqueue_alert(dedup_key="test:bad", kind="new", severity="info", source="mofcom", doc_key=None,
+                                 payload={"kind": "new", "severity": "loud"}, created_at=clock.now())
+    good = enqueue(store, clock, n=1)
+    legal, archive = fake_sink("legal"), fake_sink("archive")
+    report = run(store, clock, {"legal": legal, "archive": archive})
+    assert store.alert(bad).status == "dead" and "invalid payload" in (store.alert(bad).last_error or "")
+    assert legal.sent_ids == good and report.dead == 1 and report.delivered == 1
+
+
+def test_a_sink_that_raises_is_a_failed_delivery_not_a_crash(store, clock, fake_sink) -> None:
+    ids = enqueue(store, clock, n=2)
+
+    class Exploding:
+        kind, name = "boom", "legal"
+
+        def send(self, alert):
+            raise RuntimeError("plug-in bug")
+
+    archive = fake_sink("archive")
+    report = run(store, clock, {"legal": Exploding(), "archive": archive})
+    assert report.failed == 2 and archive.sent_ids == ids
+    assert [d.ok for d in store.deliveries(ids[0])] == [False, True]
+    assert "plug-in bug" in store.deliveries(ids[0])[0].detail
