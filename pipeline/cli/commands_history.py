@@ -247,10 +247,10 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     if as_json:
         emit_json(summary)
         return
-    table("sources", ["source", "name", "last run", "status", "failures in a row", "documents", "versions"], [
+    table("sources", ["source", "name", "last run (UTC)", "status", "fails", "docs", "versions"], [
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
          s["documents"], s["versions"]] for slug, s in summary["sources"].items()
-    ])
+    ], no_wrap=("source", "last run (UTC)"))
     totals = summary["totals"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
                    f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
@@ -280,4 +280,6 @@ def status_of_cmd(
     until = f" until {result.until.isoformat()}" if result.until else ""
     by = f" (by {', '.join(result.by)})" if result.by else ""
     clauses = f" [{', '.join(result.clauses)}]" if result.clauses else ""
-    stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}", markup=False)
+    # Suspension notes only restate the line; other notes (inferences, reasons) add to it.
+    note = f"\n  {result.note}" if result.note and result.status not in ("suspended", "partly_suspended") else ""
+    stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}{note}", markup=False)
