@@ -92,6 +92,9 @@ _CHALLENGE_MARKERS = (
 )
 
 
+_CHALLENGE_STATUSES = (202, 403, 405, 412, 521)
+
+
 def _normalize_encoding(name: str) -> str | None:
     label = name.strip().lower()
     label = _SUPERSETS.get(label, label)
@@ -224,6 +227,11 @@ class Page:
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
+        # AWS WAF (METI) answers non-browser clients with 202/403 and an empty body, MOFCOM with
+        # 412 (seen 2025-2026): a retryable challenge, not an emptied page.
+        if self.status in _CHALLENGE_STATUSES and not self.body.strip():
+            raise ChallengePage(self.url, f"anti-bot challenge (HTTP {self.status} with an empty body)",
+                                source=self.source)
         if self._forced_encoding:
             try:
                 return self.body.decode(self._forced_encoding), self._forced_encoding
@@ -271,7 +279,7 @@ class Page:
         return None
 
     def meta(self, name: str) -> str | None:
-        value = self.selector.xpath(f"//meta[@name=$n]/@content", n=name).get()
+        value = self.selector.xpath("//meta[@name=$n]/@content", n=name).get()
         return value.strip() if value and value.strip() else None
 
     def absolute(self, href: str) -> str:

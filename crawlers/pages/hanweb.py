@@ -11,13 +11,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
 
-from crawlers.errors import LayoutChanged, PageError
-from crawlers.pages.base import Link, ListingEntry
+from crawlers.errors import ChallengePage, LayoutChanged, PageError
+from crawlers.pages.base import Link, ListingEntry, Page, looks_like_challenge
 
 UNIT_API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 ART_ID = re.compile(r"art_([0-9a-f]{32})\.html", re.I)
@@ -356,3 +357,47 @@ def _cell_text(td: etree._Element) -> list[str]:
     parts: list[str] = []
     _walk(td, parts, top=True)
     return [p.replace("\n", " ") for p in parts]
+
+
+class UnitApiFragment(Page):
+    """One page of a jpaas ``page/build/unit`` answer: JSON whose ``data.html`` (or ``result.data.html``)
+    is the list fragment; a bare HTML fragment is accepted too (saved fixtures, older columns).
+
+    Subclasses set ``source`` and, where the site needs it, ``link_css`` fallbacks.
+    """
+
+    link_css: tuple[str, ...] = ()
+
+    @cached_property
+    def fragment(self) -> tuple[str, int | None]:
+        """``(fragment_html, count)`` unwrapped from the API JSON."""
+        text = self.text
+        if looks_like_challenge(text, self.status):
+            raise ChallengePage(self.url, f"anti-bot challenge instead of the list API answer (HTTP {self.status})",
+                                source=self.source)
+        if text.lstrip().startswith("{"):
+            return parse_unit_json(text, url=self.url, source=self.source)
+        return text, None
+
+    @cached_property
+    def selector(self) -> Selector:
+        return Selector(text=self.fragment[0] or "<ul></ul>", type="html", base_url=self.url)
+
+    @property
+    def count(self) -> int | None:
+        """Total items of the column (the fragment's ``count`` attribute), if printed."""
+        return self.fragment[1]
+
+    @property
+    def page_no(self) -> int:
+        return unit_page_no(self.url)
+
+    def entries(self) -> list[ListingEntry]:
+        """Detail links of this page, in list order (the first ``link_css`` that matches)."""
+        for css in self.link_css:
+            if self.selector.css(css):
+                return listing_entries(self.selector, base_url=self.url, link_css=css)
+        if self.link_css:
+            raise LayoutChanged(self.url, " | ".join(self.link_css), 0, "1..n", source=self.source)
+        return listing_entries(self.selector, base_url=self.url)
+

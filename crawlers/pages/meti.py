@@ -10,11 +10,10 @@ The Atom feed is in :mod:`crawlers.pages.feeds`.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 from parsel import Selector
 
-from crawlers.errors import ChallengePage, LayoutChanged
+from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
 from crawlers.pages.base import ListingEntry, Page, ParsedPage
 
@@ -54,11 +53,6 @@ class MetiPressPage(Page):
     """A press release (``/press/…``), minister's press conference (``/speeches/kaiken/…``) or English release."""
 
     source = SOURCE
-
-    @cached_property
-    def selector(self) -> Selector:
-        _raise_if_empty_challenge(self)
-        return super().selector
 
     def parse(self) -> ParsedPage:
         """Extract title, date line, contact unit, release id and attachments; LayoutChanged if no main column.
@@ -112,11 +106,6 @@ class MetiPressIndexPage(Page):
 
     source = SOURCE
 
-    @cached_property
-    def selector(self) -> Selector:
-        _raise_if_empty_challenge(self)
-        return super().selector
-
     def entries(self) -> list[ListingEntry]:
         """One entry per ``dd a``, dated by the nearest preceding ``dt``.
 
@@ -145,11 +134,6 @@ class MetiArchivePage(Page):
     """``/press/archive_YYYYMM.html``: one month of releases as ``div.txt_box`` cards."""
 
     source = SOURCE
-
-    @cached_property
-    def selector(self) -> Selector:
-        _raise_if_empty_challenge(self)
-        return super().selector
 
     def entries(self) -> list[ListingEntry]:
         """One entry per card (``p`` = date, ``a.cut_txt`` = link), in page order.
@@ -221,14 +205,6 @@ def _kind(url: str) -> str:
     if "/speeches/" in url or "/press_conferences/" in url:
         return "press_conference"
     return "press_release"
-
-
-def _raise_if_empty_challenge(page: Page) -> None:
-    # AWS WAF answers non-browser clients with 202 and an empty body (seen 2025-2026): a
-    # retryable challenge, not an emptied page.
-    if page.status in (202, 403, 405) and not page.body.strip():
-        raise ChallengePage(page.url, f"AWS WAF challenge (HTTP {page.status} with an empty body)",
-                            source=page.source)
 
 
 __all__ = [

@@ -9,13 +9,12 @@ and orders/notices whose number is printed as a header line of the body, not in 
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 from parsel import Selector
 
-from crawlers.errors import ChallengePage, LayoutChanged
+from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
-from crawlers.pages.base import ListingEntry, Page, ParsedPage, looks_like_challenge
+from crawlers.pages.base import Page, ParsedPage
 
 SOURCE = "miit"
 
@@ -50,44 +49,18 @@ _NUMBER_TAIL = re.compile(rf"^(?:[{_DIGITS}]{{4}}\s*年\s*)?第\s*[{_DIGITS}]+\s
 _HEADER_LINES = 8  # the number sits in the first lines; deeper matches are citations of other documents
 
 
-class MiitListFragment(Page):
-    """One page of the jpaas unit API: JSON with ``data.html`` (or ``result.data.html``), or the bare fragment."""
+class MiitListFragment(hanweb.UnitApiFragment):
+    """One page of MIIT's unit API (GET only; POST answers 500 "不支持的HTTP方法", probed 2026).
+
+    Example:
+        >>> body = '<div class="page-content"><ul><li><a href="/a/art/2025/art_1.html" title="通知">通知</a>'
+        >>> body += '<span>2025-08-22</span></li></ul></div>'
+        >>> MiitListFragment("https://www.miit.gov.cn/api", body.encode()).entries()[0].date_text
+        '2025-08-22'
+    """
 
     source = SOURCE
-
-    @cached_property
-    def fragment(self) -> tuple[str, int | None]:
-        """``(fragment_html, count)``: unwrapped from the API JSON, or the body itself when it is HTML."""
-        text = self.text
-        if looks_like_challenge(text, self.status):
-            raise ChallengePage(self.url, f"anti-bot challenge instead of the list API answer (HTTP {self.status})",
-                                source=self.source)
-        if text.lstrip().startswith("{"):
-            return hanweb.parse_unit_json(text, url=self.url, source=self.source)
-        return text, None
-
-    @cached_property
-    def selector(self) -> Selector:
-        return Selector(text=self.fragment[0] or "<ul></ul>", type="html", base_url=self.url)
-
-    @property
-    def count(self) -> int | None:
-        """Total items of the column (the fragment's ``count`` attribute), if printed."""
-        return self.fragment[1]
-
-    def entries(self) -> list[ListingEntry]:
-        """Detail links of this page, in list order; zero links raises LayoutChanged.
-
-        Example:
-            >>> body = '<div class="page-content"><ul><li><a href="/a/art/2025/art_1.html" title="通知">通知</a>'
-            >>> body += '<span>2025-08-22</span></li></ul></div>'
-            >>> MiitListFragment("https://www.miit.gov.cn/api", body.encode()).entries()[0].date_text
-            '2025-08-22'
-        """
-        for css in (LIST_ITEMS, LIST_ITEMS_FALLBACK):
-            if self.selector.css(css):
-                return hanweb.listing_entries(self.selector, base_url=self.url, link_css=css)
-        raise LayoutChanged(self.url, f"{LIST_ITEMS} | {LIST_ITEMS_FALLBACK}", 0, "1..n", source=self.source)
+    link_css = (LIST_ITEMS, LIST_ITEMS_FALLBACK)
 
 
 class MiitNoticePage(Page):

@@ -9,13 +9,12 @@ the body container ``div.art-con.art-con-bottonmLine`` (sic).
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 from parsel import Selector
 
-from crawlers.errors import ChallengePage, LayoutChanged
+from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
-from crawlers.pages.base import ListingEntry, Page, ParsedPage, looks_like_challenge
+from crawlers.pages.base import ListingEntry, Page, ParsedPage
 from crawlers.pages.hanweb import PageRedirect, UnitQuery
 
 SOURCE = "mofcom"
@@ -60,35 +59,11 @@ class MofcomColumnShell(Page):
         return hanweb.listing_entries(self.selector, base_url=self.url, link_css="ul.policy-list li a[href]")
 
 
-class MofcomListFragment(Page):
-    """One page of the jpaas unit API: JSON whose ``data.html`` is a ``<ul count="N">`` fragment."""
+class MofcomListFragment(hanweb.UnitApiFragment):
+    """One page of MOFCOM's unit API: JSON whose ``data.html`` is a ``<ul count="N">`` fragment;
+    zero entries is legal only past the last page."""
 
     source = SOURCE
-
-    @cached_property
-    def fragment(self) -> tuple[str, int | None]:
-        text = self.text
-        if looks_like_challenge(text, self.status):
-            raise ChallengePage(self.url, f"anti-bot challenge instead of list JSON (HTTP {self.status})",
-                                source=self.source)
-        return hanweb.parse_unit_json(text, url=self.url, source=self.source)
-
-    @cached_property
-    def selector(self) -> Selector:
-        return Selector(text=self.fragment[0] or "<ul></ul>", type="html", base_url=self.url)
-
-    @property
-    def count(self) -> int | None:
-        """Total items of the column (the fragment's ``count`` attribute), if printed."""
-        return self.fragment[1]
-
-    @property
-    def page_no(self) -> int:
-        return hanweb.unit_page_no(self.url)
-
-    def entries(self) -> list[ListingEntry]:
-        """Detail links of this page; zero entries is legal only past the last page."""
-        return hanweb.listing_entries(self.selector, base_url=self.url)
 
 
 class MofcomNoticePage(Page):

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import db_app, app, globals_of, open_store
+from pipeline.cli.app import app, db_app, globals_of
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
