@@ -105,18 +105,22 @@ SOURCES: dict[str, SourceDef] = {
             Column("通知", "/zwgk/zcwj/wjfb/tz/index.html", "3e3ad1a3bec74939890a0d3e54815141"),
             Column("文件公示", "/zwgk/wjgs/index.html", "a7180b76aadf4a2ca625f403045cbaae"),
         ),
+        pages={"list": "crawlers.pages.miit:MiitListFragment", "detail": "crawlers.pages.miit:MiitNoticePage"},
         download_delay=5.0,
     ),
     "govcn": SourceDef(
         slug="govcn",
         name="中国政府网 (gov.cn)",
         base_url="https://www.gov.cn",
-        allowed_hosts=("www.gov.cn", "gov.cn"),
+        allowed_hosts=("www.gov.cn", "gov.cn", "sousuo.www.gov.cn"),
         timezone="Asia/Shanghai",
         encoding="utf-8",  # gb18030 fallback on old pages
         columns=(Column("最新政策", "/zhengce/zuixin/ZUIXINZHENGCE.json"),),
+        pages={"list": "crawlers.pages.govcn:GovcnListPage", "detail": "crawlers.pages.govcn:GovcnPolicyPage"},
         download_delay=5.0,
-        robots_obey=False,  # robots.txt reported as Disallow: / — decided in the compliance review
+        # robots.txt is reported as "Disallow: /" (third-party probe, 2026): obeyed until the
+        # compliance review decides otherwise, so a gov.cn spider fetches nothing by default.
+        robots_obey=True,
     ),
     "meti": SourceDef(
         slug="meti",
@@ -126,6 +130,7 @@ SOURCES: dict[str, SourceDef] = {
         timezone="Asia/Tokyo",
         encoding="utf-8",
         columns=(Column("ニュースリリース", "/press/index.html"),),
+        pages={"list": "crawlers.pages.meti:MetiPressIndexPage", "detail": "crawlers.pages.meti:MetiPressPage"},
         download_delay=5.0,
     ),
 }

@@ -7,7 +7,6 @@ elements, HS codes, relations).
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from crawlers.errors import PageError
 from crawlers.pages.base import ParsedPage
+from crawlers.sources import SOURCES, SourceDef
 from pipeline.dates import parse_date, parse_timestamp
 from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
 from pipeline.normalize import canonical_text, content_hash, match_text
@@ -25,27 +25,6 @@ from pipeline.tagging.elements import extract_elements
 from pipeline.tagging.hs import extract_hs_codes
 from pipeline.tagging.relations import extract_relations
 
-# source -> (page class, issuer time zone). Page classes are looked up lazily so that a
-# broken optional page module cannot stop the others from working.
-PAGE_CLASSES: dict[str, str] = {
-    "mofcom": "crawlers.pages.mofcom:MofcomNoticePage",
-    "miit": "crawlers.pages.miit:MiitNoticePage",
-    "govcn": "crawlers.pages.govcn:GovcnPolicyPage",
-    "meti": "crawlers.pages.meti:MetiPressPage",
-}
-TIMEZONES: dict[str, str] = {
-    "mofcom": "Asia/Shanghai",
-    "miit": "Asia/Shanghai",
-    "govcn": "Asia/Shanghai",
-    "meti": "Asia/Tokyo",
-}
-# Host suffix -> source, for `--source auto`.
-HOSTS: dict[str, str] = {
-    "mofcom.gov.cn": "mofcom",
-    "miit.gov.cn": "miit",
-    "gov.cn": "govcn",
-    "meti.go.jp": "meti",
-}
 # How many leading body lines may carry the document's own number (title block).
 _HEAD_LINES = 4
 
@@ -54,33 +33,37 @@ class UnknownSource(ValueError):
     """The source slug is not one regwatch can read."""
 
     def __init__(self, source: str) -> None:
-        super().__init__(f"unknown source {source!r}; use one of {', '.join(sorted(PAGE_CLASSES))} or auto")
+        super().__init__(f"unknown source {source!r}; use one of {', '.join(sorted(SOURCES))} or auto")
 
 
 def detect_source(url: str, body: bytes | None = None) -> str:
-    """Guess the source from the URL host (then from the page's SiteName meta).
+    """Guess the source from the URL host (then from the page's site name).
 
     Example:
         >>> detect_source("https://xkzj.mofcom.gov.cn/tzgg/art/2025/art_x.html")
         'mofcom'
     """
     host = (urlsplit(url).hostname or "").lower()
-    for suffix, source in HOSTS.items():  # ordered: specific hosts before gov.cn
-        if host == suffix or host.endswith("." + suffix):
-            return source
+    for source in SOURCES.values():
+        if any(host == h or host.endswith("." + h) for h in source.allowed_hosts):
+            return source.slug
     head = (body or b"")[:8192].decode("utf-8", "ignore")
-    for marker, source in (("商务部", "mofcom"), ("工业和信息化部", "miit"), ("経済産業省", "meti"), ("中国政府网", "govcn")):
+    for marker, slug in (("商务部", "mofcom"), ("工业和信息化部", "miit"), ("経済産業省", "meti"), ("中国政府网", "govcn")):
         if marker in head:
-            return source
+            return slug
     raise UnknownSource(f"auto ({url or 'no URL'}: host not recognised; pass --source)")
 
 
-def page_class(source: str) -> type:
+def source_def(source: str) -> SourceDef:
     try:
-        module_name, _, cls_name = PAGE_CLASSES[source].partition(":")
+        return SOURCES[source]
     except KeyError:
         raise UnknownSource(source) from None
-    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def page_class(source: str) -> type:
+    """The detail-page class of ``source`` (from the crawlers' source registry)."""
+    return source_def(source).page_class("detail")
 
 
 def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
@@ -116,7 +99,7 @@ def extract_text(text: str, *, source: str, url: str, published: date | None, la
 
 def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     """Type and tag a ParsedPage (pure)."""
-    tz = TIMEZONES.get(parsed.source, "Asia/Shanghai")
+    tz = SOURCES[parsed.source].timezone if parsed.source in SOURCES else "Asia/Shanghai"
     body = match_text(parsed.body_text)
     title = " ".join(parsed.title.split()) if parsed.title else None  # as printed, whitespace collapsed
     number = _own_number(parsed, title, body)

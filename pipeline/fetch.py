@@ -8,7 +8,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from pipeline.errors import UserError
-from pipeline.extract import HOSTS, detect_source
+from pipeline.extract import detect_source, source_def
 
 # A browser-like UA: METI's AWS WAF answers 403 to non-browser agents (seen 2026).
 USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -31,8 +31,8 @@ def allowed(url: str, source: str) -> bool:
         pass
     if host == "localhost":
         return True
-    suffixes = [s for s, src in HOSTS.items() if src == source]
-    return any(host == s or host.endswith("." + s) for s in suffixes)
+    hosts = source_def(source).allowed_hosts
+    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def fetch_page(url: str, *, source: str, timeout: float = 30) -> tuple[bytes, dict[str, str], int, str]:

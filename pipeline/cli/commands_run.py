@@ -7,6 +7,7 @@ import typer
 from pipeline.cli.app import app, config_of, open_store
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.clock import SystemClock
+from pipeline.errors import UserError
 
 JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
 
@@ -25,7 +26,14 @@ def crawl(
     Example: regwatch crawl mofcom --max-pages 2
     """
     from crawlers.runner import run_crawl_subprocess
+    from crawlers.sources import SOURCES
 
+    known = SOURCES.get(source)
+    if known is None:
+        raise UserError(f"unknown source {source!r}", f"use one of {', '.join(sorted(SOURCES))}")
+    if not known.spider:
+        raise UserError(f"source {source!r} has no spider yet",
+                        "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
     config = config_of(ctx)
     src = config.sources.get(source)
     store = open_store(ctx)

@@ -9,9 +9,12 @@ from pipeline.extract import UnknownSource
 
 
 def user_message(exc: BaseException) -> str | None:
+    from crawlers.runner import CrawlProcessError
     from store.errors import StoreError
 
     if isinstance(exc, (UserError, ConfigError, PageError, UnknownSource, StoreError)):
+        return str(exc)
+    if isinstance(exc, CrawlProcessError):  # a crashed/timed-out crawl: the run is recorded as failed
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"file not found: {exc.filename} (hint: check the path)"
