@@ -50,3 +50,19 @@ class UndecodableBody(PageError):
     """No candidate encoding decodes the body cleanly."""
 
     hint = "pass the right encoding (e.g. --encoding gb18030) or report the page"
+
+
+class PageRedirect(PageError):
+    """The page is only a JavaScript redirect; ``target`` is the absolute URL to fetch instead."""
+
+    hint = "fetch the redirect target instead of this page"
+
+    def __init__(self, url: str, target: str, *, source: str | None = None) -> None:
+        self.target = target
+        super().__init__(url, f"page is a JavaScript redirect to {target}", source=source)
+
+
+class MalformedFeed(PageError):
+    """A feed body is not the JSON / XML document its parser expects (or carries a forbidden DTD)."""
+
+    hint = "the feed format changed or the server sent an error page: inspect the capture and update crawlers/pages/feeds.py"

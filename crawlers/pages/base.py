@@ -32,6 +32,7 @@ class ListingEntry:
     url: str
     title: str
     date_text: str | None = None
+    summary: str | None = None  # gov.cn SUB_TITLE, Atom <summary>, when the list carries one
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +78,25 @@ _SUPERSETS = {
 _FALLBACKS = ("utf-8", "gb18030", "cp932", "euc_jis_2004")
 
 # Markers of anti-bot interstitials seen on these sites (2025-2026): Knownsec 521 cookie
-# challenges (MIIT), AWS WAF token pages (METI), MOFCOM SSI failures.
-_CHALLENGE_MARKERS = (
+# challenges (MIIT), AWS WAF token pages (METI), MOFCOM SSI failures. Technical tokens never
+# occur in announcement prose, so they count anywhere in the head of the page.
+_CHALLENGE_TOKENS = (
     "__jsl_clearance",
     "awswafcookiedomainlist",
     "aws-waf-token",
     "gokuprops",
     "challenge-container",
     "[an error occurred while processing this directive]",
-    "请开启javascript",
-    "please enable javascript",
-    "访问验证",
-    "安全验证",
 )
+# Words that real pages also print (a notice about 网络安全验证, a <noscript> hint on a normal
+# page): they mark a challenge only in the <title>, inside a <script>, or on a page with almost
+# no visible text.
+_CHALLENGE_WORDS = ("请开启javascript", "please enable javascript", "访问验证", "安全验证", "人机验证", "滑动验证")
+_SHORT_PAGE_CHARS = 800  # visible characters; interstitials carry a sentence or two
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+_INVISIBLE = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
 
 
 _CHALLENGE_STATUSES = (202, 403, 405, 412, 521)
@@ -201,14 +208,39 @@ def _plausibility(text: str, enc: str) -> float:
 
 
 def looks_like_challenge(text: str, status: int | None = None) -> bool:
-    """True for WAF / JS-challenge interstitials (never real announcements)."""
-    low = text[:20000].lower()
-    if any(marker in low for marker in _CHALLENGE_MARKERS):
+    """True for WAF / JS-challenge interstitials (never real announcements).
+
+    A challenge word in the prose of a long page is not enough: a real notice may well be
+    about 安全验证.
+
+    Example:
+        >>> looks_like_challenge("<html><title>安全验证</title><body>请稍候</body></html>")
+        True
+        >>> looks_like_challenge("<div>" + "关于加强网络安全验证工作的通知。" * 80 + "</div>")
+        False
+    """
+    head = text[:20000]
+    low = head.lower()
+    if any(token in low for token in _CHALLENGE_TOKENS):
         return True
     if status in (202, 403, 412, 521):
         return True
+    words = [w for w in _CHALLENGE_WORDS if w in low]
+    if words:
+        titles = [re.sub(r"\s+", "", t) for t in _TITLE.findall(low)]
+        scripts = " ".join(_SCRIPT.findall(low))
+        # An interstitial's title is the marker itself (plus a site name), not a headline about it.
+        if any(w in t and len(t) <= len(w) + 12 for w in words for t in titles) or any(w in scripts for w in words):
+            return True
+        if _visible_chars(head) < _SHORT_PAGE_CHARS:
+            return True
     # A tiny page whose only job is to set a cookie and reload.
     return len(low) < 3000 and "document.cookie" in low and ("location" in low or "reload" in low)
+
+
+def _visible_chars(html: str) -> int:
+    """Rough count of visible, non-space characters (scripts, styles and comments removed)."""
+    return len(re.sub(r"\s+|&nbsp;", "", _TAG.sub("", _INVISIBLE.sub("", html))))
 
 
 class Page:

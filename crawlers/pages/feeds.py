@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawlers.errors import ChallengePage, EmptyPage, PageError
+from crawlers.errors import ChallengePage, EmptyPage, MalformedFeed
 from crawlers.pages.base import ListingEntry, Page, looks_like_challenge
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -23,12 +23,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 # seen 2026: ZUIXINZHENGCE.json rows are {TITLE, SUB_TITLE, URL, DOCRELPUBTIME}.
 GOVCN_KEYS = ("TITLE", "URL")
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
-
-
-class MalformedFeed(PageError):
-    """A feed body is not the JSON / XML document its parser expects (or carries a forbidden DTD)."""
-
-    hint = "the feed format changed or the server sent an error page: inspect the capture and update crawlers/pages/feeds.py"
 
 
 def parse_govcn_json(body: bytes | str, base_url: str) -> list[ListingEntry]:

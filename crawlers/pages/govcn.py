@@ -15,8 +15,8 @@ from functools import cached_property
 from parsel import Selector
 
 from crawlers.errors import ChallengePage, LayoutChanged, NotHtml
-from crawlers.pages import hanweb
 from crawlers.pages.base import ListingEntry, Page, ParsedPage, looks_like_challenge
+from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "govcn"
 
@@ -91,9 +91,9 @@ class GovcnPolicyPage(Page):
         return ParsedPage(
             source=self.source,
             url=self.url,
-            body_text=hanweb.block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+            body_text=block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
             language="zh",
-            attachments=hanweb.attachment_links([body], base_url=self.url),
+            attachments=attachment_links([body], base_url=self.url),
             meta=meta,
             warnings=tuple(warnings),
             **fields,
@@ -119,8 +119,8 @@ class GovcnPolicyPage(Page):
 
     def _heading(self) -> str | None:
         node = self.first(*TITLE_SELECTORS)
-        title = hanweb.clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
-        return title or hanweb.clean_title(self.meta("ArticleTitle")) or None
+        title = clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
+        return title or clean_title(self.meta("ArticleTitle")) or None
 
     def _template_b_fields(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -156,8 +156,8 @@ class GovcnListPage(Page):
             link = item.css("h4 > a[href]")
             if not link:
                 continue
-            title = hanweb.clean_title(" ".join(link[0].css("::text").getall()) or link[0].attrib.get("title"))
-            date = hanweb.clean_title(" ".join(item.css("h4 > .date ::text").getall())) or None
+            title = clean_title(" ".join(link[0].css("::text").getall()) or link[0].attrib.get("title"))
+            date = clean_title(" ".join(item.css("h4 > .date ::text").getall())) or None
             out.append(ListingEntry(url=self.absolute(link[0].attrib["href"]), title=title, date_text=date))
         if not out:
             raise LayoutChanged(self.url, f"{LIST_ITEMS} h4 > a[href]", 0, "1..n", source=self.source)

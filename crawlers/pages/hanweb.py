@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from lxml import etree
 from parsel import Selector
 
-from crawlers.errors import ChallengePage, LayoutChanged, PageError
-from crawlers.pages.base import Link, ListingEntry, Page, looks_like_challenge
+from crawlers.errors import ChallengePage, LayoutChanged, PageError, PageRedirect
+from crawlers.pages.base import ListingEntry, Page, looks_like_challenge
+# Re-exported: these text helpers lived here before moving to crawlers.pages.text (not Hanweb-specific).
+from crawlers.pages.text import ATTACHMENT_EXT, attachment_links, block_text, clean_title, unwrap_viewer
 
 UNIT_API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 ART_ID = re.compile(r"art_([0-9a-f]{32})\.html", re.I)
-ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z|txt|csv)$", re.I)
 _QUERY_PAIR = re.compile(r"""["']?(\w+)["']?\s*:\s*["']([^"']*)["']""")
 _COUNT = re.compile(r"""\bcount\s*=\s*["']?(\d+)""", re.I)
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
@@ -30,16 +30,6 @@ _JS_REDIRECT = (
     re.compile(r"""window\.location(?:\.href)?\s*=\s*['"]([^'"]+)['"]"""),
     re.compile(r"""_cofing1\s*=\s*\{\s*href\s*:\s*["']([^"']+)["']\s*,\s*type"""),
 )
-
-
-class PageRedirect(PageError):
-    """The page is only a JavaScript redirect; ``target`` is the absolute URL to fetch instead."""
-
-    hint = "fetch the redirect target instead of this page"
-
-    def __init__(self, url: str, target: str, *, source: str | None = None) -> None:
-        self.target = target
-        super().__init__(url, f"page is a JavaScript redirect to {target}", source=source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +155,7 @@ def listing_entries(fragment: Selector, *, base_url: str, link_css: str = "li a[
         >>> sel = Selector(text='<ul><li><a href="/a/art/2025/art_1.html" title="公告">公告</a>'
         ...                     '<span>[2025-11-07]</span></li></ul>')
         >>> listing_entries(sel, base_url="https://h/")[0]
-        ListingEntry(url='https://h/a/art/2025/art_1.html', title='公告', date_text='2025-11-07')
+        ListingEntry(url='https://h/a/art/2025/art_1.html', title='公告', date_text='2025-11-07', summary=None)
     """
     out: list[ListingEntry] = []
     seen: set[str] = set()
@@ -188,17 +178,6 @@ def listing_entries(fragment: Selector, *, base_url: str, link_css: str = "li a[
     return out
 
 
-def clean_title(text: str | None) -> str:
-    """Trim a title and blank it when it is only question marks (mis-encoded by the server).
-
-    Example:
-        >>> clean_title("  ??? ?? "), clean_title(" 商务部公告 ")
-        ('', '商务部公告')
-    """
-    title = re.sub(r"\s+", " ", text or "").strip()
-    return "" if title and set(title.replace(" ", "")) <= {"?", "？"} else title
-
-
 def art_id(url: str) -> str | None:
     """The 32-hex article id of a jpaas detail URL.
 
@@ -208,42 +187,6 @@ def art_id(url: str) -> str | None:
     """
     m = ART_ID.search(url)
     return m.group(1).lower() if m else None
-
-
-def unwrap_viewer(url: str) -> str:
-    """Turn a pdf.js viewer link (``…/viewer.html?file=<encoded path>``) into the file URL.
-
-    Example:
-        >>> unwrap_viewer("https://www.miit.gov.cn/cms_files/demo/pdfjs/web/viewer.html?file=%2Fcms_files%2Fa.pdf")
-        'https://www.miit.gov.cn/cms_files/a.pdf'
-    """
-    parts = urlsplit(url)
-    if parts.path.lower().endswith("viewer.html"):
-        target = parse_qs(parts.query).get("file")
-        if target and target[0]:
-            return urljoin(url, unquote(target[0]))
-    return url
-
-
-def attachment_links(nodes: Iterable[Selector], *, base_url: str) -> tuple[Link, ...]:
-    """Attachment links (pdf/doc/xls/wps/…) under ``nodes``, absolute, deduplicated, in page order.
-
-    Example:
-        >>> sel = Selector(text='<div><a href="/cms_files/oldfile//fms/202510/1.pdf">附件1</a></div>')
-        >>> attachment_links([sel], base_url="https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/x.html")
-        (Link(url='https://www.mofcom.gov.cn/cms_files/oldfile//fms/202510/1.pdf', title='附件1'),)
-    """
-    out: list[Link] = []
-    seen: set[str] = set()
-    for node in nodes:
-        for a in node.css("a[href]"):
-            url = unwrap_viewer(urljoin(base_url, (a.attrib.get("href") or "").strip()))
-            if not ATTACHMENT_EXT.search(urlsplit(url).path) or url in seen:
-                continue
-            seen.add(url)
-            title = clean_title(" ".join(a.css("::text").getall()) or a.attrib.get("title"))
-            out.append(Link(url=url, title=title or urlsplit(url).path.rsplit("/", 1)[-1]))
-    return tuple(out)
 
 
 def js_redirect_target(text: str, *, base_url: str) -> str | None:
@@ -259,104 +202,6 @@ def js_redirect_target(text: str, *, base_url: str) -> str | None:
         if m:
             return urljoin(base_url, m.group(1).strip())
     return None
-
-
-_BLOCK = {
-    "p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
-    "blockquote", "pre", "center", "dl", "dt", "dd", "form", "header", "footer", "table", "tr",
-}
-_SKIP = {"script", "style", "noscript", "template", "button", "select", "input", "textarea"}
-_CELL_SEP = "\x1f"
-_INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
-
-
-def block_text(node: Selector, *, drop_css: Iterable[str] = (), drop_lines: re.Pattern[str] | None = None) -> str:
-    """Visible text of ``node`` with one line per block; table rows become tab-separated cells.
-
-    Leading indentation (U+3000) is trimmed, blank lines are dropped, ``drop_css`` subtrees
-    (share bars, print buttons) are removed and lines matching ``drop_lines`` are skipped.
-
-    Example:
-        >>> block_text(Selector(text="<div><p>\\u3000\\u3000一、总则</p><table><tr><td>1C902</td><td>钐</td></tr>"
-        ...                          "</table><div class='fx'>分享</div></div>").css("div")[0], drop_css=[".fx"])
-        '一、总则\\n1C902\\t钐'
-    """
-    root = _copy(node.root)
-    for css in drop_css:
-        for sel in Selector(root=root).css(css):
-            _remove(sel.root)
-    parts: list[str] = []
-    _walk(root, parts, top=True)
-    lines = []
-    for raw in "".join(parts).split("\n"):
-        line = _INLINE_SPACE.sub(" ", raw).strip().replace(_CELL_SEP, "\t")
-        if line and not (drop_lines and drop_lines.search(line)):
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _copy(element: etree._Element) -> etree._Element:
-    from copy import deepcopy
-
-    clone = deepcopy(element)
-    clone.tail = None
-    return clone
-
-
-def _remove(element: etree._Element) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail:
-        prev = element.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-
-
-def _walk(root: etree._Element, parts: list[str], *, top: bool = False) -> None:
-    """Append the visible text of ``root`` to ``parts``; iterative, so deeply nested markup
-    (thousands of levels, seen in broken CMS exports) cannot exhaust the recursion limit."""
-    stack: list[tuple[etree._Element, bool, bool]] = [(root, top, False)]
-    while stack:
-        el, is_top, closing = stack.pop()
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if closing:
-            if tag in _BLOCK:
-                parts.append("\n")
-        elif not tag or tag in _SKIP:  # comments, processing instructions, scripts
-            pass
-        elif tag == "br":
-            parts.append("\n")
-        elif tag == "table":
-            parts.append("\n")
-            for tr in el.iter("tr"):
-                cells = [_INLINE_SPACE.sub(" ", "".join(_cell_text(td))).strip() for td in tr if _is_cell(td)]
-                if any(cells):
-                    parts.append(_CELL_SEP.join(cells) + "\n")
-        else:
-            if tag in _BLOCK:
-                parts.append("\n")
-            if el.text:
-                parts.append(el.text)
-            stack.append((el, is_top, True))
-            stack.extend((child, False, False) for child in reversed(el))
-            continue  # the tail is written when the element closes
-        if not is_top and el.tail:
-            parts.append(el.tail)
-
-
-def _is_cell(el: etree._Element) -> bool:
-    return isinstance(el.tag, str) and el.tag.lower() in ("td", "th")
-
-
-def _cell_text(td: etree._Element) -> list[str]:
-    parts: list[str] = []
-    _walk(td, parts, top=True)
-    return [p.replace("\n", " ") for p in parts]
 
 
 class UnitApiFragment(Page):
@@ -401,3 +246,9 @@ class UnitApiFragment(Page):
             raise LayoutChanged(self.url, " | ".join(self.link_css), 0, "1..n", source=self.source)
         return listing_entries(self.selector, base_url=self.url)
 
+
+__all__ = [
+    "ART_ID", "ATTACHMENT_EXT", "PageRedirect", "UNIT_API_PATH", "UnitApiFragment", "UnitQuery", "art_id",
+    "attachment_links", "block_text", "clean_title", "js_redirect_target", "listing_entries", "parse_query_data",
+    "parse_unit_json", "parse_unit_params", "unit_api_url", "unit_page_no", "unwrap_viewer",
+]

@@ -14,8 +14,8 @@ import re
 from parsel import Selector
 
 from crawlers.errors import LayoutChanged
-from crawlers.pages import hanweb
 from crawlers.pages.base import ListingEntry, Page, ParsedPage
+from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "meti"
 ISSUER_JA = "経済産業省"
@@ -70,10 +70,10 @@ class MetiPressPage(Page):
         if matched == GENERIC_MAIN:
             warnings.append(f"known containers missing; parsed the generic <{GENERIC_MAIN}> element")
         heading = main.css("h1") or self.selector.css("h1")
-        title = hanweb.clean_title(" ".join(heading[0].css("::text").getall())) if heading else ""
+        title = clean_title(" ".join(heading[0].css("::text").getall())) if heading else ""
         if not title:
             warnings.append("no <h1> title")
-        body_text = hanweb.block_text(main, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        body_text = block_text(main, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
         published = _date_line(body_text, english=english)
         if published is None:
             warnings.append("no date line (YYYY年M月D日 / 令和N年M月D日) in the main column")
@@ -88,7 +88,7 @@ class MetiPressPage(Page):
             doc_number_text=release_id(self.url),
             issuer_text=f"{issuer} {unit}" if unit else issuer,
             published_text=published,
-            attachments=hanweb.attachment_links([main], base_url=self.url),
+            attachments=attachment_links([main], base_url=self.url),
             meta={"kind": _kind(self.url)},
             warnings=tuple(warnings),
         )
@@ -117,13 +117,13 @@ class MetiPressIndexPage(Page):
         out: list[ListingEntry] = []
         date: str | None = None
         for node in self.select_one(INDEX_LIST).xpath("./dt | ./dd | ./div/dt | ./div/dd"):
-            text = hanweb.clean_title(" ".join(node.css("::text").getall()))
+            text = clean_title(" ".join(node.css("::text").getall()))
             if node.root.tag == "dt":
                 date = text or None
                 continue
             for link in node.css("a[href]"):
                 out.append(ListingEntry(url=self.absolute(link.attrib["href"]),
-                                        title=hanweb.clean_title(" ".join(link.css("::text").getall())),
+                                        title=clean_title(" ".join(link.css("::text").getall())),
                                         date_text=date))
         if not out:
             raise LayoutChanged(self.url, f"{INDEX_LIST} dd a[href]", 0, "1..n", source=self.source)
@@ -149,9 +149,9 @@ class MetiArchivePage(Page):
             link = box.css("a.cut_txt[href]")
             if not link:
                 continue
-            date = hanweb.clean_title(" ".join(box.css("p ::text").getall())) or None
+            date = clean_title(" ".join(box.css("p ::text").getall())) or None
             out.append(ListingEntry(url=self.absolute(link[0].attrib["href"]),
-                                    title=hanweb.clean_title(" ".join(link[0].css("::text").getall())),
+                                    title=clean_title(" ".join(link[0].css("::text").getall())),
                                     date_text=date))
         if not out:
             raise LayoutChanged(self.url, f"{ARCHIVE_ITEMS} a.cut_txt[href]", 0, "1..n", source=self.source)

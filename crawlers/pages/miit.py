@@ -15,6 +15,7 @@ from parsel import Selector
 from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
 from crawlers.pages.base import Page, ParsedPage
+from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "miit"
 
@@ -80,8 +81,8 @@ class MiitNoticePage(Page):
         """
         body = self._body_node()
         warnings: list[str] = []
-        body_text = hanweb.block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
-        title = self._text_of(TITLE_SELECTORS) or hanweb.clean_title(self.meta("ArticleTitle")) or None
+        body_text = block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        title = self._text_of(TITLE_SELECTORS) or clean_title(self.meta("ArticleTitle")) or None
         if title is None:
             warnings.append("no #con_title and no ArticleTitle meta")
         published = _match(_PUBLISHED, self._text_of(TIME_SELECTORS)) or self.meta("PubDate")
@@ -101,7 +102,7 @@ class MiitNoticePage(Page):
             doc_number_text=find_doc_number(body_text),
             issuer_text=issuer,
             published_text=published,
-            attachments=hanweb.attachment_links(blocks, base_url=self.url),
+            attachments=attachment_links(blocks, base_url=self.url),
             meta=meta,
             warnings=tuple(warnings),
         )
@@ -115,7 +116,7 @@ class MiitNoticePage(Page):
 
     def _text_of(self, selectors: tuple[str, ...]) -> str:
         node = self.first(*selectors)
-        return hanweb.clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
+        return clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
 
 
 def find_doc_number(body_text: str) -> str | None:

@@ -16,6 +16,7 @@ from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
 from crawlers.pages.base import ListingEntry, Page, ParsedPage
 from crawlers.pages.hanweb import PageRedirect, UnitQuery
+from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "mofcom"
 
@@ -94,13 +95,13 @@ class MofcomNoticePage(Page):
             source=self.source,
             url=self.url,
             title=title,
-            body_text=hanweb.block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+            body_text=block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
             language="zh",
             doc_number_text=_label(header, "发布文号"),
             issuer_text=issuer,
             published_text=published,
             signed_text=_label(header, "发文日期"),
-            attachments=hanweb.attachment_links([body, *self.selector.css("div.art-fj, div.fujian")],
+            attachments=attachment_links([body, *self.selector.css("div.art-fj, div.fujian")],
                                                 base_url=self.url),
             meta=meta,
             warnings=tuple(warnings),
@@ -120,17 +121,17 @@ class MofcomNoticePage(Page):
 
     def _header_text(self) -> str:
         """Header containers (来源/类型/date line) followed by the whole page text (【发布…】 labels)."""
-        head = "\n".join(hanweb.block_text(n) for css in _HEADER_CSS for n in self.selector.css(css))
-        page = "\n".join(hanweb.block_text(n) for n in self.selector.css("body"))
+        head = "\n".join(block_text(n) for css in _HEADER_CSS for n in self.selector.css(css))
+        page = "\n".join(block_text(n) for n in self.selector.css("body"))
         return head + "\n" + page
 
     def _title(self, warnings: list[str]) -> str | None:
-        title = hanweb.clean_title(self.meta("ArticleTitle"))
+        title = clean_title(self.meta("ArticleTitle"))
         if title:
             return title
         warnings.append("ArticleTitle meta missing or only '?'; title taken from the page heading")
         node = self.first(*TITLE_SELECTORS)
-        title = hanweb.clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
+        title = clean_title(" ".join(node.css("::text").getall())) if node is not None else ""
         return title or None
 
 

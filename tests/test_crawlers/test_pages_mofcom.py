@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from crawlers.errors import PageError
-from crawlers.pages import hanweb, mofcom
+from crawlers.pages import base, hanweb, mofcom, text
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 
@@ -97,7 +97,7 @@ def test_page_case(case: PageCase) -> None:
     assert set(expected) == set(got), "expected.json must list every output field"
 
 
-@pytest.mark.parametrize("module", [hanweb, mofcom], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [base, hanweb, mofcom, text], ids=lambda m: m.__name__)
 def test_docstring_examples(module: Any) -> None:
     """The ``Example:`` blocks of the page helpers are executable and true."""
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

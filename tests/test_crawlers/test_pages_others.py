@@ -145,3 +145,61 @@ def test_govcn_table_labels_without_bold_are_read() -> None:
             '</tr></table><div id="UCAP-CONTENT"><p>正文</p></div>')
     page = govcn.GovcnPolicyPage("https://www.gov.cn/zhengce/content/202403/content_1.htm", html.encode()).parse()
     assert (page.doc_number_text, page.signed_text) == ("国发〔2024〕5号", "2024年03月01日")
+
+
+# ---------------------------------------------------------------- shared text helpers and base checks
+
+def _text_of(html: str) -> str:
+    from parsel import Selector
+
+    from crawlers.pages.text import block_text
+    return block_text(Selector(text=f"<div id='r'>{html}</div>").css("#r")[0])
+
+
+def test_rowspan_cells_repeat_on_every_row_they_cover() -> None:
+    html = ("<table><tr><th>序号</th><th>管制编码</th><th>物项</th><th>海关商品编号</th></tr>"
+            "<tr><td rowspan='2'>1</td><td rowspan='2'>1C902.a</td><td>氧化钐</td><td>2846.90.19</td></tr>"
+            "<tr><td>金属钐</td><td>2805.30.21</td></tr>"
+            "<tr><td colspan='2'>2</td><td>钆</td><td>2846.90.28</td></tr></table>")
+    assert _text_of(html).split("\n") == [
+        "序号\t管制编码\t物项\t海关商品编号", "1\t1C902.a\t氧化钐\t2846.90.19", "1\t1C902.a\t金属钐\t2805.30.21",
+        "2\t钆\t2846.90.28"]
+
+
+def test_layout_tables_read_as_blocks_and_nested_rows_are_not_repeated() -> None:
+    html = ("<table><tr><td><p>商务部公告</p><p>第一段。</p>"
+            "<table><tr><td>1C902</td><td>钐</td></tr></table><p>第二段。</p></td></tr></table>")
+    assert _text_of(html).split("\n") == ["商务部公告", "第一段。", "1C902\t钐", "第二段。"]
+
+
+def test_viewer_iframes_count_as_attachments() -> None:
+    from parsel import Selector
+
+    from crawlers.pages.text import attachment_links
+    sel = Selector(text='<div><iframe src="/cms_files/demo/pdfjs/web/viewer.html?file=%2Fcms_files%2Fa%2Fb.pdf">'
+                        '</iframe></div>')
+    links = attachment_links([sel], base_url="https://www.miit.gov.cn/x/art/2025/art_1.html")
+    assert [link.url for link in links] == ["https://www.miit.gov.cn/cms_files/a/b.pdf"]
+
+
+@pytest.mark.parametrize(("html", "challenge"), [
+    ("<html><head><title>访问验证</title></head><body><p>请稍候…</p></body></html>", True),
+    ("<html><body><script>document.title='安全验证';</script></body></html>", True),
+    ("<html><body><p>请开启JavaScript后刷新页面</p></body></html>", True),
+    ("<html><head><title>访问验证 - 中华人民共和国商务部</title></head><body>" + "x" * 900 + "</body></html>", True),
+    ("<html><head><title>工业和信息化部关于开展网络产品安全验证试点工作的通知</title></head><body><div>"
+     + "各有关单位：为做好安全验证工作，现将有关事项通知如下。" * 40 + "</div></body></html>", False),
+    ("<html><head><title>通知</title></head><body><noscript>Please enable JavaScript</noscript><div>"
+     + "各单位应当做好产品安全验证和出口管制合规工作。" * 60 + "</div></body></html>", False),
+])
+def test_challenge_words_need_title_script_or_a_short_page(html: str, challenge: bool) -> None:
+    from crawlers.pages.base import looks_like_challenge
+    assert looks_like_challenge(html) is challenge
+
+
+def test_moved_names_stay_importable_from_their_old_modules() -> None:
+    from crawlers.pages import hanweb, text
+    assert hanweb.PageRedirect is errors.PageRedirect
+    assert feeds.MalformedFeed is errors.MalformedFeed
+    assert (hanweb.block_text, hanweb.clean_title, hanweb.attachment_links) == (
+        text.block_text, text.clean_title, text.attachment_links)
