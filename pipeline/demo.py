@@ -11,7 +11,7 @@ Nothing here knows which announcements the replica holds: it reports what the pi
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -22,15 +22,19 @@ from alerts.routing import load_routes
 from crawlers.replica import ReplicaServer, site_path
 from crawlers.runner import run_crawl_subprocess
 from pipeline.deliver import deliver_pending
-from pipeline.lookup import load_version, status_of
+from pipeline.config import DEFAULTS
+from pipeline.lookup import collect_deadlines, load_version, status_of
+from pipeline.remind import check_deadlines
 from pipeline.process import process_pending
 from pipeline.render_diff import render_inline, render_rich
 from store import Store
 
 SOURCE = "mofcom"
+_EPOCH = date(2000, 1, 1)  # start of the calendar shown in section 3
 
 
-def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
+def run_demo(*, db: str | None, keep: bool, out: Console, now: datetime | None = None) -> None:
+    """Run the demo; ``now`` pins "today" for the deadline section (default: the real clock)."""
     with tempfile.TemporaryDirectory(prefix="regwatch-demo-") as tmp:
         db_target = db or str(Path(tmp) / "regwatch-demo.db")
         store = Store.open(db_target)
@@ -52,7 +56,10 @@ def run_demo(*, db: str | None, keep: bool, out: Console) -> None:
             _changes(store, changes_before, out)
 
         out.rule("[bold]3. What the relations mean on the calendar")
-        _deadlines(store, out)
+        _calendar(store, out)
+        today = now or _now()
+        out.rule(f"[bold]4. Deadline reminders on {today.date().isoformat()}")
+        _reminders(store, sinks, today, out)
         out.rule()
         archived = len((Path(tmp) / "alerts.jsonl").read_text(encoding="utf-8").splitlines())
         out.print(f"{archived} alerts were also written by the JSONL sink (to a temporary file)", markup=False)
@@ -121,22 +128,24 @@ def _changes(store: Store, before: set[int], out: Console) -> None:
             out.print(render_inline(text_diff), markup=False)
 
 
-def _deadlines(store: Store, out: Console) -> None:
-    seen: set[tuple[str, str]] = set()
-    for row in store.history(limit=1000):
-        if not row.document_key:
+def _calendar(store: Store, out: Console) -> None:
+    """Every status change the stored relations and dates imply, with the status either side of it."""
+    for d in collect_deadlines(store, _EPOCH):
+        if not d.scheduled:  # took effect on publication: nothing to wait for
             continue
-        rec = load_version(store, row.document_key).record
-        for rel in rec.relations:
-            if rel.type != "suspends" or not rel.target_key or not rel.until:
-                continue
-            if (rel.target_key, rel.until.isoformat()) in seen:
-                continue
-            seen.add((rel.target_key, rel.until.isoformat()))
-            for day in (rel.until, rel.until + timedelta(days=1)):
-                st = status_of(store, rel.target_key, day)
-                until = f" until {st.until}" if st.until else ""
-                out.print(f"{rel.target_key} on {day}: {st.status}{until}", markup=False)
+        out.print(d.describe() + (f"  (by {', '.join(d.by)})" if d.by else ""), markup=False)
+        for day in (d.day, d.day + timedelta(days=1)):
+            st = status_of(store, d.doc_key, day)
+            until = f" until {st.until}" if st.until else ""
+            out.print(f"  on {day}: {st.status}{until}", markup=False)
+
+
+def _reminders(store: Store, sinks: dict, now: datetime, out: Console) -> None:
+    """The deadline alerts due on ``now``: coming within the lead days, or passed recently."""
+    queued = check_deadlines(store, now=now, lead_days=DEFAULTS["deadline_lead_days"][0])
+    out.print(f"{queued} deadline alerts queued for {now.date().isoformat()}:")
+    routes = load_routes([{"when": {"kind": ["deadline"]}, "to": ["console", "archive"]}])
+    deliver_pending(store, sinks, routes, default=["archive"], now=now)
 
 
 __all__ = ["run_demo"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.records import DocumentRecord, LegalStatus, Relation, record_from_json
-from pipeline.status import legal_status
+from pipeline.deadlines import Deadline, deadlines_of
+from pipeline.status import legal_status, status_timeline
 from store import Store
 
 
@@ -68,6 +70,44 @@ def _inferred_after_suspension(status: LegalStatus, incoming: list[tuple[str, Re
                             "the document itself has not been fetched")
 
 
+def timeline_of(store: Store, key: str, start: date) -> list[tuple[date, LegalStatus]]:
+    """The status of ``key`` on ``start`` and every later change, from stored dates and relations."""
+    from store.errors import NotFound
+
+    incoming = incoming_relations(store, key)
+    try:
+        record = load_version(store, key).record
+        effective, published, dates = record.effective, record.published, record.dates
+    except NotFound:
+        effective, published, dates = None, None, ()
+    return status_timeline(start=start, effective=effective, published=published, dates=dates, incoming=incoming)
+
+
+def collect_deadlines(store: Store, start: date) -> list[Deadline]:
+    """Every status change after ``start`` of every stored or acted-on document, by date."""
+    from store.errors import NotFound
+
+    published: dict[str, date | None] = {}
+
+    def published_of(key: str) -> date | None:
+        if key not in published:
+            try:
+                published[key] = load_version(store, key).record.published
+            except NotFound:
+                published[key] = None
+        return published[key]
+
+    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
+    found = []
+    for key in keys:
+        def announced(by: Sequence[str], key: str = key) -> date | None:
+            days = [d for d in (published_of(k) for k in (by or (key,))) if d is not None]
+            return max(days) if days else None
+
+        found.extend(deadlines_of(key, timeline_of(store, key, start), announced))
+    return sorted(found, key=lambda d: (d.starts, d.doc_key))
+
+
 def status_json(status: LegalStatus) -> dict[str, Any]:
     return {
         "on": status.on.isoformat(),
@@ -79,4 +119,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["StoredVersion", "incoming_relations", "load_version", "status_json", "status_of"]
+__all__ = ["StoredVersion", "collect_deadlines", "incoming_relations", "load_version", "status_json", "status_of",
+           "timeline_of"]

@@ -154,6 +154,11 @@ def _tags(record: DocumentRecord) -> list[dict[str, object]]:
 
 
 def _enqueue(store: Store, request: AlertRequest, now: datetime, report: ProcessReport) -> None:
+    report.alerts += enqueue_request(store, request, now)
+
+
+def enqueue_request(store: Store, request: AlertRequest, now: datetime) -> int:
+    """Put one alert in the outbox; returns 1 if it is new, 0 if its dedup key was already there."""
     payload = {
         "kind": request.kind, "severity": request.severity, "source": request.source,
         "doc_key": request.doc_key, "title": request.title, "summary": request.summary, "url": request.url,
@@ -162,7 +167,7 @@ def _enqueue(store: Store, request: AlertRequest, now: datetime, report: Process
     }
     _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
                                      source=request.source, doc_key=request.doc_key, payload=payload, created_at=now)
-    report.alerts += int(created)
+    return int(created)
 
 
-__all__ = ["ProcessReport", "process_pending"]
+__all__ = ["ProcessReport", "enqueue_request", "process_pending"]

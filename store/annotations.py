@@ -78,6 +78,23 @@ class AnnotationOps(StoreBase):
                 ))  # fmt: skip
         return len(rows)
 
+    def relation_targets(self) -> list[str]:
+        """Keys acted on by the latest version of any document (suspended, repealed, amended, ...), sorted.
+
+        Example:
+            >>> store.relation_targets()
+            ['mofcom:2025:61']
+        """
+        query = (
+            select(Relation.target_key)
+            .join(Version, col(Relation.version_id) == col(Version.id))
+            .join(Document, col(Version.document_id) == col(Document.id))
+            .where(col(Relation.target_key).is_not(None), col(Version.number) == col(Document.latest_version))
+            .distinct()
+        )
+        with self._read() as s:
+            return sorted(k for k in s.exec(query) if k)
+
     def relations_to(self, target_key: str) -> list[Relation]:
         """Relations pointing at ``target_key``, only from the latest version of each source document.
 

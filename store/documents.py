@@ -178,6 +178,14 @@ class DocumentOps(StoreBase):
             s.add(doc)
             return doc
 
+    def document_keys(self, source: str | None = None) -> list[str]:
+        """Canonical keys of every numbered document (optionally of one source), sorted."""
+        query = select(Document.key).where(col(Document.key).is_not(None))
+        if source is not None:
+            query = query.where(Document.source == source)
+        with self._read() as s:
+            return sorted(k for k in s.exec(query) if k)
+
     def document(self, key_or_id: str | int) -> Document:
         """A document by id, canonical key, or any URL it was seen at; raises ``NotFound``.
 

@@ -27,7 +27,7 @@ from store import Store
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
 COMMANDS = {"history", "show", "diff", "search", "status", "status-of", "crawl", "process", "deliver", "inspect",
-            "demo", "db"}
+            "demo", "db", "deadlines"}
 INSPECT_KEYS = ["source", "url", "doc_key", "doc_number", "issuers", "title", "language", "published", "signed",
                 "effective", "dates", "eccns", "codes", "elements", "hs_codes", "relations", "attachments", "text"]
 URL_70 = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_8f9973bcbfee6f7a014c8258a50f702d.html"
@@ -303,7 +303,8 @@ def test_db_upgrade(capsys, tmp_path, db) -> None:
         assert store.status_summary()["totals"]["versions"] == 6
 
 
-def test_process_command(capsys, tmp_path, page_tools) -> None:
+def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
+    monkeypatch.setenv("REGWATCH_NOW", "2025-11-10T03:00:00+00:00")
     path = tmp_path / "p.db"
     with Store.open(path) as store:
         page_tools.register_sources(store)
@@ -312,18 +313,20 @@ def test_process_command(capsys, tmp_path, page_tools) -> None:
         waf = page_tools.save(store, "error-waf-412", at=page_tools.T0)
     code, out, err = cli(capsys, "--db", path, "process")
     assert code == 0
+    # 2025:58 took effect on 2025-11-08, a month after publication: a scheduled deadline just passed.
     assert out == ("processed 2 captures: 2 new documents, 2 new versions, 0 unchanged, 1 failed, "
-                   "3 alerts queued\n")
+                   "3 alerts queued; 1 deadline alerts queued\n")
     assert err.startswith("  mofcom: anti-bot challenge page (HTTP 412) (https://www.mofcom.gov.cn/")
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
-                               "skipped": 0, "failed": 0, "alerts": 0, "errors": []}
+                               "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)
     with Store.open(path) as store:
         assert store.capture(waf).state == "failed"
-        assert len(store.alerts(limit=100)) == 3
+        assert len(store.alerts(limit=100)) == 4
+        assert [a.kind for a in store.alerts(limit=100)].count("deadline") == 1
 
 
 def test_deliver_dry_run_sends_and_records_nothing(capsys, db) -> None:
@@ -537,3 +540,26 @@ def test_scraped_text_is_printed_literally_never_as_markup(capsys, tmp_path, pag
     page.write_bytes(body)
     code, out, err = cli(capsys, "inspect", page, "--source", "mofcom")
     assert (code, err) == (0, "") and out.splitlines()[0] == title
+
+
+def test_deadlines_command(capsys, shared_db) -> None:
+    code, out, err = cli(capsys, "--db", shared_db, "deadlines", "--on", "2026-11-23")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == ("2026-11-27  in 4 day(s)    mofcom:2024:46 (第二款) partly suspended until 2026-11-27; "
+                                    "in force from 2026-11-28  (by mofcom:2025:72)")
+    assert ("2026-11-10  passed         mofcom+gacc:2025:56 suspended until 2026-11-10; in force from 2026-11-11  "
+            "(by mofcom+gacc:2025:70)") in out.splitlines()
+    code, out, _ = cli(capsys, "--db", shared_db, "deadlines", "--on", "2026-11-23", "--json")
+    rows = json.loads(out)
+    last = rows[-1]
+    assert (last["doc_key"], last["day"], last["starts"], last["days_left"], last["before"]["status"],
+            last["after"]["status"], last["by"]) == ("mofcom:2024:46", "2026-11-27", "2026-11-28", 4,
+                                                      "partly_suspended", "in_force", ["mofcom:2025:72"])
+    code, out, _ = cli(capsys, "--db", shared_db, "deadlines", "--on", "2026-12-31", "--past", "0")
+    assert (code, out) == (0, "no deadlines between 2026-12-31 and 2027-03-31\n")
+
+
+def test_regwatch_now_must_be_an_aware_datetime(capsys, shared_db, monkeypatch) -> None:
+    monkeypatch.setenv("REGWATCH_NOW", "2026-11-23 10:00")
+    code, _, err = cli(capsys, "--db", shared_db, "deadlines")
+    assert code == 1 and "REGWATCH_NOW='2026-11-23 10:00' is not an aware ISO datetime" in err

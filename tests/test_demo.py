@@ -24,7 +24,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, Path]
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--db", str(path), "demo"])
+            code = main(["--db", str(path), "demo", "--on", "2026-11-23"])
     finally:
         mp.undo()
     return code, out.getvalue(), err.getvalue(), path
@@ -79,11 +79,25 @@ def test_second_crawl_shows_the_edit_and_the_new_announcement(demo) -> None:
 def test_calendar_section_shows_status_around_each_deadline(demo) -> None:
     _, out, _, _ = demo
     lines = section(out, "3. What the relations mean").splitlines()
-    assert f"{K58} on 2026-11-10: suspended until 2026-11-10" in lines
-    assert f"{K58} on 2026-11-11: in_force" in lines
-    assert "mofcom+gacc:2025:56 on 2026-11-10: suspended until 2026-11-10" in lines
-    assert "mofcom:2024:46 on 2026-11-27: partly_suspended until 2026-11-27" in lines
-    assert "mofcom:2024:46 on 2026-11-28: in_force" in lines
+    assert (f"{K58} suspended until 2026-11-10; in force from 2026-11-11  (by mofcom+gacc:2025:70)"
+            in lines)
+    after = lines[lines.index(f"{K58} suspended until 2026-11-10; in force from 2026-11-11  (by mofcom+gacc:2025:70)"):]
+    assert after[1:3] == ["  on 2026-11-10: suspended until 2026-11-10", "  on 2026-11-11: in_force"]
+    i = lines.index("mofcom:2024:46 (第二款) partly suspended until 2026-11-27; in force from 2026-11-28  (by mofcom:2025:72)")
+    assert lines[i + 1:i + 3] == ["  on 2026-11-27: partly_suspended until 2026-11-27", "  on 2026-11-28: in_force"]
+    # changes that took effect on publication are not deadlines
+    assert not any("not yet effective; in force from" in line for line in lines)
+
+
+def test_deadline_reminders_on_the_pinned_day(demo) -> None:
+    _, out, _, _ = demo
+    text = section(out, "4. Deadline reminders on 2026-11-23")
+    assert "7 deadline alerts queued for 2026-11-23:" in text
+    assert ("Deadline passed: mofcom+gacc:2025:56 suspended until 2026-11-10; in force from 2026-11-11"
+            in text)
+    assert ("Deadline in 4 day(s): mofcom:2024:46 (第二款) partly suspended until 2026-11-27; in force from 2026-11-28"
+            in text)
+    assert "Tags: deadline:coming, lead:7, status:in_force" in text
 
 
 def test_demo_database_afterwards(demo) -> None:

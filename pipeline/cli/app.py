@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
 
+from pipeline.clock import Clock, FixedClock, SystemClock
 from pipeline.config import Config, load_config
+from pipeline.errors import UserError
 
 app = typer.Typer(
     name="regwatch",
@@ -46,6 +49,24 @@ def globals_of(ctx: typer.Context) -> Globals:
     return obj if isinstance(obj, Globals) else Globals(db=os.environ.get("REGWATCH_DB"), config=None)
 
 
+def clock() -> Clock:
+    """The system clock, or a fixed one from ``REGWATCH_NOW`` (ISO datetime with offset) for
+    replays and tests: e.g. ``REGWATCH_NOW=2026-11-09T04:00:00+00:00 regwatch process``."""
+    pinned = os.environ.get("REGWATCH_NOW")
+    if not pinned:
+        return SystemClock()
+    try:
+        return FixedClock(datetime.fromisoformat(pinned))
+    except ValueError as exc:  # also raised for a naive datetime
+        raise UserError(f"REGWATCH_NOW={pinned!r} is not an aware ISO datetime",
+                        "use e.g. 2026-11-09T04:00:00+00:00, or unset it") from exc
+
+
+def today() -> date:
+    """Today (UTC) by ``clock()``."""
+    return clock().now().date()
+
+
 def open_store(ctx: typer.Context):
     """Open the store named by --db / REGWATCH_DB (the default file is created on first use)."""
     from store import Store
@@ -60,4 +81,4 @@ def config_of(ctx: typer.Context) -> Config:
     return load_config(path)
 
 
-__all__ = ["app", "config_of", "db_app", "globals_of", "open_store"]
+__all__ = ["app", "clock", "config_of", "db_app", "globals_of", "open_store", "today"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, open_store
+from pipeline.cli.app import app, open_store, today
 from pipeline.cli.output import emit_json, fmt_time, stdout, table
 from pipeline.errors import UserError
 
@@ -92,7 +92,7 @@ def show(
     from store.errors import NotFound
 
     store = open_store(ctx)
-    day = _parse_day(on, "--on") or datetime.now(timezone.utc).date()
+    day = _parse_day(on, "--on") or today()
     try:
         stored = load_version(store, doc_key, version)
     except NotFound:
@@ -272,7 +272,7 @@ def status_of_cmd(
     from pipeline.lookup import status_json, status_of
 
     store = open_store(ctx)
-    day = _parse_day(on, "--on") or datetime.now(timezone.utc).date()
+    day = _parse_day(on, "--on") or today()
     result = status_of(store, doc_key, day)
     if as_json:
         emit_json({"doc_key": doc_key, **status_json(result)})
@@ -283,3 +283,38 @@ def status_of_cmd(
     # Suspension notes only restate the line; other notes (inferences, reasons) add to it.
     note = f"\n  {result.note}" if result.note and result.status not in ("suspended", "partly_suspended") else ""
     stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}{note}", markup=False)
+
+
+@app.command()
+def deadlines(
+    ctx: typer.Context,
+    on: str = typer.Option(None, "--on", help="Reference day (YYYY-MM-DD; default today UTC)."),
+    days: int = typer.Option(90, "--days", help="Look this many days ahead."),
+    past: int = typer.Option(30, "--past", help="Also list deadlines passed this many days ago."),
+    as_json: bool = JSON,
+) -> None:
+    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals.
+
+    Example: regwatch deadlines --on 2026-11-01 --days 30
+    """
+    from datetime import timedelta
+
+    from pipeline.lookup import collect_deadlines, status_json
+
+    day = _parse_day(on, "--on") or today()
+    found = [d for d in collect_deadlines(open_store(ctx), day - timedelta(days=past))
+             if d.scheduled and d.starts <= day + timedelta(days=days)]
+    if as_json:
+        emit_json([{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
+                    "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by),
+                    "description": d.describe()} for d in found])
+        return
+    if not found:
+        stdout().print(f"no deadlines between {(day - timedelta(days=past)).isoformat()} and "
+                       f"{(day + timedelta(days=days)).isoformat()}")
+        return
+    for d in found:
+        left = (d.day - day).days
+        when = "passed" if d.starts <= day else ("today" if left == 0 else f"in {left} day(s)")
+        by = f"  (by {', '.join(d.by)})" if d.by else ""
+        stdout().print(f"{d.day.isoformat()}  {when:<14} {d.describe()}{by}", markup=False)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.app import app, config_of, open_store
+from pipeline.cli.app import app, clock, config_of, open_store
 from pipeline.cli.output import emit_json, stderr, stdout
-from pipeline.clock import SystemClock
 from pipeline.errors import UserError
 
 JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
@@ -66,22 +65,26 @@ def process(
     reparse: bool = typer.Option(False, "--reparse", help="Re-read every stored capture (after a parser fix)."),
     as_json: bool = JSON,
 ) -> None:
-    """Turn pending captures into versions, diffs, tags, relations and outbox alerts.
+    """Turn pending captures into versions, diffs, tags, relations and outbox alerts, then queue
+    reminders for legal deadlines coming or just passed (suspensions ending, expiries, effective dates).
 
     Example: regwatch process --source mofcom
     """
     from pipeline.process import process_pending
+    from pipeline.remind import check_deadlines
 
     store = open_store(ctx)
     if reparse:
         store.requeue_captures(source=source)
-    report = process_pending(store, now=SystemClock().now(), source=source)
+    now = clock().now()
+    report = process_pending(store, now=now, source=source)
+    reminders = check_deadlines(store, now=now, lead_days=config_of(ctx).defaults.deadline_lead_days)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report.as_dict() | {"deadline_alerts": reminders})
         return
     stdout().print(f"processed {report.processed} captures: {report.new_documents} new documents, "
                    f"{report.new_versions} new versions, {report.unchanged} unchanged, {report.failed} failed, "
-                   f"{report.alerts} alerts queued")
+                   f"{report.alerts} alerts queued; {reminders} deadline alerts queued")
     for err in report.errors[:10]:
         stderr().print(f"  {err}", markup=False)
 
@@ -111,7 +114,7 @@ def deliver(
     sinks, routes, disabled = build_from_config(config)
     for name, reason in disabled.items():
         stderr().print(f"sink {name} disabled: {reason}", markup=False)
-    report = deliver_pending(store, sinks, routes, default=config.default_route, now=SystemClock().now(),
+    report = deliver_pending(store, sinks, routes, default=config.default_route, now=clock().now(),
                              max_attempts=config.defaults.max_delivery_attempts)
     if as_json:
         emit_json(report.as_dict())

@@ -86,12 +86,21 @@ def db_upgrade(ctx: typer.Context) -> None:
 def demo(
     ctx: typer.Context,
     keep_db: bool = typer.Option(False, "--keep", help="Keep the temporary database and print its path."),
+    on: str = typer.Option(None, "--on", help="Pretend today is this day (YYYY-MM-DD) for the deadline reminders."),
 ) -> None:
     """Offline end-to-end demo: crawl a local replica of MOFCOM twice (with a new and an edited
     announcement in between) and show documents, the change, its diff and the alerts.
 
     Example: regwatch demo            (or: regwatch --db demo.db demo)
     """
+    from datetime import date, datetime, time, timezone
+
     from pipeline.demo import run_demo
 
-    run_demo(db=globals_of(ctx).db, keep=keep_db, out=stdout())
+    now = None
+    if on is not None:
+        try:
+            now = datetime.combine(date.fromisoformat(on), time(4, 0), tzinfo=timezone.utc)  # noon in Beijing
+        except ValueError:
+            raise UserError(f"--on {on!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
+    run_demo(db=globals_of(ctx).db, keep=keep_db, out=stdout(), now=now)

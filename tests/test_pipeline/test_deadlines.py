@@ -1,0 +1,91 @@
+"""Deadlines: transitions of the status timeline, which reminders are due on a day, each only once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from pipeline.deadlines import Deadline, deadline_alerts, deadlines_of, due_lead
+from pipeline.process import process_pending
+from pipeline.records import LegalStatus
+from pipeline.remind import check_deadlines, issuer_timezone
+
+LEADS = [30, 7, 1, 0]
+
+
+def suspension(until: date, *, announced: date | None = date(2025, 11, 7)) -> Deadline:
+    before = LegalStatus(on=until, status="suspended", until=until, by=("mofcom+gacc:2031:70",))
+    after = LegalStatus(on=until, status="in_force")
+    return Deadline("mofcom+gacc:2031:56", date.fromordinal(until.toordinal() + 1), before, after, announced)
+
+
+@pytest.mark.parametrize(("days_left", "expected"), [(45, None), (30, 30), (29, 30), (8, 30), (7, 7), (4, 7),
+                                                     (1, 1), (0, 0), (-1, None)])
+def test_due_lead_is_the_smallest_lead_still_ahead(days_left: int, expected: int | None) -> None:
+    assert due_lead(days_left, LEADS) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "dedup_suffix", "severity", "title"),
+    [
+        (date(2031, 10, 1), None, None, None),
+        (date(2031, 10, 11), "lead30", "warning", "Deadline in 30 day(s): mofcom+gacc:2031:56 suspended until "
+                                                  "2031-11-10; in force from 2031-11-11"),
+        (date(2031, 11, 6), "lead7", "warning", "Deadline in 4 day(s): mofcom+gacc:2031:56 suspended until "
+                                                "2031-11-10; in force from 2031-11-11"),
+        (date(2031, 11, 9), "lead1", "critical", "Deadline in 1 day(s): mofcom+gacc:2031:56 suspended until "
+                                                 "2031-11-10; in force from 2031-11-11"),
+        (date(2031, 11, 10), "lead0", "critical", "Deadline today: mofcom+gacc:2031:56 suspended until "
+                                                  "2031-11-10; in force from 2031-11-11"),
+        (date(2031, 11, 11), "passed", "critical", "Deadline passed: mofcom+gacc:2031:56 suspended until "
+                                                   "2031-11-10; in force from 2031-11-11"),
+        (date(2032, 3, 1), None, None, None),  # beyond the grace period
+    ],
+)
+def test_reminders_around_a_suspension_end(today, dedup_suffix, severity, title) -> None:
+    alerts = deadline_alerts([suspension(date(2031, 11, 10))], today=today, lead_days=LEADS)
+    if dedup_suffix is None:
+        assert alerts == []
+        return
+    (alert,) = alerts
+    assert alert.dedup_key == f"deadline:mofcom+gacc:2031:56:suspended>in_force:2031-11-11:{dedup_suffix}"
+    assert (alert.kind, alert.severity, alert.title, alert.doc_key) == ("deadline", severity, title,
+                                                                       "mofcom+gacc:2031:56")
+    assert ("By", "mofcom+gacc:2031:70") in alert.facts
+
+
+def test_changes_effective_on_publication_are_not_deadlines() -> None:
+    immediate = suspension(date(2031, 11, 10), announced=date(2031, 11, 11))
+    assert not immediate.scheduled
+    assert deadline_alerts([immediate], today=date(2031, 11, 11), lead_days=LEADS) == []
+
+
+def test_document_known_only_from_relations_is_in_force_after_its_suspension() -> None:
+    suspended = LegalStatus(on=date(2031, 1, 1), status="suspended", until=date(2031, 11, 10), by=("x:2031:1",))
+    unknown = LegalStatus(on=date(2031, 11, 11), status="unknown")
+    (d,) = deadlines_of("x:2031:2", [(date(2031, 1, 1), suspended), (date(2031, 11, 11), unknown)])
+    assert (d.after.status, d.day, d.by) == ("in_force", date(2031, 11, 10), ("x:2031:1",))
+
+
+def test_issuer_calendars() -> None:
+    assert issuer_timezone("meti:press:20310109-001") == "Asia/Tokyo"
+    assert issuer_timezone("mofcom+gacc:2031:56") == "Asia/Shanghai"
+
+
+def test_check_deadlines_queues_each_reminder_once(store, capture_page) -> None:
+    for case in ("2025-70-ergodic", "2025-72-gonggao"):
+        capture_page(case)
+    process_pending(store, now=datetime(2025, 11, 10, 3, tzinfo=timezone.utc))
+    # 2026-11-06 04:00 UTC is noon in Beijing: No.70's six suspensions end in 4 days (7-day reminders),
+    # No.72's partial suspension in 21 days (30-day reminder).
+    now = datetime(2026, 11, 6, 4, tzinfo=timezone.utc)
+    assert check_deadlines(store, now=now, lead_days=LEADS) == 7
+    assert check_deadlines(store, now=now, lead_days=LEADS) == 0  # idempotent
+    keys = sorted(a.dedup_key for a in store.alerts(limit=100) if a.kind == "deadline")
+    assert keys[0] == "deadline:mofcom+gacc:2025:55:suspended>in_force:2026-11-11:lead7"
+    assert keys[-1] == "deadline:mofcom:2025:62:suspended>in_force:2026-11-11:lead7"
+    assert "deadline:mofcom:2024:46:partly_suspended>in_force:2026-11-28:lead30" in keys
+    # the next day in Beijing starts at 16:00 UTC: the calendar of the issuer decides "today"
+    assert check_deadlines(store, now=datetime(2026, 11, 9, 15, 59, tzinfo=timezone.utc), lead_days=LEADS) == 6
+    assert check_deadlines(store, now=datetime(2026, 11, 9, 16, 0, tzinfo=timezone.utc), lead_days=LEADS) == 6
