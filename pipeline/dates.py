@@ -8,6 +8,7 @@ Forms recognised (after ``pipeline.normalize.match_text``; full-width digits als
   ``R7/10/9``, ``H31.4.30`` (five eras, year = base + n - 1, the date must lie inside the era);
 - numeric: ``2025-10-09``, ``2025/10/9``, ``2025.10.9``, optionally followed by a time
   (``2025-10-09 18:00``, gov.cn meta ``2025-10-09-18:00:00``);
+- English: ``January 9, 2026``, ``Jan. 9, 2026``, ``9 January 2026`` (METI English releases);
 - compact ``20251009``: as a whole string (``parse_date``) or right after a date label
   (``【发文日期】20251009``, ``日期：20251009``) in running text.
 
@@ -158,7 +159,27 @@ _COMPACT = r"(?P<cy>(?:19|20)\d{2})(?P<cm>[01]\d)(?P<cd>[0-3]\d)(?![\dA-Za-z])"
 # A compact date counts in running text only right after a date label.
 _LABELLED_COMPACT = rf"(?:日期|时间|時間|日付|[Dd]ate){_SP}[】\]]?{_SP}[:：]?{_SP}(?<![\dA-Za-z]){_COMPACT}"
 
-_FIND = re.compile("|".join(f"(?:{p})" for p in (_CJK, _ERA, _ERA_ABBR, _ISO, _LABELLED_COMPACT)))
+# English (METI English releases): "January 9, 2026", "Jan. 9, 2026", "9 January 2026".
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+         ("october", "oct"), ("november", "nov"), ("december", "dec")),
+        start=1,
+    )
+    for name in names
+}
+# Capitalised or upper-case only: "may" in running English is a verb.
+_MONTH_ALT = "|".join(sorted({f(n) for n in MONTHS for f in (str.title, str.upper)}, key=len, reverse=True))
+_EN_MDY = (
+    rf"(?<![A-Za-z])(?P<enm>{_MONTH_ALT})\.?[ ]+(?P<end>\d{{1,2}})(?:st|nd|rd|th)?,?[ ]+(?P<eny>\d{{4}})(?!\d)"
+)
+_EN_DMY = (
+    rf"(?<![\d.])(?P<edd>\d{{1,2}})(?:st|nd|rd|th)?[ ]+(?P<edm>{_MONTH_ALT})\.?,?[ ]+(?P<edy>\d{{4}})(?!\d)"
+)
+
+_FIND = re.compile("|".join(f"(?:{p})" for p in (_CJK, _ERA, _ERA_ABBR, _ISO, _LABELLED_COMPACT, _EN_MDY, _EN_DMY)))
 _WHOLE_COMPACT = re.compile(rf"(?<![\dA-Za-z]){_COMPACT}")
 
 
@@ -197,6 +218,10 @@ def _from_match(m: re.Match[str]) -> tuple[date | None, time | None, int]:
             except ValueError:
                 return None, None, m.start()
         return found, clock, m.start()
+    if g.get("enm"):
+        return _safe_date(int(g["eny"]), MONTHS[g["enm"].lower()], int(g["end"])), None, m.start()
+    if g.get("edm"):
+        return _safe_date(int(g["edy"]), MONTHS[g["edm"].lower()], int(g["edd"])), None, m.start()
     if g.get("cy"):
         return _safe_date(int(g["cy"]), int(g["cm"]), int(g["cd"])), None, m.start("cy")
     return None, None, m.start()
@@ -301,6 +326,7 @@ def to_utc(value: datetime) -> datetime:
 
 __all__ = [
     "ERAS",
+    "MONTHS",
     "DateMatch",
     "cn_to_int",
     "era_to_date",

@@ -60,6 +60,7 @@ ISSUERS: dict[str, str] = {
     "科技部": "most",
     "国家国防科技工业局": "sastind",
     "国防科工局": "sastind",
+    "国家国防科工局": "sastind",
     "国家原子能机构": "caea",
     "中央军委装备发展部": "cmc-edd",
     "外交部": "mfa",
@@ -137,7 +138,7 @@ _NOT_NUMBER_AFTER = re.compile(rf"{_SP}[条款项批次期届季周章节个页�
 _CODE_ALT = "|".join(re.escape(c) for c in sorted(AGENCY_CODES, key=len, reverse=True))
 _BRACKET = re.compile(
     rf"(?P<code>(?:{_CODE_ALT})[\u4e00-\u9fff]{{0,6}}?){_SP}[〔\[［(（【]{_SP}(?P<year>{_YEAR}){_SP}[〕\]］)）】]"
-    rf"{_SP}(?P<num>{_NUM}){_SP}号"
+    rf"{_SP}(?:第{_SP})?(?P<num>{_NUM}){_SP}号"
 )
 _MAX_RANGE = 60  # a longer "第1号至第999号" is a typo or not a list of documents
 

@@ -33,6 +33,8 @@ from pipeline.tagging.rules import clause_at, clause_refs, sentence_bounds
 
 _VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
 _STOP = r"(?:暂停|中止)(?:实施|执行|适用)"
+# A clock time inside the phrase: "自2027年1月1日0时起施行", "零时起".
+_CLOCK = r"(?:[ ]?(?:\d{1,2}|零|[〇一二三四五六七八九十]{1,3})(?:时|時|点)(?:\d{1,2}分)?)?"
 _THIS = r"(?:本|この)(?:公告|办法|决定|规定|条例|通知|令|细则|措施|目录|清单|政令|省令|告示|通達)"
 
 
@@ -60,10 +62,19 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
     Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "label"),
     Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
-    Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>(?:起|开始){_VERB}", (("effective", "d"),)),
-    Phrase("ja-effective-on-publication", r"(?:公布|公表)の日から(?:施行|適用)|本日(?:から|より)(?:施行|適用|実施)", (("effective", "published"),)),
+    Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>{_CLOCK}(?:起|开始){_VERB}(?!的)", (("effective", "d"),)),
+    # "将于<<d>>正式实施", "自<<d>>施行" (no 起); "已于<<d>>施行" narrates history.
+    Phrase("effective-on-date-bare", rf"(?<![已曾])(?:自|于)<<d>>{_CLOCK}{_VERB}(?!的)", (("effective", "d"),)),
+    Phrase("ja-effective-on-publication", r"(?:公布|公表)の日から(?:施行|適用)|本日(?:付け?で|から|より)(?:施行|適用|実施)", (("effective", "published"),)),
     Phrase("ja-effective-from", r"<<d>>(?:から|より)(?:施行|適用)", (("effective", "d"),)),
     Phrase("ja-effective-label", r"施行(?:期日|日)?[ ]*(?:[:：は]|期日)[ ]*<<d>>", (("effective", "d"),)),
+    # English (METI English releases).
+    Phrase(
+        "en-effective",
+        r"(?i:(?:take|takes|took|taking)[ ]+effect|(?:come|comes|came|coming|enter|enters|entered|entering)[ ]+into[ ]+"
+        r"(?:force|effect)|(?:become|becomes|became)[ ]+effective|effective)[ ]+(?i:(?:on|from|as[ ]+of)[ ]+)?<<d>>",
+        (("effective", "d"),),
+    ),
     Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
     # --- suspension windows ---
     Phrase(
@@ -78,6 +89,25 @@ PHRASES: tuple[Phrase, ...] = (
         (("suspended_from", "f"), ("suspended_until", "u")),
         "window",
     ),
+    Phrase(
+        "suspended-period",
+        rf"(?<!自)<<f>>(?:起)?(?:至|到)<<u>>(?:止)?(?:期间|内)[^。]{{0,200}}?{_STOP}",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase(
+        "suspended-then-window",
+        rf"{_STOP}[^。]{{0,200}}?(?:期限|期间)?(?:为)?自<<f>>(?:起)?(?:至|到)<<u>>",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    # "…规定的暂停期限延长至<<u>>", "延长暂停执行期限至<<u>>": the extended window's new end.
+    Phrase(
+        "suspension-extended",
+        r"(?:暂停(?:实施|执行|适用)?(?:的)?期限[^。]{0,10}?(?:延长|顺延|延期)|延长[^。]{0,40}?暂停[^。]{0,20}?期限)(?:至|到)<<u>>",
+        (("suspended_until", "u"),),
+        "window",
+    ),
     Phrase("suspended-until", rf"{_STOP}[^。]{{0,80}}?(?:至|直至|到)<<u>>", (("suspended_until", "u"),), "window"),
     Phrase("suspended-from", rf"自<<f>>起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "f"),), "window"),
     Phrase("suspended-from-today", rf"自即日起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "published"),), "window"),
@@ -90,7 +120,8 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("ja-suspended-until", r"(?<!から)<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)", (("suspended_until", "u"),), "window"),
     # --- expiry ---
     Phrase("expires-until", r"有效期(?:至|到|截至)<<u>>", (("expires", "u"),), bare=True),
-    Phrase("expires-label", r"(?:失效|截止)日期[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "label"),
+    # "截止日期" alone is usually a comment or application deadline: only validity labels count.
+    Phrase("expires-label", r"(?:失效日期|有效期截止日期|有效截止日期)[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "label"),
     Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),), bare=True),
     Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),), bare=True),
     # --- sunset of this document (repealing ANOTHER document is a relation, not a date) ---
@@ -113,6 +144,7 @@ _OTHER_SUBJECT = re.compile(r"《|\d{4}年?第\d+号|令第\d+号|〔\d{4}〕")
 # Earlier in the sentence: "<date>…发布/公布…" narrates history about another act.
 _HISTORY = re.compile(r"\uE000\d+\uE001[^。]{0,30}?(?:发布|公布|印发|出台|召开|举行)")
 _THIS_SUBJECT = re.compile(_THIS)
+_ISSUED = re.compile(r"发布|公布|印发")
 # A bare document noun without 本 ("答：公告第一条…自…施行" on a Q&A page) is another document.
 _OTHER_DOC = re.compile(r"(?<![本该])(?:公告|办法|条例|通知|决定|细则)(?!如下)")
 # Legal-basis segments ("根据《出口管制法》有关规定，") are context, not the subject.
@@ -120,6 +152,13 @@ _BASIS = re.compile(r"(?:根据|依据|按照|依照|为(?:了)?)[^，,。；;]*
 _TITLE = re.compile(r"《[^》]*》")
 # An order's preamble: "《…办法》已经…会议通过，现予公布，自…起施行" is about this document.
 _PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|現(?:予|在)公布")
+# Reported speech: another authority's or document's measure retold ("公告明确，…", "…と発表しました").
+_REPORTED = re.compile(
+    r"(?:公告|通知|决定|办法|条例|》)(?:明确|指出|提出|称)|宣布|と(?:発表|公表)|を発表|発表し|公表し"
+    r"|(?i:announced|according[ ]to|said[ ]that|stated[ ]that)"
+)
+# A spokesperson Q&A: lines opening with 问：/答：. Nothing typed there is this page's own date.
+_QA = re.compile(r"(?m)^[ ]*(?:问|答)[ ]*[:：]")
 _OWN_PART = re.compile(r"本(?:项|款|条(?!例)|目|部分)")
 # "成文日期:" on one line and the date on the next (gov.cn info tables): joined before matching.
 _LABEL_LINE = re.compile(r"(?m)^([^\n。]{1,12}[:：])\n(?=[ ]*(?:\d{4}|[〇○零一二三四五六七八九]{4}|令和|平成|[RH]\d))")
@@ -137,6 +176,7 @@ def _compile(phrase: Phrase) -> re.Pattern[str]:
 
 
 _COMPILED = tuple((p, _compile(p)) for p in PHRASES)
+_LABEL_TYPES = ("published", "signed")
 
 
 def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
@@ -153,8 +193,9 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
     """
     text = _LABEL_LINE.sub(r"\1 ", match_text(text))
     raw: list[tuple[int, str, date | str, str | None, str]] = []
+    qa = _QA.search(text) is not None
     for start, end in _sentences(text):
-        raw.extend(_sentence_events(text, start, end))
+        raw.extend(e for e in _sentence_events(text, start, end) if not qa or e[1] in _LABEL_TYPES)
     raw.extend(_signature_date(text))
     raw.sort(key=lambda r: r[0])
 
@@ -211,6 +252,8 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
     article: str | None = None  # article named earlier in the sentence, carried to later phrases
     for m, phrase, pattern in matches:
         begin = max((e for e in ends if e <= m.start()), default=0)
+        if phrase.scope != "label" and (_cited_note(masked, m.start()) or _REPORTED.search(masked)):
+            continue  # "（…公告发布，自2024年12月1日起施行）": a cited act's date in a note
         subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
         wide = masked[begin : m.start()]
         this = _THIS_SUBJECT.search(subject) or _OWN_PART.search(subject) or _PROMULGATION.search(wide)
@@ -233,6 +276,27 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
                 out.append((start + m.start(), kind, value, clause, evidence))
         ends.append(m.end())
     return out
+
+
+def _cited_note(masked: str, pos: int) -> bool:
+    """True when ``pos`` lies in a parenthetical note about a cited act: the parenthesis follows a
+    《title》 or holds a cited number or 发布/公布 ("《条例》（2024年12月1日起施行）",
+    "（…公告2024年第51号发布，自…起施行）"). A note such as "(令和8年1月19日施行)" after this
+    document's own sentence is kept."""
+    depth, opened = 0, -1
+    for i in range(pos - 1, -1, -1):
+        ch = masked[i]
+        if ch in "）)":
+            depth += 1
+        elif ch in "（(":
+            if depth == 0:
+                opened = i
+                break
+            depth -= 1
+    if opened < 0:
+        return False
+    inner = masked[opened + 1 : pos]
+    return masked[:opened].rstrip().endswith("》") or bool(_OTHER_SUBJECT.search(inner) or _ISSUED.search(inner))
 
 
 def _subject_start(masked: str, begin: int, pos: int) -> int:

@@ -56,6 +56,8 @@ _HS_PREFIX = re.compile(r"(?:HS|HTS)$", re.IGNORECASE)
 _CELL_EDGES_BEFORE = frozenset(" \t|,、;:：(（[")
 _CELL_EDGES_AFTER = frozenset(" \t|,、;)）]")
 _KEYWORD_BEFORE_GAP = 24  # characters allowed between an HS keyword and an undotted number
+# A date-shaped dotted number followed by an event word is a date ("按2025.10.09发布的规定").
+_DATE_CONTEXT = re.compile(r"\s*(?:发布|印发|公布|起|以来|以前|以后|之前|之后|前|后|施行|实施|生效|召开|举行|発表|公表|から|まで)")
 
 
 def _valid_chapter(digits: str) -> bool:
@@ -126,7 +128,7 @@ def _line_candidates(line: str) -> list[tuple[int, str]]:
         digits = "".join(g for g in m.groups() if g)
         if _rejected(line, m, digits):
             continue
-        if _looks_like_date(digits) and not has_keyword:
+        if _looks_like_date(digits) and (not has_keyword or _DATE_CONTEXT.match(line, m.end())):
             continue
         found.append((m.start(), _canonical(digits)))
     for m in _PLAIN.finditer(line):

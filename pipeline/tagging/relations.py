@@ -49,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     # "…同时废止" ends the old instrument: a repeal. Supersession needs the replacement verb.
     Rule(r"(?:予以)?(?:代替|取代|替代)", "supersedes"),
     Rule(r"(?:同时)?(?:予以)?废止", "repeals"),
+    # "X自…起停止执行" / "…不再执行" end another document: a repeal.
+    Rule(r"(?:停止|不再)(?:执行|实施|适用)", "repeals"),
     Rule(r"修改|修订|修正|调整", "amends"),
     Rule(r"为(?:了)?(?:贯彻)?(?:实施|落实|执行)|贯彻(?:实施|落实)", "implements"),
     Rule(r"(?:を|は、?)?廃止する", "repeals"),
@@ -65,10 +67,20 @@ _CLAUSE_CUT = re.compile(r"[,，；;。《]")
 _BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
 # questions and press Q&A talk about measures rather than take them
 _DISCUSSION = re.compile(r"[?？]|为何|为什么|是否|答记者问|记者会|記者会見|でしょうか|ですか")
-_ANAPHOR = re.compile(r"(?:上述|前述|以上|该|这些)(?:公告|决定|措施|规定|文件)|前項|前記|同告示")
+_ANAPHOR = re.compile(
+    r"(?:上述|前述|以上|该|这些)[\u4e00-\u9fff]{0,6}?(?:公告|决定|措施|规定|文件|期限|清单|目录)|前項|前記|同告示"
+)
+# A list announced by the trigger sentence ("以下文件同时废止：") follows on item lines.
+_LIST_INTRO = re.compile(r"(?:以下|下列)[^。；;\n]*[:：][ ]*$")
+_ITEM = re.compile(r"^[ ]*(?:\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
+# Spokesperson Q&A (lines opening with 问：/答：) and interpretation sentences about an abbreviated
+# title ("《办法》施行后，…同时废止") retell other documents: they create no relations.
+_QA = re.compile(r"(?m)^[ ]*(?:问|答)[ ]*[:：]")
+_RETOLD = re.compile(r"^[ ]*(?:[一二三四五六七八九十]+、|\d{1,2}[.、]|[(（][^)）]{1,3}[)）])?[ ]*《[^》]{1,6}》(?![（(])")
 _SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
 _UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
+_WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
 # Japanese notices are cited by era and gazette number; they have no canonical key (target_key None)
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
@@ -102,7 +114,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _triggers(sentence: str) -> list[_Trigger]:
-    if _DISCUSSION.search(sentence):
+    if _DISCUSSION.search(sentence) or _RETOLD.search(sentence):
         return []
     bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
     found: list[_Trigger] = []
@@ -154,6 +166,8 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
             until = d.date
         elif since is None and _SINCE_BEFORE.search(before) and after.lstrip().startswith("起"):
             since = d.date
+        elif since is None and _WINDOW_START.match(after):  # "在2027年1月1日至2027年6月30日期间"
+            since = d.date
     if since is None and _SINCE_TODAY.search(sentence):
         since = published
     return since, until
@@ -186,47 +200,82 @@ def extract_relations(
     """
     text = match_text(text)
     out: dict[tuple[str, str, str | None], Relation] = {}
+    if _QA.search(text):
+        return []
     pending: list[_Citation] = []
     pending_sentence = ""
+    listing: tuple[list[_Trigger], str] | None = None  # a "以下文件同时废止：" intro awaiting its items
     for left, right in _sentences(text):
         sentence = text[left:right]
         triggers = _triggers(sentence)
         citations = _citations(sentence, default_issuers)
+        if not triggers and listing is not None and citations and _ITEM.match(sentence):
+            # an item of the announced list: acted on by the intro's trigger, dated by its sentence
+            _relate(out, citations, sentence, listing[0], listing[1], self_key, published, items=True)
+            pending, pending_sentence = pending + citations, sentence
+            continue
+        listing = None
         if not triggers:
-            pending, pending_sentence = citations, sentence
+            if _ITEM.match(sentence) and pending and _ITEM.match(pending_sentence):
+                pending, pending_sentence = pending + citations, sentence  # a list of cited documents
+            else:
+                pending, pending_sentence = citations, sentence
+            continue
+        if not citations and _LIST_INTRO.search(sentence.strip()):
+            listing = (triggers, sentence)
+            pending, pending_sentence = [], ""
             continue
         if not citations and _ANAPHOR.search(sentence):
             citations, clause_source = pending, pending_sentence
         else:
             clause_source = sentence
-        since, until = _window(sentence, published)
-        for i, c in enumerate(citations):
-            if c.key is not None and c.key == self_key:
-                continue
-            candidates = [t for t in triggers if _admits(sentence, t, c)] if clause_source is sentence else triggers
-            if not candidates:
-                continue
-            trigger = min(candidates, key=lambda t: (_distance(c, t), t.start < c.start))
-            next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
-            for clause in _clauses(clause_source, c, next_start):
-                start = since if since is not None or trigger.type not in _DATED_TYPES else published
-                rel = Relation(
-                    type=trigger.type,
-                    target_key=c.key,
-                    target_text=c.text,
-                    until=until if trigger.type in ("suspends", "extends") else None,
-                    clause=clause,
-                    evidence=sentence.strip(),
-                    since=start if trigger.type in _DATED_TYPES else None,
-                )
-                key = (rel.type, rel.target_key or rel.target_text, rel.clause)
-                seen = out.get(key)
-                if seen is None:
-                    out[key] = rel
-                elif seen.until is None and rel.until is not None:  # the operative sentence carries the dates
-                    out[key] = rel
+        _relate(out, citations, clause_source, triggers, sentence, self_key, published, items=clause_source is not sentence)
         pending, pending_sentence = [], ""
     return _drop_subsumed(_fill_untils(list(out.values()), text, published))
+
+
+def _relate(
+    out: dict[tuple[str, str, str | None], Relation],
+    citations: list[_Citation],
+    clause_source: str,
+    triggers: list[_Trigger],
+    sentence: str,
+    self_key: str | None,
+    published: date | None,
+    *,
+    items: bool,
+) -> None:
+    """Relations from ``citations`` (found in ``clause_source``) to the triggers of ``sentence``.
+
+    ``items`` is true when the citations stand in other sentences (list items, an anaphor's
+    antecedent): then every trigger applies, whatever its position.
+    """
+    since, until = _window(sentence, published)
+    for i, c in enumerate(citations):
+        if c.key is not None and c.key == self_key:
+            continue
+        candidates = triggers if items else [t for t in triggers if _admits(sentence, t, c)]
+        if not candidates:
+            continue
+        trigger = min(candidates, key=lambda t: (_distance(c, t), t.start < c.start))
+        next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
+        for clause in _clauses(clause_source, c, next_start):
+            start = since if since is not None or trigger.type not in _DATED_TYPES else published
+            rel = Relation(
+                type=trigger.type,
+                target_key=c.key,
+                target_text=c.text,
+                until=until if trigger.type in ("suspends", "extends") else None,
+                clause=clause,
+                evidence=sentence.strip(),
+                since=start if trigger.type in _DATED_TYPES else None,
+            )
+            key = (rel.type, rel.target_key or rel.target_text, rel.clause)
+            seen = out.get(key)
+            if seen is None:
+                out[key] = rel
+            elif seen.until is None and rel.until is not None:  # the operative sentence carries the dates
+                out[key] = rel
 
 
 def _drop_subsumed(relations: list[Relation]) -> list[Relation]:
