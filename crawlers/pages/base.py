@@ -144,9 +144,11 @@ def decode_body(body: bytes, headers: Mapping[str, str], *, url: str, expected: 
                 source: str | None = None) -> tuple[str, str]:
     """Decode ``body`` and return ``(text, encoding)``.
 
-    Order: BOM, Content-Type charset, ``<meta charset>``, the source's expected encoding,
-    then utf-8, gb18030, cp932, euc_jis_2004. A candidate is accepted only if it decodes
-    strictly (no U+FFFD), so a mislabeled GBK page declared as UTF-8 still decodes right.
+    A gzip body that was never decompressed is inflated first. A body that is valid UTF-8 (and
+    not pure ASCII) is UTF-8 whatever its labels say. Otherwise the order is: BOM, Content-Type
+    charset, ``<meta charset>``, the source's expected encoding, then utf-8, gb18030, cp932,
+    euc_jis_2004. A candidate is accepted only if it decodes strictly (no U+FFFD), so a
+    mislabeled GBK page declared as UTF-8 still decodes right.
 
     Example:
         >>> decode_body("出口管制".encode("gbk"), {"Content-Type": "text/html; charset=utf-8"}, url="u")[1]
@@ -154,10 +156,20 @@ def decode_body(body: bytes, headers: Mapping[str, str], *, url: str, expected: 
     """
     if not body or not body.strip():
         raise EmptyPage(url, "empty body", source=source)
+    body = _gunzip(body, url=url, source=source)
     if b"\x00" in body[:2048] or body[:5] == b"%PDF-" or body[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
         raise NotHtml(url, "body is binary, not HTML", source=source)
     decoded: list[tuple[str, str]] = []
-    for enc in _candidates(body, headers, expected):
+    candidates = _candidates(body, headers, expected)
+    # Valid UTF-8 with multi-byte sequences is UTF-8 whatever the label says (seen 2026: pages
+    # served as charset=ISO-8859-1 or declared gb2312 after a CMS migration). Legacy CJK text
+    # is practically never valid UTF-8, so this cannot misread a real GBK/Shift_JIS page.
+    if candidates[0] != "utf-8-sig" and not body.isascii():
+        try:
+            return body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    for enc in candidates:
         try:
             text = body.decode(enc)
         except (UnicodeDecodeError, LookupError):
@@ -177,6 +189,30 @@ def decode_body(body: bytes, headers: Mapping[str, str], *, url: str, expected: 
         if other_enc in _LEGACY_CJK and _plausibility(other_text, other_enc) > score + 0.25:
             return other_text, other_enc
     return text, enc
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_GUNZIP = 32 * 1024 * 1024  # a detail page is well under this; more is a decompression bomb
+
+
+def _gunzip(body: bytes, *, url: str, source: str | None) -> bytes:
+    """Decompress a body that arrived gzip-compressed but undecoded (DOMAIN §3.3, seen on gov.cn).
+
+    A ``Content-Encoding: gzip`` header on a body that is already plain HTML is ignored: only
+    the gzip magic bytes decide.
+    """
+    if not body.startswith(_GZIP_MAGIC):
+        return body
+    import zlib
+
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(body, _MAX_GUNZIP)
+    except zlib.error as exc:
+        raise UndecodableBody(url, f"body starts like gzip but does not decompress: {exc}", source=source) from exc
+    if inflater.unconsumed_tail:
+        raise UndecodableBody(url, f"gzip body inflates beyond {_MAX_GUNZIP} bytes; refused", source=source)
+    return out
 
 
 _LEGACY_CJK = {"gb18030", "cp932", "euc_jis_2004", "shift_jis", "euc_jp", "big5", "euc_kr", "cp949"}
@@ -256,6 +292,7 @@ class Page:
         self.headers = dict(headers or {})
         self.status = status
         self._forced_encoding = encoding
+        self.layout_notes: list[str] = []  # fallbacks taken while reading the page, reported as warnings
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
@@ -266,7 +303,8 @@ class Page:
                                 source=self.source)
         if self._forced_encoding:
             try:
-                return self.body.decode(self._forced_encoding), self._forced_encoding
+                body = _gunzip(self.body, url=self.url, source=self.source)
+                return body.decode(self._forced_encoding), self._forced_encoding
             except (UnicodeDecodeError, LookupError) as exc:
                 raise UndecodableBody(self.url, f"body is not valid {self._forced_encoding}: {exc}",
                                       source=self.source) from exc
@@ -308,6 +346,26 @@ class Page:
             nodes = self.selector.css(query)
             if nodes:
                 return nodes[0]
+        return None
+
+    def container(self, selectors: tuple[str, ...]) -> tuple[Selector, str] | None:
+        """The node of the first selector that matches, with that selector (ordered fallbacks).
+
+        Nested matches (a ``div.ccontent`` inside the ``#con_con`` that also carries that class)
+        yield the outermost. Disjoint matches yield the one with the most text, and a note is
+        added to ``layout_notes`` (the page class reports it as a warning).
+        """
+        for css in selectors:
+            nodes = self.selector.css(css)
+            if not nodes:
+                continue
+            roots = {n.root for n in nodes}
+            tops = [n for n in nodes if not any(a in roots for a in n.root.iterancestors())]
+            if len(tops) == 1:
+                return tops[0], css
+            best = max(tops, key=lambda n: len("".join(n.css("::text").getall()).strip()))
+            self.layout_notes.append(f"{css!r} matched {len(tops)} separate nodes; kept the one with the most text")
+            return best, css
         return None
 
     def meta(self, name: str) -> str | None:

@@ -21,14 +21,18 @@ from crawlers.pages.text import attachment_links, block_text, clean_title
 SOURCE = "govcn"
 
 # seen 2026: div#UCAP-CONTENT.pages_content (current); td#UCAP-CONTENT.b12c (pre-2019 pages);
-# div.TRS_UEDITOR (TRS editor output, some pages carry it without the UCAP id).
-BODY_SELECTORS = ("#UCAP-CONTENT", "div.TRS_UEDITOR", "div.pages_content")
-# seen 2026: zhengceku / Template A metadata table, cells "<td><b>发文字号：</b></td><td>…</td>".
-META_TABLE_CELLS = "table.bd1 td"
+# div.TRS_UEDITOR (TRS editor output, some pages carry it without the UCAP id); div.TRS_Editor (older).
+BODY_SELECTORS = ("#UCAP-CONTENT", "div.TRS_UEDITOR", "div.pages_content", "div.TRS_Editor")
+# seen 2026: zhengceku / Template A metadata table, cells "<td><b>发文字号：</b></td><td>…</td>" in
+# table.bd1; State Council pages also print it as table.border-table.pcTab with td.textLabel cells
+# ("索 引 号："), sometimes with label and value in one cell. Any other table whose own cells carry
+# these labels is the last resort.
+META_TABLES = ("table.bd1", "table.pcTab", "table.border-table", "table")
+META_LABELS = ("索引号", "主题分类", "发文机关", "成文日期", "标题", "发文字号", "发布日期", "主题词", "体裁分类")
 # seen 2026: title fallbacks when the table has no 标题 row (Template B: h1#ti).
 TITLE_SELECTORS = ("div.share-title", "h1#ti", "div.article h1", "h1")
 # seen 2026: Template B "2024-06-29 18:30 来源： 新华社 字号：…" in div.pages-date, 来源 in span.font.
-DATE_LINE_SELECTORS = ("div.pages-date",)
+DATE_LINE_SELECTORS = ("div.pages-date", ".pages-date", ".pages_date")
 SOURCE_SPAN = "div.pages-date span.font, span.font"
 # seen 2026: share bar, print/close and "责任编辑" lines under the body.
 BOILERPLATE_CSS = (".share", ".bdsharebuttonbox", ".editor", ".pages_print", ".print", "script")
@@ -86,8 +90,11 @@ class GovcnPolicyPage(Page):
             fields.update(self._template_b_fields())
         meta = {name: value for name in _META_NAMES if (value := self.meta(name))}
         meta.update({label: value for label, value in table.items() if label not in _FIELDS and value})
-        if fields.get("published_text") is None and "firstpublishedtime" not in meta:
-            warnings.append("no 发布日期 cell, date line or firstpublishedtime meta")
+        if fields.get("published_text") is None:
+            if "firstpublishedtime" in meta:  # "2025-10-09-19:30:00": the CMS's own publication stamp
+                fields["published_text"] = meta["firstpublishedtime"]
+            else:
+                warnings.append("no 发布日期 cell, date line or firstpublishedtime meta")
         return ParsedPage(
             source=self.source,
             url=self.url,
@@ -95,27 +102,28 @@ class GovcnPolicyPage(Page):
             language="zh",
             attachments=attachment_links([body], base_url=self.url),
             meta=meta,
-            warnings=tuple(warnings),
+            warnings=tuple(warnings + self.layout_notes),
             **fields,
         )
 
     def metadata_table(self) -> dict[str, str]:
-        """The ``table.bd1`` label→value map (labels without ``：`` and spaces); empty on Template B."""
-        out: dict[str, str] = {}
-        cells = self.selector.css(META_TABLE_CELLS)
-        for cell, value in zip(cells, cells[1:]):
-            if _is_label(cell) and not _is_label(value):
-                label = _LABEL_JUNK.sub("", "".join(cell.css("::text").getall()))
-                if label and label not in out:
-                    out[label] = re.sub(r"\s+", " ", "".join(value.css("::text").getall())).strip()
-        return out
+        """The metadata table's label→value map (labels without ``：`` and spaces); empty on Template B.
+
+        The first of ``META_TABLES`` whose own cells carry a known label wins.
+        """
+        for css in META_TABLES:
+            for table in self.selector.css(css):
+                cells = table.xpath("./tr/td | ./tr/th | ./tbody/tr/td | ./tbody/tr/th")
+                out = _label_map(cells)
+                if any(label in out for label in META_LABELS):
+                    return out
+        return {}
 
     def _body_node(self) -> Selector:
-        for css in BODY_SELECTORS:
-            nodes = self.selector.css(css)
-            if nodes:
-                return nodes[0]
-        raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
+        found = self.container(BODY_SELECTORS)
+        if found is None:
+            raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
+        return found[0]
 
     def _heading(self) -> str | None:
         node = self.first(*TITLE_SELECTORS)
@@ -164,9 +172,54 @@ class GovcnListPage(Page):
         return out
 
 
+_SAME_CELL = re.compile(r"^([\u4e00-\u9fff][\u4e00-\u9fff\s\u3000]{1,8}?)\s*[:：]\s*(\S.*)$", re.S)
+
+
+def _label_map(cells: list[Selector]) -> dict[str, str]:
+    """Label→value pairs from a row-major list of cells: a label cell followed by a value cell,
+    or one cell holding both (``<b>发文字号：</b>国发〔2024〕5号``).
+
+    Example:
+        >>> cells = Selector(text="<table><tr><td class='textLabel'>索 引 号：</td><td>000014349/2024-00058</td>"
+        ...                       "<td><b>发文字号：</b>国令第785号</td></tr></table>").css("td")
+        >>> _label_map(cells)
+        {'索引号': '000014349/2024-00058', '发文字号': '国令第785号'}
+    """
+    out: dict[str, str] = {}
+    skip = False
+    for i, cell in enumerate(cells):
+        if skip:
+            skip = False
+            continue
+        text = re.sub(r"\s+", " ", "".join(cell.css("::text").getall())).strip()
+        if _is_label(cell):
+            label = _LABEL_JUNK.sub("", text)
+            nxt = cells[i + 1] if i + 1 < len(cells) else None
+            if nxt is not None and not _is_label(nxt) and label and label not in out:
+                out[label] = re.sub(r"\s+", " ", "".join(nxt.css("::text").getall())).strip()
+                skip = True
+                continue
+        m = _SAME_CELL.match(text)
+        if m:
+            label = _LABEL_JUNK.sub("", m.group(1))
+            if label in META_LABELS and label not in out:
+                out[label] = m.group(2).strip()
+    return out
+
+
 def _is_label(cell: Selector) -> bool:
-    """Label cells are bold (seen 2026) or, on some older pages, plain text ending in a colon."""
-    return bool(cell.css("b, strong")) or "".join(cell.css("::text").getall()).strip().endswith(("：", ":"))
+    """A label cell: bold (seen 2026), class ``textLabel`` (State Council pcTab tables), or, on some
+    older pages, plain short text ending in a colon. A bold label followed by its value in the same
+    cell is not a label cell."""
+    text = re.sub(r"\s+", "", "".join(cell.css("::text").getall()))
+    if "label" in (cell.attrib.get("class") or "").lower() and 0 < len(text) <= 12:
+        return True
+    if not text.endswith(("：", ":")) and not cell.css("b, strong"):
+        return False
+    bold = "".join(cell.css("b ::text, strong ::text").getall())
+    if cell.css("b, strong") and len(re.sub(r"\s+", "", bold)) < len(text):
+        return False  # "<b>发文字号：</b>国令第785号": label and value in one cell
+    return len(text) <= 12
 
 
 def _content_root(text: str) -> str:

@@ -41,8 +41,18 @@ ARCHIVE_ITEMS = "ul.clearfix.float_li li div.txt_box"
 
 _ERA_OR_YEAR = r"(?:(?:令和|平成)\s*(?:元|[0-9０-９]{1,2})|[0-9０-９]{4})"
 _JA_DATE = rf"{_ERA_OR_YEAR}\s*年\s*[0-9０-９]{{1,2}}\s*月\s*[0-9０-９]{{1,2}}\s*日"
-_DATE_LINE = re.compile(rf"^({_JA_DATE}(?:\s*[（(][^)）]{{1,6}}[)）])?)$")
-_EN_DATE_LINE = re.compile(r"^([A-Z][a-z]+\.? \d{1,2}, \d{4})$")
+# seen 2026: "2026年1月9日", "令和8年1月9日", "2026年1月9日（金）", "2026年1月9日(金曜日)", sometimes
+# behind a label ("公表日：", "発表日") or followed by the publisher ("2026年1月9日 経済産業省").
+_DATE_LINE = re.compile(
+    rf"^(?:(?:公表日|発表日|公開日|掲載日|日付)\s*[:：]?\s*)?({_JA_DATE}(?:\s*[（(][^)）]{{1,6}}[)）])?)"
+    rf"(?:\s+(?:{ISSUER_JA}|経済産業大臣.*))?$")
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+         r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+# seen 2026: "January 9, 2026" (English releases); "Jan. 9, 2026" and "9 January 2026" also occur.
+_EN_DATE_LINE = re.compile(
+    rf"^(?:(?:Released|Date|Published)\s*[:：]?\s*)?({_MONTH}\s+\d{{1,2}},\s*\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})$",
+    re.I)
+_DATE_LINE_WINDOW = 20  # the date line sits under the title; later dates are events, not the release day
 _CONTACT_HEAD = re.compile(r"^(?:【?お問(?:い)?合(?:わ)?せ先】?|【?担当】?|担当部署|Division in Charge|Contact)$", re.I)
 _UNIT = re.compile(r"^(.*(?:局|部|課|室|庁|センター|グループ|班))(?:長|参事官|企画官)?(?:\s|$)")
 _RELEASE_ID = re.compile(r"/(\d{11})(?:/|\.html?$)")
@@ -90,14 +100,13 @@ class MetiPressPage(Page):
             published_text=published,
             attachments=attachment_links([main], base_url=self.url),
             meta={"kind": _kind(self.url)},
-            warnings=tuple(warnings),
+            warnings=tuple(warnings + self.layout_notes),
         )
 
     def _main_node(self) -> tuple[Selector, str]:
-        for css in BODY_SELECTORS:
-            nodes = self.selector.css(css)
-            if nodes:
-                return nodes[0], css
+        found = self.container(BODY_SELECTORS)
+        if found is not None:
+            return found
         raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
 
 
@@ -194,7 +203,7 @@ def contact_unit(body_text: str) -> str | None:
 
 def _date_line(body_text: str, *, english: bool) -> str | None:
     pattern = _EN_DATE_LINE if english else _DATE_LINE
-    for line in body_text.split("\n")[:12]:
+    for line in body_text.split("\n")[:_DATE_LINE_WINDOW]:
         m = pattern.match(line.strip())
         if m:
             return m.group(1)

@@ -19,13 +19,16 @@ from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "miit"
 
-# seen 2026: body is div#con_con (class ccontent); some columns only carry .ccontent.
-BODY_SELECTORS = ("#con_con", ".ccontent")
-# seen 2026: h1#con_title; meta ArticleTitle is the CMS's copy of the same title.
-TITLE_SELECTORS = ("#con_title",)
-# seen 2026: "发布时间：2025-08-22 17:30" in #con_time, "来源：工业和信息化部" in .cinfo.
-TIME_SELECTORS = ("#con_time",)
-SOURCE_SELECTORS = (".cinfo",)
+# seen 2026: body is div#con_con (class ccontent, sometimes wrapping a nested div.ccontent: the
+# outermost is taken); some columns only carry .ccontent; the wap.miit.gov.cn mirror and older
+# jpaas templates mark the article with ergodic="article" / .con_con / #zoom.
+BODY_SELECTORS = ("#con_con", ".ccontent", 'div[ergodic="article"]', ".con_con", "#zoom", "div.TRS_Editor")
+# seen 2026: h1#con_title; .con_title / h1 on the wap mirror; meta ArticleTitle is the CMS's copy.
+TITLE_SELECTORS = ("#con_title", ".con_title", "h1")
+# seen 2026: "发布时间：2025-08-22 17:30" in #con_time, "来源：工业和信息化部" in .cinfo; the wap mirror
+# prints both in one .con_time / .cinfo line; as a last resort the labels are read anywhere outside the body.
+TIME_SELECTORS = ("#con_time", ".con_time", ".cinfo")
+SOURCE_SELECTORS = (".cinfo", "#con_time", ".con_time")
 # seen 2026: attachment lists sit below #con_con in div.fujian / ul.fj (not always present).
 ATTACHMENT_BLOCKS = (".fujian", ".fj", "[id*=fujian]", "[class*=attach]")
 # seen 2026: the unit API fragment wraps items in div.page-content > ul > li.
@@ -79,16 +82,21 @@ class MiitNoticePage(Page):
             >>> page.title, page.published_text, page.doc_number_text
             ('关于开展试点的通知', '2025-10-09 16:00', '工信部原函〔2025〕7号')
         """
-        body = self._body_node()
+        body, body_css = self._body_node()
         warnings: list[str] = []
         body_text = block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
         title = self._text_of(TITLE_SELECTORS) or clean_title(self.meta("ArticleTitle")) or None
         if title is None:
             warnings.append("no #con_title and no ArticleTitle meta")
-        published = _match(_PUBLISHED, self._text_of(TIME_SELECTORS)) or self.meta("PubDate")
+        outside = ""
+        if not any(self.selector.css(css) for css in TIME_SELECTORS):
+            outside = "\n".join(block_text(n, drop_css=(body_css, "script", "style")) for n in self.selector.css("body"))
+        published = (_first_match(_PUBLISHED, self._texts(TIME_SELECTORS)) or self.meta("PubDate")
+                     or _match(_PUBLISHED, outside))
         if published is None:
             warnings.append("no 发布时间 in #con_time and no PubDate meta")
-        issuer = _match(_ISSUER, self._text_of(SOURCE_SELECTORS)) or self.meta("ContentSource")
+        issuer = (_first_match(_ISSUER, self._texts(SOURCE_SELECTORS)) or self.meta("ContentSource")
+                  or _match(_ISSUER, outside))
         meta = {name: value for name in ("ColumnName", "i_articleid", "Keywords") if (value := self.meta(name))}
         if art := hanweb.art_id(self.url):
             meta["art_id"] = art
@@ -104,15 +112,17 @@ class MiitNoticePage(Page):
             published_text=published,
             attachments=attachment_links(blocks, base_url=self.url),
             meta=meta,
-            warnings=tuple(warnings),
+            warnings=tuple(warnings + self.layout_notes),
         )
 
-    def _body_node(self) -> Selector:
-        for css in BODY_SELECTORS:
-            nodes = self.selector.css(css)
-            if nodes:
-                return nodes[0]  # #con_con also carries class ccontent: the first match is the outermost
-        raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
+    def _body_node(self) -> tuple[Selector, str]:
+        found = self.container(BODY_SELECTORS)
+        if found is None:
+            raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
+        return found
+
+    def _texts(self, selectors: tuple[str, ...]) -> list[str]:
+        return [clean_title(" ".join(node.css("::text").getall())) for css in selectors for node in self.selector.css(css)]
 
     def _text_of(self, selectors: tuple[str, ...]) -> str:
         node = self.first(*selectors)
@@ -138,6 +148,10 @@ def find_doc_number(body_text: str) -> str | None:
         if i + 1 < len(lines) and _NUMBER_TAIL.match(lines[i + 1]) and line.endswith(("令", "公告")) and len(line) <= 40:
             return f"{line} {lines[i + 1]}"
     return None
+
+
+def _first_match(pattern: re.Pattern[str], texts: list[str]) -> str | None:
+    return next((found for text in texts if (found := _match(pattern, text))), None)
 
 
 def _match(pattern: re.Pattern[str], text: str) -> str | None:
