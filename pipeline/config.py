@@ -51,6 +51,7 @@ class SourceConfig(_Model):
     enabled: bool = True
     base_url: str | None = None
     max_pages: int | None = Field(None, ge=1)
+    delay_seconds: float | None = Field(None, ge=0)
 
     @field_validator("timezone")
     @classmethod

@@ -39,7 +39,8 @@ def crawl(
     summary = run_crawl_subprocess(
         source, store.dsn, base_url=base_url or (src.base_url if src else None),
         max_pages=max_pages or (src.max_pages if src else None),
-        timeout=config.defaults.crawl_timeout_seconds, delay=delay,
+        timeout=config.defaults.crawl_timeout_seconds,
+        delay=delay if delay is not None else (src.delay_seconds if src else None),
     )
     if as_json:
         emit_json(summary)
@@ -125,3 +126,39 @@ def deliver(
         stderr().print(f"  {err}", markup=False)
 
 
+
+
+@app.command()
+def daemon(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Run every enabled source's cycle once, then exit (for cron)."),
+    as_json: bool = JSON,
+) -> None:
+    """Run the scheduler from schedules.yaml: per source crawl → process → reminders → deliver,
+    outbox retries every few minutes, daily deadline reminders. One daemon per database.
+
+    Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
+    """
+    from pipeline.daemon import Daemon, job_specs, leader_lock
+
+    config = config_of(ctx)
+    store = open_store(ctx)
+    runner = Daemon(config, store, clock=clock())
+    if once:
+        with leader_lock(store):
+            results = runner.run_once()
+        if as_json:
+            emit_json(results)
+            return
+        for source, result in results.items():
+            stdout().print(f"{source}: crawl {result['crawl'].get('status')}, "
+                           f"{result['process']['new_versions']} new versions, {result['reminders']} reminders, "
+                           f"{result['delivered']} alerts delivered", markup=False)
+        if not results:
+            stdout().print("no enabled source with a spider in the configuration")
+        return
+    from crawlers.sources import SOURCES
+
+    jobs = job_specs(config, crawlable=lambda s: s in SOURCES and SOURCES[s].spider is not None)
+    stderr().print("regwatch daemon: " + ", ".join(f"{j.id} ({j.trigger})" for j in jobs), markup=False)
+    runner.serve()
