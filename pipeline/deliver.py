@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alerts.base import Alert, AlertSink, DeliveryResult
-from alerts.errors import InvalidAlert
+from alerts.errors import InvalidAlert, ReconcileError
 from alerts.routing import Route, route
 from store import Store
 
@@ -72,7 +72,7 @@ def _deliver_one(store: Store, row, sinks: Mapping[str, AlertSink], routes: Sequ
         if sink is None:
             waiting.append(name)
             continue
-        result = _send(sink, alert)
+        result = _reconcile(store, row.id, name, sink, alert) or _send(sink, alert)
         store.record_delivery(row.id, name, result.ok, at=now, external_id=result.external_id, detail=result.detail)
         if result.ok:
             report.sent.append((row.id, name))
@@ -95,6 +95,23 @@ def _deliver_one(store: Store, row, sinks: Mapping[str, AlertSink], routes: Sequ
         report.failed += 1
         report.errors.extend(failures)
         log.warning("alert %s not delivered yet: %s", row.id, "; ".join(failures))
+
+
+def _reconcile(store: Store, alert_id: int, name: str, sink: AlertSink, alert: Alert) -> DeliveryResult | None:
+    """After a failed attempt the post may have gone through anyway (a lost response): sinks that can
+    look (Slack's ``find_posted``) are asked first, so a retry never posts twice."""
+    find_posted = getattr(sink, "find_posted", None)
+    failed = [d for d in store.deliveries(alert_id) if d.sink == name and not d.ok]
+    if find_posted is None or not failed:
+        return None
+    try:
+        ts = find_posted(alert_id, oldest=failed[0].at - timedelta(minutes=5))
+    except ReconcileError as exc:  # cannot tell: resend (a duplicate beats a lost alert) and say so
+        log.warning("alert %s on %s: %s; sending again", alert_id, name, exc)
+        return None
+    if ts is None:
+        return None
+    return DeliveryResult(ok=True, external_id=ts, detail="already posted (found in channel history)")
 
 
 def _send(sink: AlertSink, alert: Alert) -> DeliveryResult:

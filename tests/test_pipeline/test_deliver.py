@@ -189,3 +189,30 @@ def test_a_sink_that_raises_is_a_failed_delivery_not_a_crash(store, clock, fake_
     assert report.failed == 2 and archive.sent_ids == ids
     assert [d.ok for d in store.deliveries(ids[0])] == [False, True]
     assert "plug-in bug" in store.deliveries(ids[0])[0].detail
+
+
+def test_retry_after_a_lost_response_does_not_post_twice(store, clock, fake_sink) -> None:
+    """A sink that can search what it posted (Slack's conversations.history) is asked before a retry."""
+    (alert_id,) = enqueue(store, clock, n=1)
+
+    class LostResponse:
+        kind, name = "slack", "legal"
+
+        def __init__(self) -> None:
+            self.posts = 0
+
+        def send(self, alert):
+            self.posts += 1  # Slack got it, but the answer never came back
+            from alerts.base import DeliveryResult
+
+            return DeliveryResult.failure("connection reset", retryable=True)
+
+        def find_posted(self, alert_id, *, oldest):
+            return "1731.000100" if self.posts else None
+
+    sink, archive = LostResponse(), fake_sink("archive")
+    run(store, clock, {"legal": sink, "archive": archive})
+    report = run(store, clock, {"legal": sink, "archive": archive})
+    assert sink.posts == 1 and report.delivered == 1
+    assert [(d.sink, d.ok, d.external_id) for d in store.deliveries(alert_id)] == [
+        ("legal", False, None), ("archive", True, "archive-1"), ("legal", True, "1731.000100")]
