@@ -75,6 +75,13 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:force|effect)|(?:become|becomes|became)[ ]+effective|effective)[ ]+(?i:(?:on|from|as[ ]+of)[ ]+)?<<d>>",
         (("effective", "d"),),
     ),
+    Phrase(
+        "en-effective-on-publication",
+        r"(?i:(?:take|takes|took)[ ]+effect|(?:come|comes|came|enter|enters|entered)[ ]+into[ ]+(?:force|effect)"
+        r"|(?:become|becomes|became)[ ]+effective|effective)[ ]+(?i:on|from|as[ ]+of)[ ]+the[ ]+(?i:day|date)[ ]+of[ ]+"
+        r"(?i:(?:its[ ]+)?(?:promulgation|publication|issuance|announcement))",
+        (("effective", "published"),),
+    ),
     Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
     # --- suspension windows ---
     Phrase(
@@ -151,10 +158,10 @@ _OTHER_DOC = re.compile(r"(?<![本该])(?:公告|办法|条例|通知|决定|细
 _BASIS = re.compile(r"(?:根据|依据|按照|依照|为(?:了)?)[^，,。；;]*[，,]")
 _TITLE = re.compile(r"《[^》]*》")
 # An order's preamble: "《…办法》已经…会议通过，现予公布，自…起施行" is about this document.
-_PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|現(?:予|在)公布")
+_PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|现将《[^》]*》(?:予以)?(?:公布|发布|印发)|現(?:予|在)公布")
 # Reported speech: another authority's or document's measure retold ("公告明确，…", "…と発表しました").
 _REPORTED = re.compile(
-    r"(?:公告|通知|决定|办法|条例|》)(?:明确|指出|提出|称)|宣布|と(?:発表|公表)|を発表|発表し|公表し"
+    r"(?:公告|通知|决定|办法|条例|》|号)(?:明确|指出|提出|称|规定)[，,:：]|宣布|と(?:発表|公表)|を発表|発表し|公表し"
     r"|(?i:announced|according[ ]to|said[ ]that|stated[ ]that)"
 )
 # A spokesperson Q&A: lines opening with 问：/答：. Nothing typed there is this page's own date.
@@ -252,7 +259,10 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
     article: str | None = None  # article named earlier in the sentence, carried to later phrases
     for m, phrase, pattern in matches:
         begin = max((e for e in ends if e <= m.start()), default=0)
-        if phrase.scope != "label" and (_cited_note(masked, m.start()) or _REPORTED.search(masked)):
+        if phrase.scope != "label" and (
+            _cited_note(masked, m.start()) or _REPORTED.search(_BASIS.sub("", masked))
+            or (phrase.scope == "window" and _HISTORY.search(masked[: m.start()]))
+        ):
             continue  # "（…公告发布，自2024年12月1日起施行）": a cited act's date in a note
         subject = masked[_subject_start(masked, begin, m.start()) : m.start()]
         wide = masked[begin : m.start()]
