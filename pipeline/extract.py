@@ -171,7 +171,7 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
         if key:
             issuers, _, number = key.partition(":press:")
             return DocNumber(tuple(issuers.split("+")), "press", number, None, parsed.doc_number_text or number)
-    if title:
+    if title and not _DISCUSSES.search(title):
         found = _leading_number(match_text(title))
         if found:
             return found
@@ -192,6 +192,10 @@ def _leading_number(text: str, *, whole: bool = False) -> DocNumber | None:
         return None
     return matches[0].doc_number
 
+
+# Pages about another document ("商务部公告2025年第61号政策解读", "…答记者问") carry its number in
+# their title without being it.
+_DISCUSSES = re.compile(r"解读|答记者问|答问|问答|记者会|发布会|图解|一图读懂|評論|解説|Q&A|FAQ", re.I)
 
 # Labelled publication dates inside a snippet ("发布时间：2025-10-09 18:00", "公表日：R7.10.9").
 _PUBLISHED_LABEL = re.compile(r"(?:发布时间|发布日期|公布日期|发文日期|公表日|発表日)\s*[:：]\s*([^\n]{6,24})")

@@ -59,3 +59,12 @@ def test_gbk_bytes_without_any_charset_declaration() -> None:
     record = extract_page(body, source="mofcom", url=URL, headers={"Content-Type": "text/html"})
     assert record.doc_key == "mofcom:2031:8"
     assert record.effective is not None and record.effective.isoformat() == "2031-04-01"
+
+
+def test_a_page_about_an_announcement_does_not_take_its_number() -> None:
+    from pipeline.extract import extract_text
+
+    about = extract_text("正文。", source="mofcom", url=URL, published=None, title="商务部公告2031年第61号政策解读")
+    own = extract_text("正文。", source="mofcom", url=URL, published=None,
+                       title="商务部公告2031年第61号 关于对部分物项实施出口管制的公告")
+    assert (about.doc_key, own.doc_key) == (None, "mofcom:2031:61")
