@@ -82,7 +82,7 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?i:(?:its[ ]+)?(?:promulgation|publication|issuance|announcement))",
         (("effective", "published"),),
     ),
-    Phrase("ja-effective-suffix", r"<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
+    Phrase("ja-effective-suffix", r"(?<![已曾]于)(?<![已曾])<<d>>施行(?=$|[)）」。、]|する|され)", (("effective", "d"),)),
     # --- suspension windows ---
     Phrase(
         "suspended-from-today-until",

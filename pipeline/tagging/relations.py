@@ -215,7 +215,7 @@ def extract_relations(
         sentence = text[left:right]
         triggers = _triggers(sentence)
         citations = _citations(sentence, default_issuers)
-        if not triggers and listing is not None and citations and _ITEM.match(sentence):
+        if not triggers and listing is not None and _is_item(sentence, citations):
             # an item of the announced list: acted on by the intro's trigger, dated by its sentence
             _relate(out, citations, sentence, listing[0], listing[1], self_key, published, items=True)
             pending, pending_sentence = pending + citations, sentence
@@ -238,6 +238,22 @@ def extract_relations(
         _relate(out, citations, clause_source, triggers, sentence, self_key, published, items=clause_source is not sentence)
         pending, pending_sentence = [], ""
     return _drop_subsumed(_fill_untils(list(out.values()), text, published))
+
+
+_ITEM_RESIDUE = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|[\s;；。,，、:：.等]")
+
+
+def _is_item(sentence: str, citations: list[_Citation]) -> bool:
+    """A list item naming documents: a label, then only citations and titles ("（一）《…》（…第N号）；")."""
+    label = _ITEM.match(sentence)
+    if not citations or label is None:
+        return False
+    rest = sentence[label.end():]
+    for c in sorted(citations, key=lambda c: -c.start):
+        start, end = c.start - label.end(), c.end - label.end()
+        if start >= 0:
+            rest = rest[:start] + rest[end:]
+    return len(_ITEM_RESIDUE.sub("", rest)) <= 4
 
 
 def _relate(
