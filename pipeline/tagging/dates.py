@@ -17,6 +17,10 @@ Repealing another document (``…同时废止``) is a relation, not a date; a su
 ("本公告第一条第（一）项、第（二）项自…起实施") yields one event per clause, "其他条款" adds a
 whole-document event, "本项/本条" takes the enclosing clause; a suspension carries the clause of
 its target ("暂停实施…第二款" → ``第二款``); otherwise ``clause=None`` (whole document).
+
+Also never typed: a parenthetical note on a cited act ("《条例》（2024年12月1日起施行）"), reported
+speech ("公告明确，…", "X规定，…", "…と発表", "announced"), windows in narrated history, anything on a
+Q&A page (lines opening with 问：/答：), and relative dates ("自公布之日起30日后施行": no date is computed).
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ What does *not* make a relation:
   clause and carries a number (``为实施《…条例》（国务院令第N号）``);
 * the document itself (``self_key``) and ``本公告``.
 
+A trigger sentence that announces a list (``以下文件同时废止：``) acts on the following item lines
+that hold only a citation (``（一）…第33号；``). ``停止执行`` / ``不再执行`` repeal. Narrated history
+(``2025年11月7日，…发布…``), retold content (``X规定，…``, ``《办法》施行后…``) and Q&A pages (``问：/答：``
+lines) make no relations. ``恢复实施`` (lifting a suspension) is deliberately not a relation.
+
 A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
 of the preceding sentence. When a sentence both extends and suspends (``将…规定的暂停实施期限延长至``)
 it is an extension.
