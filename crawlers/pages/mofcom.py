@@ -57,6 +57,11 @@ _VALUE_END = re.compile(r"\t|\s+[\u4e00-\u9fff]{2,6}\s*[:：]")
 _DIGITS = "0-9０-９"
 # A title that ends with its own number in brackets: "关于…的公告（商务部公告2026年第47号）".
 _TITLE_NUMBER = re.compile(rf"[（(]\s*([^（）()]{{0,40}}?(?:公告|令)\s*(?:[{_DIGITS}]{{4}}\s*年?\s*)?第\s*[{_DIGITS}]+\s*号)\s*[）)]\s*$")
+# seen 2026 (english.mofcom.gov.cn): "MOFCOM Announcement No. 61 of 2025 on …", joint ones
+# "MOFCOM and GAC Announcement No. 58 of 2025 …".
+_EN_TITLE_NUMBER = re.compile(
+    r"^((?:MOFCOM|Ministry of Commerce)(?:\s*(?:and|&)\s*(?:the\s+)?(?:GACC?|General Administration of Customs))?"
+    r"\s+(?:Announcement|Order|Decree)\s+No\.?\s*\d+\s+(?:of|\[)\s*\d{4}\]?)", re.I)
 _ENGLISH_HOST = re.compile(r"^https?://english\.", re.I)
 
 
@@ -193,16 +198,19 @@ def _label(outside: str, everywhere: str, labels: tuple[str, ...]) -> str | None
 
 
 def _title_number(title: str | None) -> str | None:
-    """The document's own number when the title ends with it in brackets (a number at the start of
-    the title is read by the pipeline from the title itself).
+    """The document's own number when the title ends with it in brackets, or an English title starts
+    with it (a Chinese number at the start of the title is read by the pipeline from the title).
 
     Example:
         >>> _title_number("关于对部分物项实施出口管制的公告（商务部公告2026年第47号）")
         '商务部公告2026年第47号'
         >>> _title_number("商务部新闻发言人就商务部公告2026年第47号答记者问") is None
         True
+        >>> _title_number("MOFCOM Announcement No. 61 of 2025 on Export Controls")
+        'MOFCOM Announcement No. 61 of 2025'
+
     """
-    m = _TITLE_NUMBER.search(title or "")
+    m = _TITLE_NUMBER.search(title or "") or _EN_TITLE_NUMBER.match(title or "")
     return m.group(1).strip() if m else None
 
 
