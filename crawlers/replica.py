@@ -2,13 +2,18 @@
 
 A site directory (e.g. ``crawlers/replica_sites/mofcom``) holds ``site.json`` (jpaas ids and
 columns), a ``base/`` tree of files and overlay states ``state-<name>/`` that shadow ``base/``
-file by file; ``state-<name>/_behaviours.json`` maps paths to fault behaviours. The server
-imitates MOFCOM's openresty front: bare ``Content-Type: text/html``, ETag/Last-Modified on
-static files (304 on a matching ``If-None-Match``), and the jpaas ``page/build/unit`` list API.
+file by file; ``_behaviours.json`` in a state (or in ``base/``, for behaviours of the site
+itself) maps paths to fault behaviours. The server imitates MOFCOM's openresty front: bare
+``Content-Type: text/html``, ETag/Last-Modified on static files (304 on a matching
+``If-None-Match``), and the jpaas ``page/build/unit`` list API. Optional ``site.json`` keys
+for other sites: ``server`` (Server header), ``content_types`` (suffix → Content-Type),
+``parse_type`` (the unit API answers success=false to another ``parseType``),
+``fragment_item`` / ``fragment_wrap`` (``str.format`` templates of the unit-API fragment).
 
 Fault behaviours (by ``_behaviours.json``, by ``?__replica=<name>`` on any URL, or by
 ``server.inject(path, name)``): ``reset`` / ``reset-once`` (TCP RST), ``412`` and ``403`` (WAF
-challenge page), ``202-empty``, ``empty-200``, ``ssi-error``, ``404``, ``500``.
+challenge page), ``521`` (JS-cookie challenge), ``202-empty``, ``empty-200``, ``ssi-error``,
+``404``, ``500``.
 
 Run: ``python -m crawlers.replica crawlers/replica_sites/mofcom --port 8800 [--state 2]``.
 """
@@ -33,13 +38,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SITES_DIR = Path(__file__).resolve().parent / "replica_sites"
 UNIT_API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
-BEHAVIOURS = ("reset", "reset-once", "412", "403", "202-empty", "empty-200", "ssi-error", "404", "500")
+BEHAVIOURS = ("reset", "reset-once", "412", "403", "521", "202-empty", "empty-200", "ssi-error", "404", "500")
 OTHER_HOST_PLACEHOLDER = "{{OTHER_HOST}}"
 
 WAF_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>访问验证</title></head>
 <body><div class="challenge-container"><p>请开启JavaScript并刷新该页。</p></div>
 <script>document.cookie="wzws_cid=0f3a9c;path=/";setTimeout(function(){location.reload();},1500);</script>
 </body></html>"""
+# Knownsec/加速乐-style cookie challenge (MIIT, RSSHub #8351/#8896): HTTP 521 and a script that sets
+# __jsl_clearance and reloads.
+JSL_PAGE = """<html><body><script>document.cookie=('_')+('_jsl_clearance')+('=1763870000.123|0|')+('abc%3D');
+location.href=location.pathname+location.search</script></body></html>"""
 NOT_FOUND_PAGE = """<html>
 <head><title>404 Not Found</title></head>
 <body>
@@ -53,11 +62,18 @@ CONTENT_TYPES = {
     ".html": "text/html",  # MOFCOM sends no charset (seen 2026)
     ".htm": "text/html",
     ".json": "application/json;charset=UTF-8",
+    ".xml": "application/xml",
     ".txt": "text/plain",
     ".pdf": "application/pdf",
     ".doc": "application/msword",
     ".xls": "application/vnd.ms-excel",
 }
+
+
+FRAGMENT_ITEM = ('<li><a href="{href}" target="_blank" title="{title}">{title}</a>'
+                 '<span>[{date}]</span></li>')
+FRAGMENT_WRAP = ('<div class="u-newsList01"><ul class="txtList_01 f-mt20" count="{total}">{items}</ul>'
+                 '<div class="m-page" pageNo="{page_no}" pageCount="{pages}" pageSize="{page_size}"></div></div>')
 
 
 def site_path(name: str) -> Path:
@@ -187,9 +203,13 @@ class ReplicaServer:
                 return queue.pop(0)
         if "__replica" in query:
             return query["__replica"][-1]
-        overlay = self.site_dir / f"state-{self.state}" / "_behaviours.json"
-        table = json.loads(overlay.read_text(encoding="utf-8")) if overlay.is_file() else {}
-        name = table.get(path)
+        name = None
+        for layer in self._layers():  # the state's table first, then the site's own (base/)
+            table_file = layer / "_behaviours.json"
+            table = json.loads(table_file.read_text(encoding="utf-8")) if table_file.is_file() else {}
+            if path in table:
+                name = table[path]
+                break
         if name == "reset-once":
             with self._lock:
                 if path in self._reset_done:
@@ -219,8 +239,9 @@ class ReplicaServer:
             return _Reply(404, NOT_FOUND_PAGE.encode(), {"Content-Type": "text/html"})
         body = file.read_bytes()
         etag = f'W/"{hashlib.md5(body).hexdigest()[:8]}-{len(body):x}"'
+        content_types = {**CONTENT_TYPES, **self.config.get("content_types", {})}
         reply_headers = {
-            "Content-Type": CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream"),
+            "Content-Type": content_types.get(file.suffix.lower(), "application/octet-stream"),
             "ETag": etag,
             "Last-Modified": self.config.get("last_modified", formatdate(usegmt=True)),
         }
@@ -247,7 +268,9 @@ class ReplicaServer:
             return _fault("412")
         params = {k: v[-1] for k, v in query.items()}
         column = self.config.get("columns", {}).get(params.get("pageId", ""))
-        if column is None or params.get("webId") != self.config.get("web_id"):
+        parse_type = self.config.get("parse_type")
+        if (column is None or params.get("webId") != self.config.get("web_id")
+                or (parse_type and params.get("parseType") != parse_type)):
             body = {"success": False, "message": "参数错误", "data": None}
             return _Reply(200, json.dumps(body, ensure_ascii=False).encode(), json_headers)
         try:
@@ -257,7 +280,8 @@ class ReplicaServer:
             page_no, page_size = 1, 15
         list_file = self._find(column["list"])
         items = json.loads(list_file.read_text(encoding="utf-8"))["items"] if list_file else []
-        html = _fragment(items, page_no, page_size).replace(OTHER_HOST_PLACEHOLDER, f"localhost:{self.port}")
+        templates = (self.config.get("fragment_item", FRAGMENT_ITEM), self.config.get("fragment_wrap", FRAGMENT_WRAP))
+        html = _fragment(items, page_no, page_size, *templates).replace(OTHER_HOST_PLACEHOLDER, f"localhost:{self.port}")
         body = {"success": True, "message": "操作成功", "data": {"html": html}}
         return _Reply(200, json.dumps(body, ensure_ascii=False).encode(), json_headers)
 
@@ -266,23 +290,22 @@ class ReplicaServer:
             self.requests.append(entry)
 
 
-def _fragment(items: list[dict[str, str]], page_no: int, page_size: int) -> str:
+def _fragment(items: list[dict[str, str]], page_no: int, page_size: int, item_tpl: str = FRAGMENT_ITEM,
+              wrap_tpl: str = FRAGMENT_WRAP) -> str:
     total = len(items)
     pages = max(1, math.ceil(total / page_size))
     chunk = items[(page_no - 1) * page_size: page_no * page_size]
-    lis = "".join(
-        f'<li><a href="{escape(it["href"])}" target="_blank" title="{escape(it["title"])}">{escape(it["title"])}</a>'
-        f'<span>[{it["date"]}]</span></li>'
-        for it in chunk
-    )
-    return (f'<div class="u-newsList01"><ul class="txtList_01 f-mt20" count="{total}">{lis}</ul>'
-            f'<div class="m-page" pageNo="{page_no}" pageCount="{pages}" pageSize="{page_size}"></div></div>')
+    lis = "".join(item_tpl.format(href=escape(it["href"]), title=escape(it["title"]), date=escape(it["date"]))
+                  for it in chunk)
+    return wrap_tpl.format(total=total, items=lis, page_no=page_no, pages=pages, page_size=page_size)
 
 
 def _fault(name: str) -> _Reply:
     html = {"Content-Type": "text/html"}
     if name in ("412", "403"):
         return _Reply(int(name), WAF_PAGE.encode(), html)
+    if name == "521":
+        return _Reply(521, JSL_PAGE.encode(), html)
     if name == "202-empty":
         return _Reply(202, b"", html)
     if name == "empty-200":
@@ -310,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def version_string(self) -> str:
-        return "openresty"
+        return str(self.replica.config.get("server", "openresty"))
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         self._answer("GET")

@@ -105,6 +105,7 @@ SOURCES: dict[str, SourceDef] = {
             Column("通知", "/zwgk/zcwj/wjfb/tz/index.html", "3e3ad1a3bec74939890a0d3e54815141"),
             Column("文件公示", "/zwgk/wjgs/index.html", "a7180b76aadf4a2ca625f403045cbaae"),
         ),
+        spider="crawlers.spiders.miit:MiitSpider",
         pages={"list": "crawlers.pages.miit:MiitListFragment", "detail": "crawlers.pages.miit:MiitNoticePage"},
         download_delay=5.0,
     ),
