@@ -305,7 +305,56 @@ def parse_doc_number(text: str, *, default_issuers: tuple[str, ...] | None = Non
     for m in find_doc_numbers(text, default_issuers=default_issuers):
         if m.doc_number.issuers:
             return m.doc_number
-    return None
+    return _english_number(text)
+
+
+# English titles of the same announcements (english.mofcom.gov.cn, seen 2025-2026):
+# "MOFCOM Announcement No. 61 of 2025", "MOFCOM and GACC Announcement No.56 of 2025",
+# "Announcement No. 61 [2025] of the Ministry of Commerce". One document, one key: the
+# English copy gets the key of the Chinese original.
+_ENGLISH_ISSUERS: dict[str, str] = {
+    "mofcom": "mofcom",
+    "ministry of commerce": "mofcom",
+    "gacc": "gacc",
+    "gac": "gacc",
+    "general administration of customs": "gacc",
+    "miit": "miit",
+    "ministry of industry and information technology": "miit",
+    "state council": "state-council",
+}
+_EN_ISSUER = "|".join(sorted((re.escape(k) for k in _ENGLISH_ISSUERS), key=len, reverse=True))
+_ENGLISH = re.compile(
+    rf"(?P<issuers>(?:(?:the\s+)?(?:{_EN_ISSUER})(?:\s*(?:,|and|&)\s*)?)+)\s*(?P<kind>Announcement|Order|Decree)\s*"
+    rf"No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|\[(?P<year2>(?:19|20)\d\d)\])?",
+    re.I,
+)
+_ENGLISH_TRAILING = re.compile(
+    rf"(?P<kind>Announcement|Order|Decree)\s*No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|"
+    rf"\[(?P<year2>(?:19|20)\d\d)\])\s*of\s+(?P<issuers>(?:(?:the\s+)?(?:{_EN_ISSUER})(?:\s*(?:,|and|&)\s*)?)+)",
+    re.I,
+)
+
+
+def _english_number(text: str) -> DocNumber | None:
+    """``MOFCOM Announcement No. 61 of 2025`` -> ``mofcom:2025:61`` (None when it is not that shape).
+
+    Example:
+        >>> _english_number("MOFCOM and GACC Announcement No.56 of 2031 on ...").key
+        'mofcom+gacc:2031:56'
+    """
+    m = _ENGLISH.search(text) or _ENGLISH_TRAILING.search(text)
+    if m is None:
+        return None
+    names = re.findall(_EN_ISSUER, m["issuers"], flags=re.I)
+    issuers = tuple(dict.fromkeys(_ENGLISH_ISSUERS[n.lower()] for n in names))
+    year = m["year"] or m["year2"]
+    if not issuers:
+        return None
+    if m["kind"].lower() == "announcement":
+        if not year:
+            return None
+        return DocNumber(issuers, "year", m["number"], int(year), m.group(0).strip())
+    return DocNumber(issuers, "order", m["number"] if not year else f"{year}-{m['number']}", None, m.group(0).strip())
 
 
 def parse_citation_list(text: str, default_issuers: tuple[str, ...] | None = None) -> list[DocNumber]:

@@ -118,6 +118,9 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
         events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
     if signed and not any(e.type == "signed" and e.date == signed for e in events):
         events.insert(1 if published else 0, DatedEvent("signed", signed, None, (parsed.signed_text or "").strip()))
+    discussion = bool(title and _DISCUSSES.search(title))
+    if discussion:  # a Q&A or interpretation restates other documents' dates: they are not its own
+        events = [e for e in events if e.type in ("published", "signed")]
     events = _dedupe(events)
     if published is None:
         published = next((e.date for e in events if e.type == "published"), None)
@@ -126,7 +129,8 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     effective = _whole_document_effective(events)
 
     issuers = number.issuers if number else None
-    relations = extract_relations(body, self_key=own_key, default_issuers=issuers, published=published)
+    relations = [] if discussion else extract_relations(body, self_key=own_key, default_issuers=issuers,
+                                                        published=published)
     codes = extract_codes(body, language=parsed.language)
     elements = extract_elements(f"{title or ''}\n{body}")
     hs_codes = extract_hs_codes(body)
@@ -175,10 +179,16 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
         found = _leading_number(match_text(title))
         if found:
             return found
-    for line in [line for line in body.split("\n") if line.strip()][:_HEAD_LINES]:
-        found = _leading_number(line.strip(), whole=True)
+    head = [line.strip() for line in body.split("\n") if line.strip()][:_HEAD_LINES]
+    for i, line in enumerate(head):
+        found = _leading_number(line, whole=True)
         if found:
             return found
+        # "工业和信息化部 国家发展改革委 自然资源部令" / "第71号" printed on two lines
+        if line.endswith(("令", "公告")) and i + 1 < len(head):
+            found = _leading_number(f"{line}{head[i + 1]}", whole=True)
+            if found:
+                return found
     return None
 
 

@@ -68,3 +68,28 @@ def test_a_page_about_an_announcement_does_not_take_its_number() -> None:
     own = extract_text("正文。", source="mofcom", url=URL, published=None,
                        title="商务部公告2031年第61号 关于对部分物项实施出口管制的公告")
     assert (about.doc_key, own.doc_key) == (None, "mofcom:2031:61")
+
+
+def test_english_copy_gets_the_key_of_the_chinese_original() -> None:
+    from pipeline.extract import extract_text
+
+    record = extract_text("Announcement text.", source="mofcom", url="https://english.mofcom.gov.cn/x.html",
+                          published=None, language="en", title="MOFCOM and GACC Announcement No. 56 of 2031 on ...")
+    assert record.doc_key == "mofcom+gacc:2031:56"
+
+
+def test_order_number_printed_over_two_lines() -> None:
+    from pipeline.extract import extract_text
+
+    record = extract_text("工业和信息化部 国家发展改革委 自然资源部令\n第79号\n本办法自公布之日起施行。\n部长 某某\n2031年7月28日",
+                          source="miit", url=URL, published=None)
+    assert record.doc_key == "miit+ndrc+mnr:order:79"
+    assert record.effective is not None and record.effective.isoformat() == "2031-07-28"
+
+
+def test_interpretation_page_has_no_dates_or_relations_of_its_own() -> None:
+    from pipeline.extract import extract_text
+
+    record = extract_text("《办法》自2031年3月1日起施行，暂停实施商务部公告2030年第5号至2031年12月31日。",
+                          source="mofcom", url=URL, published=None, title="《两用物项出口管理办法》政策解读")
+    assert (record.doc_key, record.effective, record.relations) == (None, None, ())
