@@ -177,6 +177,8 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
             return DocNumber(tuple(issuers.split("+")), "press", number, None, parsed.doc_number_text or number)
     if title and not _DISCUSSES.search(title):
         found = _leading_number(match_text(title))
+        if found is None and parsed.language == "en":  # "MOFCOM Announcement No. 61 of 2025 on …"
+            found = parse_doc_number(match_text(title))
         if found:
             return found
     head = [line.strip() for line in body.split("\n") if line.strip()][:_HEAD_LINES]
