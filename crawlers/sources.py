@@ -116,7 +116,9 @@ SOURCES: dict[str, SourceDef] = {
         allowed_hosts=("www.gov.cn", "gov.cn", "sousuo.www.gov.cn"),
         timezone="Asia/Shanghai",
         encoding="utf-8",  # gb18030 fallback on old pages
-        columns=(Column("最新政策", "/zhengce/zuixin/ZUIXINZHENGCE.json"),),
+        columns=(Column("最新政策", "/zhengce/zuixin/ZUIXINZHENGCE.json"),
+                 Column("部门文件", "/zhengce/zhengceku/bmwj/home.htm")),
+        spider="crawlers.spiders.govcn:GovcnSpider",
         pages={"list": "crawlers.pages.govcn:GovcnListPage", "detail": "crawlers.pages.govcn:GovcnPolicyPage"},
         download_delay=5.0,
         # robots.txt is reported as "Disallow: /" (third-party probe, 2026): obeyed until the
