@@ -26,7 +26,7 @@ def write_config(tmp_path: Path, *, base_url: str = "http://127.0.0.1:9", thresh
     path.write_text(
         f"defaults: {{max_consecutive_failures: {threshold}, jitter_seconds: 0}}\n"
         f"sources:\n  mofcom: {{cron: '0 */2 * * *', timezone: Asia/Shanghai, base_url: '{base_url}', max_pages: 2}}\n"
-        "  miit: {cron: '15 */3 * * *', timezone: Asia/Shanghai}\n"
+        "  miit: {cron: '15 */3 * * *', timezone: Asia/Shanghai, enabled: false}\n"
         "  meti: {interval_minutes: 180, timezone: Asia/Tokyo, enabled: false}\n"
         f"sinks:\n  archive: {{kind: jsonl, path: '{tmp_path / 'alerts.jsonl'}'}}\n"
         "routes:\n  - {when: {}, to: [archive]}\ndefault_route: [archive]\n",
