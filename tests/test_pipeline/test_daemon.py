@@ -56,7 +56,7 @@ def test_scheduler_has_every_job_with_safe_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), env={})
     with Store.open(tmp_path / "d.db") as store:
         sched = Daemon(config, store).scheduler()
-        assert sorted(job.id for job in sched.get_jobs()) == ["cycle:miit", "cycle:mofcom", "deliver", "reminders"]
+        assert sorted(job.id for job in sched.get_jobs()) == ["cycle:mofcom", "deliver", "reminders"]
         assert sched._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 900}
 
 
