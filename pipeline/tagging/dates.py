@@ -33,7 +33,7 @@ from pipeline.dates import find_dates
 from pipeline.docnumber import issuer_slugs
 from pipeline.normalize import match_text
 from pipeline.records import DatedEvent
-from pipeline.tagging.rules import clause_at, clause_refs, sentence_bounds
+from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, clause_at, clause_refs, sentence_bounds
 
 _VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
 _STOP = r"(?:暂停|中止)(?:实施|执行|适用)"
@@ -163,13 +163,8 @@ _BASIS = re.compile(r"(?:根据|依据|按照|依照|为(?:了)?)[^，,。；;]*
 _TITLE = re.compile(r"《[^》]*》")
 # An order's preamble: "《…办法》已经…会议通过，现予公布，自…起施行" is about this document.
 _PROMULGATION = re.compile(r"现予(?:公布|发布|印发)|现将《[^》]*》(?:予以)?(?:公布|发布|印发)|現(?:予|在)公布")
-# Reported speech: another authority's or document's measure retold ("公告明确，…", "…と発表しました").
-_REPORTED = re.compile(
-    r"(?:公告|通知|决定|办法|条例|》|号)(?:明确|指出|提出|称|规定)[，,:：]|宣布|と(?:発表|公表)|を発表|発表し|公表し"
-    r"|(?i:announced|according[ ]to|said[ ]that|stated[ ]that)"
-)
-# A spokesperson Q&A: lines opening with 问：/答：. Nothing typed there is this page's own date.
-_QA = re.compile(r"(?m)^[ ]*(?:问|答)[ ]*[:：]")
+_REPORTED = REPORTED_SPEECH
+_QA = QA_LINES
 _OWN_PART = re.compile(r"本(?:项|款|条(?!例)|目|部分)")
 # "成文日期:" on one line and the date on the next (gov.cn info tables): joined before matching.
 _LABEL_LINE = re.compile(r"(?m)^([^\n。]{1,12}[:：])\n(?=[ ]*(?:\d{4}|[〇○零一二三四五六七八九]{4}|令和|平成|[RH]\d))")

@@ -45,7 +45,7 @@ from pipeline.dates import find_dates
 from pipeline.docnumber import find_doc_numbers
 from pipeline.normalize import match_text
 from pipeline.records import Relation
-from pipeline.tagging.rules import Rule, clause_refs, sentence_bounds
+from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
 _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
@@ -80,11 +80,11 @@ _LIST_INTRO = re.compile(r"(?:以下|下列)[^。；;\n]*[:：][ ]*$")
 _ITEM = re.compile(r"^[ ]*(?:\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
 # Spokesperson Q&A (lines opening with 问：/答：) and interpretation sentences about an abbreviated
 # title ("《办法》施行后，…同时废止") retell other documents: they create no relations.
-_QA = re.compile(r"(?m)^[ ]*(?:问|答)[ ]*[:：]")
+_QA = QA_LINES
 # Narrated history ("2025年11月7日，商务部…发布…公告，决定…") and a cited document's content
 # retold ("商务部公告2025年第72号规定，…") are not this document's acts.
 _NARRATED = re.compile(r"^[ ]*\d{4}年\d{1,2}月\d{1,2}日[，,][^。]{0,60}?(?:发布|公布|印发|宣布|出台)")
-_REPORTED = re.compile(r"(?:公告|通知|决定|办法|条例|》|号)(?:明确|指出|提出|称|规定)[，,:：]")
+_REPORTED = REPORTED_SPEECH
 _RETOLD = re.compile(r"^[ ]*(?:[一二三四五六七八九十]+、|\d{1,2}[.、]|[(（][^)）]{1,3}[)）])?[ ]*《[^》]{1,6}》(?![（(])")
 _SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
 _UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")

@@ -46,6 +46,15 @@ class Rule:
             yield m, m.group(self.value_group)
 
 
+# Spokesperson Q&A lines (问：/答：): they retell other documents; nothing there is this page's own act.
+QA_LINES = re.compile(r"(?m)^[ ]*(?:问|答)[ ]*[:：]")
+# Reported speech: another authority's or document's measure retold ("公告明确，…", "…と発表しました").
+REPORTED_SPEECH = re.compile(
+    r"(?:公告|通知|决定|办法|条例|》|号)(?:明确|指出|提出|称|规定)[，,:：]|宣布|と(?:発表|公表)|を発表|発表し|公表し"
+    r"|(?i:announced|according[ ]to|said[ ]that|stated[ ]that)"
+)
+
+
 # Longest stretch treated as one sentence; real legal sentences are far shorter.
 MAX_SENTENCE = 2000
 
@@ -189,4 +198,5 @@ def canonical_clause(label: str) -> str | None:
     return None
 
 
-__all__ = ["Rule", "canonical_clause", "clause_at", "clause_refs", "sentence_at", "sentence_bounds"]
+__all__ = ["QA_LINES", "REPORTED_SPEECH", "Rule", "canonical_clause", "clause_at", "clause_refs", "sentence_at",
+           "sentence_bounds"]
