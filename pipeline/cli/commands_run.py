@@ -126,8 +126,6 @@ def deliver(
         stderr().print(f"  {err}", markup=False)
 
 
-
-
 @app.command()
 def daemon(
     ctx: typer.Context,
