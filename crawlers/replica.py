@@ -8,7 +8,8 @@ itself) maps paths to fault behaviours. The server imitates MOFCOM's openresty f
 ``If-None-Match``), and the jpaas ``page/build/unit`` list API. Optional ``site.json`` keys
 for other sites: ``server`` (Server header), ``content_types`` (suffix → Content-Type),
 ``parse_type`` (the unit API answers success=false to another ``parseType``),
-``fragment_item`` / ``fragment_wrap`` (``str.format`` templates of the unit-API fragment).
+``fragment_item`` / ``fragment_wrap`` (``str.format`` templates of the unit-API fragment),
+``require_ua_prefix`` (a User-Agent without it gets the 403 WAF page, like METI's AWS WAF).
 
 Fault behaviours (by ``_behaviours.json``, by ``?__replica=<name>`` on any URL, or by
 ``server.inject(path, name)``): ``reset`` / ``reset-once`` (TCP RST), ``412`` and ``403`` (WAF
@@ -230,6 +231,9 @@ class ReplicaServer:
             return None
         if behaviour:
             return _fault(behaviour)
+        ua_prefix = self.config.get("require_ua_prefix")
+        if ua_prefix and not _header(headers, "user-agent").startswith(ua_prefix):
+            return _fault("403")
         if path == UNIT_API_PATH:
             return self._unit_api(method, query, headers)
         if method not in ("GET", "HEAD"):

@@ -132,7 +132,11 @@ SOURCES: dict[str, SourceDef] = {
         allowed_hosts=("www.meti.go.jp",),
         timezone="Asia/Tokyo",
         encoding="utf-8",
-        columns=(Column("ニュースリリース", "/press/index.html"),),
+        # The Atom feed first; the HTML lists are read when it is stale (crawlers/spiders/meti.py).
+        columns=(Column("新着情報 (Atom)", "/ml_index_release_atom.xml"),
+                 Column("ニュースリリース", "/press/index.html"),
+                 Column("ニュースリリース月別", "/press/archive_{YYYYMM}.html")),
+        spider="crawlers.spiders.meti:MetiSpider",
         pages={"list": "crawlers.pages.meti:MetiPressIndexPage", "detail": "crawlers.pages.meti:MetiPressPage"},
         download_delay=5.0,
     ),

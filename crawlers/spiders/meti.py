@@ -1,0 +1,123 @@
+"""METI (経済産業省) spider: the Atom feed, and the HTML press lists when the feed is stale → releases → PDFs.
+
+Navigation: the first column of crawlers.sources is the Atom feed (``crawlers.pages.feeds.MetiAtomFeed``),
+reported frozen since a 2026 site renewal. When its newest ``updated`` is more than 7 days older
+than the crawl clock (or unreadable), the other columns are read too: ``/press/index.html``
+(``dl#release_menulist``) and the crawl month's ``/press/archive_YYYYMM.html`` (``{YYYYMM}`` in
+the column path, Japan time). Then ``/press/<FY>/<MM>/<id>/<id>.html`` releases and
+``/speeches/kaiken/…`` conferences (``crawlers.pages.meti``), and their ``<id>-N.pdf`` files.
+
+Politeness: browser User-Agent (settings), the source's 5 s delay, one request at a time. AWS
+WAF answers (403, 202 with an empty body) are ``challenge`` CrawlErrors, never an emptied page.
+The crawl clock is ``-a now=ISO`` or ``REGWATCH_NOW`` (as for the CLI), else the system clock.
+
+Example:
+    python -m crawlers meti --db sqlite:///regwatch.db --base-url http://127.0.0.1:8803 --delay 0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from scrapy.http import Response
+
+from crawlers.errors import ChallengePage, PageError
+from crawlers.pages.feeds import MetiAtomFeed
+from crawlers.pages.meti import MetiArchivePage
+from crawlers.spiders.base import HanwebSpider, RegulatorSpider, _headers
+
+STALE_AFTER = timedelta(days=7)  # DOMAIN §4.2: fall back to the HTML lists after a week without updates
+
+
+def feed_is_stale(last_updated: datetime | None, now: datetime, max_age: timedelta = STALE_AFTER) -> bool:
+    """True when the feed's newest stamp is older than ``max_age`` at ``now`` (or there is none).
+
+    Example:
+        >>> from datetime import timezone
+        >>> feed_is_stale(datetime(2026, 6, 19, tzinfo=timezone.utc), datetime(2026, 11, 23, tzinfo=timezone.utc))
+        True
+        >>> feed_is_stale(datetime(2026, 6, 19, tzinfo=timezone.utc), datetime(2026, 6, 22, tzinfo=timezone.utc))
+        False
+    """
+    return last_updated is None or now - last_updated > max_age
+
+
+def crawl_clock(pinned: str | None = None) -> datetime:
+    """The crawl's clock: ``pinned`` or ``REGWATCH_NOW`` (an ISO datetime with offset), else now, in UTC.
+
+    Example:
+        >>> crawl_clock("2026-11-23T12:00:00+09:00").isoformat()
+        '2026-11-23T03:00:00+00:00'
+    """
+    pinned = pinned or os.environ.get("REGWATCH_NOW")
+    if not pinned:
+        return datetime.now(UTC)
+    value = datetime.fromisoformat(pinned)
+    if value.tzinfo is None:
+        raise ValueError(f"meti: crawl clock {pinned!r} needs an offset, e.g. 2026-11-23T12:00:00+09:00")
+    return value.astimezone(UTC)
+
+
+class MetiSpider(RegulatorSpider):
+    """www.meti.go.jp 新着情報 (Atom) with the ニュースリリース HTML lists as fallback."""
+
+    name = "meti"
+    source_slug = "meti"
+    custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+    parse_detail = HanwebSpider.parse_detail
+    parse_attachment = HanwebSpider.parse_attachment
+
+    def __init__(self, *args: Any, now: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = crawl_clock(now)
+
+    def url_of(self, path: str) -> str:
+        month = self.now.astimezone(ZoneInfo(self.source_def.timezone)).strftime("%Y%m")
+        return urljoin(self.base_url + "/", path.replace("{YYYYMM}", month).lstrip("/"))
+
+    async def start(self) -> AsyncIterator[Any]:
+        request = self.follow(self.url_of(self.source_def.columns[0].shell_path), self.parse_feed)
+        if request is not None:
+            yield request
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        yield self.capture(response, "list")
+        feed = MetiAtomFeed(response.url, response.body, _headers(response), status=response.status)
+        try:
+            entries, updated = feed.entries(), feed.last_updated()
+        except PageError as exc:  # unreadable feed: report it, then read the HTML lists
+            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+            entries, updated = [], None
+        yield from self.follow_entries(entries)
+        if feed_is_stale(updated, self.now):
+            self.logger.warning("meti: Atom feed last updated %s, crawl clock %s: reading the HTML lists",
+                                updated, self.now.isoformat())
+            self.crawler.stats.set_value("regwatch/feed_stale", True)
+            for column in self.source_def.columns[1:]:
+                request = self.follow(self.url_of(column.shell_path), self.parse_list)
+                if request is not None:
+                    yield request
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        yield self.capture(response, "list")
+        cls = MetiArchivePage if "/archive_" in response.url else self.source_def.page_class("list")
+        try:
+            entries = cls(response.url, response.body, _headers(response), status=response.status).entries()
+        except PageError as exc:
+            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+            return
+        yield from self.follow_entries(entries)
+
+    def follow_entries(self, entries: list[Any]) -> Iterator[Any]:
+        for entry in entries[: self.max_pages * self.source_def.page_size]:
+            if entry.url not in self.seen_urls:
+                self.seen_urls.add(entry.url)
+                request = self.follow(entry.url, self.parse_detail, listing_title=entry.title,
+                                      listing_date=entry.date_text)
+                if request is not None:
+                    yield request
