@@ -14,7 +14,7 @@ JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
 @app.command()
 def crawl(
     ctx: typer.Context,
-    source: str = typer.Argument(..., help="Source to crawl: mofcom (miit, govcn, meti as their spiders land)."),
+    source: str = typer.Argument(..., help="Source to crawl: mofcom, miit, govcn or meti."),
     base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
     max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
     delay: float = typer.Option(None, "--delay", help="Seconds between requests (default: the source's polite delay; 0 for a local replica)."),
