@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Literal
 
 CaptureKind = Literal["detail", "list", "attachment"]
-ErrorKind = Literal["challenge", "empty", "transient", "http", "network", "layout", "redirect", "too_large"]
+ErrorKind = Literal["challenge", "empty", "transient", "http", "network", "layout", "redirect", "too_large",
+                    "robots"]  # robots: a request robots.txt forbids (sources.robots_obey)
 
 
 @dataclass(slots=True)
