@@ -47,7 +47,7 @@ class SourceDef:
         return load(self.spider)
 
     def page_class(self, role: str) -> type[Any]:
-        """Import the page class for ``role`` (``shell``, ``list``, ``detail``)."""
+        """Import the page class for ``role`` (``shell``, ``feed``, ``list``, ``archive``, ``detail``)."""
         try:
             return load(self.pages[role])
         except KeyError as exc:
@@ -106,7 +106,11 @@ SOURCES: dict[str, SourceDef] = {
             Column("文件公示", "/zwgk/wjgs/index.html", "a7180b76aadf4a2ca625f403045cbaae"),
         ),
         spider="crawlers.spiders.miit:MiitSpider",
-        pages={"list": "crawlers.pages.miit:MiitListFragment", "detail": "crawlers.pages.miit:MiitNoticePage"},
+        pages={
+            "shell": "crawlers.pages.miit:MiitColumnShell",
+            "list": "crawlers.pages.miit:MiitListFragment",
+            "detail": "crawlers.pages.miit:MiitNoticePage",
+        },
         download_delay=5.0,
     ),
     "govcn": SourceDef(
@@ -119,7 +123,11 @@ SOURCES: dict[str, SourceDef] = {
         columns=(Column("最新政策", "/zhengce/zuixin/ZUIXINZHENGCE.json"),
                  Column("部门文件", "/zhengce/zhengceku/bmwj/home.htm")),
         spider="crawlers.spiders.govcn:GovcnSpider",
-        pages={"list": "crawlers.pages.govcn:GovcnListPage", "detail": "crawlers.pages.govcn:GovcnPolicyPage"},
+        pages={
+            "feed": "crawlers.pages.feeds:GovcnJsonFeed",  # the *.json columns
+            "list": "crawlers.pages.govcn:GovcnListPage",
+            "detail": "crawlers.pages.govcn:GovcnPolicyPage",
+        },
         download_delay=5.0,
         # robots.txt is reported as "Disallow: /" (third-party probe, 2026): obeyed until the
         # compliance review decides otherwise, so a gov.cn spider fetches nothing by default.
@@ -137,7 +145,12 @@ SOURCES: dict[str, SourceDef] = {
                  Column("ニュースリリース", "/press/index.html"),
                  Column("ニュースリリース月別", "/press/archive_{YYYYMM}.html")),
         spider="crawlers.spiders.meti:MetiSpider",
-        pages={"list": "crawlers.pages.meti:MetiPressIndexPage", "detail": "crawlers.pages.meti:MetiPressPage"},
+        pages={
+            "feed": "crawlers.pages.feeds:MetiAtomFeed",
+            "list": "crawlers.pages.meti:MetiPressIndexPage",
+            "archive": "crawlers.pages.meti:MetiArchivePage",  # /press/archive_YYYYMM.html
+            "detail": "crawlers.pages.meti:MetiPressPage",
+        },
         download_delay=5.0,
     ),
 }

@@ -204,6 +204,37 @@ def js_redirect_target(text: str, *, base_url: str) -> str | None:
     return None
 
 
+class HanwebColumnShell(Page):
+    """A jpaas column's static list shell (``…/index.html``): the unit-API query and any inline items.
+
+    The shell carries the API parameters in one ``<script … queryData="{…}">`` tag; ``parseType``
+    is read from that tag too (MOFCOM spells it ``bulidstatic``, MIIT ``buildstatic``, seen 2026).
+    Subclasses set ``source``.
+
+    Example:
+        >>> query = "{'webId':'w','pageId':'p','tplSetId':'t','tagId':'x'}"
+        >>> html = f'<script parseType="buildstatic" queryData="{query}"></script>'.encode()
+        >>> HanwebColumnShell("https://h/zwgk/index.html", html).query().parse_type
+        'buildstatic'
+    """
+
+    # seen 2026: some MOFCOM shells render the first items server-side in ul.policy-list.
+    inline_link_css = "ul.policy-list li a[href]"
+
+    def query(self) -> UnitQuery:
+        """The unit-API parameters of this column (exactly one ``script[queryData]`` expected)."""
+        script = self.select_one("script[queryData], script[querydata]")
+        return parse_query_data(dict(script.attrib), url=self.url, source=self.source or None)
+
+    def unit_url(self, page_no: int, page_size: int = 15) -> str:
+        """The list-API URL for ``page_no`` of this column, on this shell's host."""
+        return unit_api_url(self.url, self.query(), page_no=page_no, page_size=page_size)
+
+    def entries(self) -> list[ListingEntry]:
+        """Server-rendered items (``inline_link_css``), present on some shells; may be empty."""
+        return listing_entries(self.selector, base_url=self.url, link_css=self.inline_link_css)
+
+
 class UnitApiFragment(Page):
     """One page of a jpaas ``page/build/unit`` answer: JSON whose ``data.html`` (or ``result.data.html``)
     is the list fragment; a bare HTML fragment is accepted too (saved fixtures, older columns).
@@ -248,7 +279,7 @@ class UnitApiFragment(Page):
 
 
 __all__ = [
-    "ART_ID", "ATTACHMENT_EXT", "PageRedirect", "UNIT_API_PATH", "UnitApiFragment", "UnitQuery", "art_id",
+    "ART_ID", "ATTACHMENT_EXT", "HanwebColumnShell", "PageRedirect", "UNIT_API_PATH", "UnitApiFragment", "UnitQuery", "art_id",
     "attachment_links", "block_text", "clean_title", "js_redirect_target", "listing_entries", "parse_query_data",
     "parse_unit_json", "parse_unit_params", "unit_api_url", "unit_page_no", "unwrap_viewer",
 ]

@@ -1,4 +1,4 @@
-"""MIIT (工业和信息化部) page classes: the jpaas list fragment and the notice detail page.
+"""MIIT (工业和信息化部) page classes: the jpaas column shell, list fragment and notice detail page.
 
 MIIT runs the same Hanweb jpaas CMS as MOFCOM (DOMAIN §2), so list parsing, attachment
 links and the pdf.js viewer unwrapping come from :mod:`crawlers.pages.hanweb`. What is
@@ -51,6 +51,12 @@ _NUMBER_LINES = (
 # "第71号" under "…令", "2025年第20号" under "…公告", each on its own line.
 _NUMBER_TAIL = re.compile(rf"^(?:[{_DIGITS}]{{4}}\s*年\s*)?第\s*[{_DIGITS}]+\s*号$")
 _HEADER_LINES = 8  # the number sits in the first lines; deeper matches are citations of other documents
+
+
+class MiitColumnShell(hanweb.HanwebColumnShell):
+    """A MIIT column shell (``/zwgk/zcwj/wjfb/tz/index.html``); its script tag says ``parseType="buildstatic"``."""
+
+    source = SOURCE
 
 
 class MiitListFragment(hanweb.UnitApiFragment):
@@ -159,4 +165,4 @@ def _match(pattern: re.Pattern[str], text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-__all__ = ["BODY_SELECTORS", "MiitListFragment", "MiitNoticePage", "find_doc_number"]
+__all__ = ["BODY_SELECTORS", "MiitColumnShell", "MiitListFragment", "MiitNoticePage", "find_doc_number"]

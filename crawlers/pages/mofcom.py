@@ -14,8 +14,8 @@ from parsel import Selector
 
 from crawlers.errors import LayoutChanged
 from crawlers.pages import hanweb
-from crawlers.pages.base import ListingEntry, Page, ParsedPage
-from crawlers.pages.hanweb import PageRedirect, UnitQuery
+from crawlers.pages.base import Page, ParsedPage
+from crawlers.pages.hanweb import PageRedirect
 from crawlers.pages.text import attachment_links, block_text, clean_title
 
 SOURCE = "mofcom"
@@ -65,23 +65,10 @@ _EN_TITLE_NUMBER = re.compile(
 _ENGLISH_HOST = re.compile(r"^https?://english\.", re.I)
 
 
-class MofcomColumnShell(Page):
-    """A column's static list shell (``/zwgk/zcfb/index.html``): the jpaas query and any inline items."""
+class MofcomColumnShell(hanweb.HanwebColumnShell):
+    """A MOFCOM column shell (``/zwgk/zcfb/index.html``), read as every jpaas shell is."""
 
     source = SOURCE
-
-    def query(self) -> UnitQuery:
-        """The unit-API parameters of this column (exactly one ``script[queryData]`` expected)."""
-        script = self.select_one("script[queryData], script[querydata]")
-        return hanweb.parse_query_data(dict(script.attrib), url=self.url, source=self.source)
-
-    def unit_url(self, page_no: int, page_size: int = 15) -> str:
-        """The list-API URL for ``page_no`` of this column, on this shell's host."""
-        return hanweb.unit_api_url(self.url, self.query(), page_no=page_no, page_size=page_size)
-
-    def entries(self) -> list[ListingEntry]:
-        """Server-rendered items (``ul.policy-list li``), present on some shells; may be empty."""
-        return hanweb.listing_entries(self.selector, base_url=self.url, link_css="ul.policy-list li a[href]")
 
 
 class MofcomListFragment(hanweb.UnitApiFragment):
