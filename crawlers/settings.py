@@ -7,7 +7,7 @@ Per-source values (DOWNLOAD_DELAY, ROBOTSTXT_OBEY) are applied by ``crawlers.__m
 from __future__ import annotations
 
 BOT_NAME = "regwatch"
-SPIDER_MODULES = ["crawlers.spiders"]
+SPIDER_MODULES = ["crawlers.spiders"]  # crawls start from crawlers.sources; base spiders have no name
 
 # A browser-like UA: METI/MOFCOM WAFs answer 403 to non-browser agents (seen 2025-2026).
 USER_AGENT = (

@@ -1,12 +1,14 @@
-"""RegulatorSpider (source config, host policy, Capture/CrawlError helpers) and HanwebSpider (jpaas flow).
+"""RegulatorSpider (source config, host policy, list → detail → attachment flow) and HanwebSpider (jpaas).
 
 Spiders only navigate: they yield raw ``Capture`` items and ``CrawlError`` items and use page
 classes solely to find the next URLs. Fields are extracted later, from stored captures.
+Neither base class has a ``name``: Scrapy's spider loader lists only the concrete spiders, and
+crawls are started from the source registry (``crawlers.sources``), not by spider name.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,24 +18,25 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.errors import ChallengePage, PageError
+from crawlers.errors import ChallengePage, PageError, PageRedirect
 from crawlers.items import Capture, CaptureKind, CrawlError
 from crawlers.middlewares import ChallengeDetected
-from crawlers.pages.base import Page
-from crawlers.pages.hanweb import PageRedirect, UnitQuery, unit_api_url
-from crawlers.sources import SourceDef, get_source
+from crawlers.pages.base import ListingEntry, Page
+from crawlers.pages.hanweb import UnitQuery, unit_api_url
+from crawlers.sources import Column, SourceDef, get_source
 
 
 class RegulatorSpider(scrapy.Spider):
-    """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``; never leaves allowed hosts."""
+    """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``; never leaves allowed hosts.
 
-    name = "regulator"
-    source_slug = ""
+    A concrete spider sets ``name`` to its source slug and decides how list pages are reached;
+    detail pages, attachments and "each URL once" are handled here for every source.
+    """
 
     def __init__(self, *args: Any, base_url: str | None = None, max_pages: int | str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.source_def: SourceDef = get_source(self.source_slug or self.name)
+        self.source_def: SourceDef = get_source(self.name)
         self.base_url = (base_url or self.source_def.base_url).rstrip("/")
         self.hosts = self.source_def.hosts_with(base_url)
         self.allowed_domains = list(self.hosts)
@@ -51,6 +54,15 @@ class RegulatorSpider(scrapy.Spider):
         cls = self.source_def.page_class(role)
         return cls(response.url, response.body, _headers(response), status=response.status)
 
+    def url_of(self, path: str) -> str:
+        """A site path (a column's ``shell_path``) joined to the crawl's base URL."""
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    @property
+    def entry_limit(self) -> int:
+        """Entries followed from one static list or feed (newest first): ``max_pages × page_size``."""
+        return self.max_pages * self.source_def.page_size
+
     # -- items -----------------------------------------------------------------------------
     def capture(self, response: Response, kind: CaptureKind) -> Capture:
         self.crawler.stats.inc_value(f"regwatch/fetched/{kind}")
@@ -61,6 +73,10 @@ class RegulatorSpider(scrapy.Spider):
     def error(self, url: str, kind: str, message: str) -> CrawlError:
         self.crawler.stats.inc_value(f"regwatch/errors/{kind}")
         return CrawlError(source=self.source_def.slug, url=url, kind=kind, message=message)  # type: ignore[arg-type]
+
+    def page_error(self, url: str, exc: PageError) -> CrawlError:
+        """A page class's refusal as a CrawlError: ``challenge`` for a WAF page, else ``layout``."""
+        return self.error(url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         """Errback: every failed request becomes a CrawlError item (recorded on the CrawlRun)."""
@@ -83,16 +99,72 @@ class RegulatorSpider(scrapy.Spider):
             return None
         return Request(url, callback=callback, errback=self.on_error, meta=meta)
 
+    # -- navigation shared by every source -------------------------------------------------------
+    def column_requests(self, callback: Callable[..., Any],
+                        columns: Sequence[Column] | None = None) -> Iterator[Request]:
+        """Requests for the source's columns (or ``columns``), each tagged with its column name."""
+        for column in self.source_def.columns if columns is None else columns:
+            request = self.follow(self.url_of(column.shell_path), callback, column=column.name)
+            if request is not None:
+                yield request
+
+    def follow_entries(self, entries: Sequence[ListingEntry], *, limit: int | None = None) -> Iterator[Request]:
+        """Detail requests for the first ``limit`` list entries, each URL once per crawl (off-host ones dropped).
+
+        An entry counts as seen even when it is off-host, so ``len(self.seen_urls)`` grows by the
+        number of entries that were new to this crawl.
+        """
+        for entry in entries[:limit]:
+            if entry.url in self.seen_urls:
+                continue
+            self.seen_urls.add(entry.url)
+            request = self.follow(entry.url, self.parse_detail, listing_title=entry.title, listing_date=entry.date_text)
+            if request is not None:
+                yield request
+
+    def parse_static_list(self, response: Response, role: str) -> Iterator[Any]:
+        """Capture a static list or feed page (page class of ``role``) and follow its newest entries."""
+        yield self.capture(response, "list")
+        try:
+            entries = self.page(role, response).entries()  # type: ignore[attr-defined]
+        except PageError as exc:
+            yield self.page_error(response.url, exc)
+            return
+        yield from self.follow_entries(entries, limit=self.entry_limit)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        """Capture a detail page and follow its attachments; JS-redirect stubs are followed, not stored."""
+        try:
+            parsed = self.page("detail", response).parse()  # type: ignore[attr-defined]
+        except PageRedirect as redirect:
+            self.crawler.stats.inc_value("regwatch/js_redirects")
+            request = self.follow(redirect.target, self.parse_detail, **{
+                k: v for k, v in response.meta.items() if k.startswith("listing_")})
+            if request is not None:
+                yield request
+            return
+        except PageError as exc:
+            yield self.capture(response, "detail")  # keep the evidence; the page class needs a fix
+            yield self.page_error(response.url, exc)
+            return
+        yield self.capture(response, "detail")
+        cap = self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
+        for link in parsed.attachments:
+            request = self.follow(link.url, self.parse_attachment, download_maxsize=cap, referer=response.url)
+            if request is not None:
+                yield request
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        """Capture an attachment (PDF, Word, …) as served."""
+        yield self.capture(response, "attachment")
+
 
 class HanwebSpider(RegulatorSpider):
     """Hanweb jpaas sites (MOFCOM, MIIT): column shell → unit API pages → detail pages → attachments."""
 
     async def start(self) -> AsyncIterator[Any]:
-        for column in self.source_def.columns:
-            request = self.follow(urljoin(self.base_url + "/", column.shell_path.lstrip("/")), self.parse_shell,
-                                  column=column.name)
-            if request is not None:
-                yield request
+        for request in self.column_requests(self.parse_shell):
+            yield request
 
     def parse_shell(self, response: Response) -> Iterator[Any]:
         yield self.capture(response, "list")
@@ -115,44 +187,16 @@ class HanwebSpider(RegulatorSpider):
         try:
             entries, count = fragment.entries(), fragment.count  # type: ignore[attr-defined]
         except PageError as exc:
-            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+            yield self.page_error(response.url, exc)
             return
         if page_no == 1 and not entries:
             yield self.error(response.url, "layout", "list page 1 has no entries; check the list selectors")
-        fresh = [e for e in entries if e.url not in self.seen_urls]
-        self.seen_urls.update(e.url for e in fresh)
-        for entry in fresh:
-            request = self.follow(entry.url, self.parse_detail, listing_title=entry.title, listing_date=entry.date_text)
-            if request is not None:
-                yield request
+        seen_before = len(self.seen_urls)
+        yield from self.follow_entries(entries)
+        fresh = len(self.seen_urls) > seen_before  # a page of only already-seen entries ends the column
         size = self.source_def.page_size
         if fresh and page_no < self.max_pages and (count is None or page_no * size < count):
             yield self.list_request(response.meta["shell_url"], response.meta["query"], page_no + 1)
-
-    def parse_detail(self, response: Response) -> Iterator[Any]:
-        try:
-            parsed = self.page("detail", response).parse()  # type: ignore[attr-defined]
-        except PageRedirect as redirect:
-            self.crawler.stats.inc_value("regwatch/js_redirects")
-            request = self.follow(redirect.target, self.parse_detail, **{
-                k: v for k, v in response.meta.items() if k.startswith("listing_")})
-            if request is not None:
-                yield request
-            return
-        except PageError as exc:
-            yield self.capture(response, "detail")  # keep the evidence; the page class needs a fix
-            kind = "challenge" if isinstance(exc, ChallengePage) else "layout"
-            yield self.error(response.url, kind, str(exc))
-            return
-        yield self.capture(response, "detail")
-        cap = self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
-        for link in parsed.attachments:
-            request = self.follow(link.url, self.parse_attachment, download_maxsize=cap, referer=response.url)
-            if request is not None:
-                yield request
-
-    def parse_attachment(self, response: Response) -> Iterator[Any]:
-        yield self.capture(response, "attachment")
 
 
 def _headers(response: Response) -> dict[str, str]:

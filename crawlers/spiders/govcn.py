@@ -1,7 +1,7 @@
 """gov.cn (中国政府网) spider: the ZUIXINZHENGCE.json feed and the 部门文件 list → detail pages → attachments.
 
 Navigation: every column of crawlers.sources is a list — a static JSON feed (``*.json``, read
-with ``crawlers.pages.feeds.GovcnJsonFeed``; the newest ``max_pages × page_size`` rows) or a
+with the source's ``feed`` page class, GovcnJsonFeed; the newest ``max_pages × page_size`` rows) or a
 static list page (``home.htm``, first page only: new documents appear at its top) — then the
 ``/zhengce/…/content_<N>.htm`` detail pages (``crawlers.pages.govcn.GovcnPolicyPage``) and
 their ``.pdf/.doc…`` attachments. URLs listed twice are fetched once.
@@ -18,49 +18,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urljoin
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.errors import ChallengePage, PageError
 from crawlers.items import CrawlError
-from crawlers.pages.feeds import GovcnJsonFeed
-from crawlers.spiders.base import HanwebSpider, RegulatorSpider, _headers
+from crawlers.spiders.base import RegulatorSpider
 
 
 class GovcnSpider(RegulatorSpider):
     """www.gov.cn 最新政策 (JSON feed) and 部门文件 (static list)."""
 
-    name = "govcn"
-    source_slug = "govcn"
-    # Detail pages and attachments are handled exactly as on the jpaas sites.
-    parse_detail = HanwebSpider.parse_detail
-    parse_attachment = HanwebSpider.parse_attachment
+    name = "govcn"  # the source slug in crawlers.sources
 
     async def start(self) -> AsyncIterator[Any]:
-        for column in self.source_def.columns:
-            request = self.follow(urljoin(self.base_url + "/", column.shell_path.lstrip("/")), self.parse_list,
-                                  column=column.name)
-            if request is not None:
-                yield request
+        for request in self.column_requests(self.parse_list):
+            yield request
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        yield self.capture(response, "list")
-        cls = GovcnJsonFeed if response.url.endswith(".json") else self.source_def.page_class("list")
-        try:
-            entries = cls(response.url, response.body, _headers(response), status=response.status).entries()
-        except PageError as exc:
-            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
-            return
-        for entry in entries[: self.max_pages * self.source_def.page_size]:
-            if entry.url in self.seen_urls:
-                continue
-            self.seen_urls.add(entry.url)
-            request = self.follow(entry.url, self.parse_detail, listing_title=entry.title, listing_date=entry.date_text)
-            if request is not None:
-                yield request
+        """A ``*.json`` column is read as the feed, any other as the static list page."""
+        yield from self.parse_static_list(response, "feed" if response.url.endswith(".json") else "list")
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         """robots.txt refusals are a compliance stop (kind ``robots``), not network trouble."""

@@ -21,15 +21,12 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from scrapy.http import Response
 
-from crawlers.errors import ChallengePage, PageError
-from crawlers.pages.feeds import MetiAtomFeed
-from crawlers.pages.meti import MetiArchivePage
-from crawlers.spiders.base import HanwebSpider, RegulatorSpider, _headers
+from crawlers.errors import PageError
+from crawlers.spiders.base import RegulatorSpider
 
 STALE_AFTER = timedelta(days=7)  # DOMAIN §4.2: fall back to the HTML lists after a week without updates
 
@@ -66,58 +63,37 @@ def crawl_clock(pinned: str | None = None) -> datetime:
 class MetiSpider(RegulatorSpider):
     """www.meti.go.jp 新着情報 (Atom) with the ニュースリリース HTML lists as fallback."""
 
-    name = "meti"
-    source_slug = "meti"
+    name = "meti"  # the source slug in crawlers.sources
     custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-    parse_detail = HanwebSpider.parse_detail
-    parse_attachment = HanwebSpider.parse_attachment
 
     def __init__(self, *args: Any, now: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = crawl_clock(now)
 
     def url_of(self, path: str) -> str:
+        """A column path with ``{YYYYMM}`` set to the crawl clock's month in Japan time."""
         month = self.now.astimezone(ZoneInfo(self.source_def.timezone)).strftime("%Y%m")
-        return urljoin(self.base_url + "/", path.replace("{YYYYMM}", month).lstrip("/"))
+        return super().url_of(path.replace("{YYYYMM}", month))
 
     async def start(self) -> AsyncIterator[Any]:
-        request = self.follow(self.url_of(self.source_def.columns[0].shell_path), self.parse_feed)
-        if request is not None:
+        for request in self.column_requests(self.parse_feed, self.source_def.columns[:1]):
             yield request
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         yield self.capture(response, "list")
-        feed = MetiAtomFeed(response.url, response.body, _headers(response), status=response.status)
+        feed = self.page("feed", response)
         try:
-            entries, updated = feed.entries(), feed.last_updated()
+            entries, updated = feed.entries(), feed.last_updated()  # type: ignore[attr-defined]
         except PageError as exc:  # unreadable feed: report it, then read the HTML lists
-            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+            yield self.page_error(response.url, exc)
             entries, updated = [], None
-        yield from self.follow_entries(entries)
+        yield from self.follow_entries(entries, limit=self.entry_limit)
         if feed_is_stale(updated, self.now):
             self.logger.warning("meti: Atom feed last updated %s, crawl clock %s: reading the HTML lists",
                                 updated, self.now.isoformat())
             self.crawler.stats.set_value("regwatch/feed_stale", True)
-            for column in self.source_def.columns[1:]:
-                request = self.follow(self.url_of(column.shell_path), self.parse_list)
-                if request is not None:
-                    yield request
+            yield from self.column_requests(self.parse_list, self.source_def.columns[1:])
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        yield self.capture(response, "list")
-        cls = MetiArchivePage if "/archive_" in response.url else self.source_def.page_class("list")
-        try:
-            entries = cls(response.url, response.body, _headers(response), status=response.status).entries()
-        except PageError as exc:
-            yield self.error(response.url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
-            return
-        yield from self.follow_entries(entries)
-
-    def follow_entries(self, entries: list[Any]) -> Iterator[Any]:
-        for entry in entries[: self.max_pages * self.source_def.page_size]:
-            if entry.url not in self.seen_urls:
-                self.seen_urls.add(entry.url)
-                request = self.follow(entry.url, self.parse_detail, listing_title=entry.title,
-                                      listing_date=entry.date_text)
-                if request is not None:
-                    yield request
+        """The month archive (``/press/archive_YYYYMM.html``) or the press index."""
+        yield from self.parse_static_list(response, "archive" if "/archive_" in response.url else "list")

@@ -18,5 +18,4 @@ from crawlers.spiders.base import HanwebSpider
 class MiitSpider(HanwebSpider):
     """www.miit.gov.cn 通知 and 文件公示 (the columns listed in crawlers.sources)."""
 
-    name = "miit"
-    source_slug = "miit"
+    name = "miit"  # the source slug in crawlers.sources

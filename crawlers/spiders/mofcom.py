@@ -16,5 +16,4 @@ from crawlers.spiders.base import HanwebSpider
 class MofcomSpider(HanwebSpider):
     """www.mofcom.gov.cn 政策发布 (and any further columns configured for the source)."""
 
-    name = "mofcom"
-    source_slug = "mofcom"
+    name = "mofcom"  # the source slug in crawlers.sources
