@@ -62,7 +62,7 @@ class Deadline:
         return tuple(dict.fromkeys(self.before.by + self.after.by))
 
     def describe(self) -> str:
-        """One line, e.g. ``mofcom+gacc:2025:56 suspended until 2026-11-10; back in force from 2026-11-11``."""
+        """One line, e.g. ``mofcom+gacc:2025:56 suspended until 2026-11-10; in force from 2026-11-11``."""
         clauses = f" ({', '.join(self.before.clauses or self.after.clauses)})" if (
             self.before.clauses or self.after.clauses) else ""
         if self.before.status in ("suspended", "partly_suspended"):
