@@ -65,7 +65,7 @@ class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps):
 
         Example:
             >>> Store.open(":memory:").schema_version
-            1
+            2
         """
         url = to_url(url_or_path)
         engine = make_engine(url, timeout=timeout)

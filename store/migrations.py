@@ -11,6 +11,9 @@ recorded with its name and position. Rules:
   pending migrations automatically when all of them are ``additive`` (new tables, new
   nullable columns, new indexes: nothing an older reader would trip on); otherwise it refuses
   with ``SchemaTooOld`` and ``regwatch db upgrade`` (``Store.open(..., upgrade=True)``) applies them.
+* Objects that are not SQLModel tables (the SQLite FTS table of ``store.fulltext``) are created
+  by their migration *and* by the baseline ``create_schema``, so a fresh database and an
+  upgraded one end up with the same schema.
 * A database that records a migration this code does not know was written by a newer regwatch
   and is refused with ``SchemaTooNew``.
 """
@@ -24,6 +27,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from store.fulltext import create_fulltext
 from store.models import TABLES, UTCDateTime
 
 _meta = sa.MetaData()
@@ -122,10 +126,24 @@ class Migrations:
         conn.execute(MIGRATIONS_TABLE.insert().values(name=migration.name, version=number, applied_at=at))
 
 
-def create_schema(conn: sa.Connection) -> None:
-    """Baseline migration: create every table of ``store.models`` (the head schema)."""
+def create_tables(conn: sa.Connection) -> None:
+    """Create every table of ``store.models`` (what schema 1 held; tests use it to build old databases)."""
     SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])  # type: ignore[attr-defined]
 
 
-MIGRATIONS = Migrations([Migration("0001_initial_schema", create_schema)])
+def create_schema(conn: sa.Connection) -> None:
+    """Baseline migration: the head schema, i.e. the model tables plus the full-text index."""
+    create_tables(conn)
+    create_fulltext(conn)
+
+
+def add_fulltext_search(conn: sa.Connection) -> None:
+    """Migration 2: SQLite gets the FTS5 trigram table and triggers, filled from the latest
+    versions (idempotent, nothing else touched); a no-op on PostgreSQL (search uses ILIKE)."""
+    create_fulltext(conn)
+
+
+MIGRATIONS = Migrations(
+    [Migration("0001_initial_schema", create_schema), Migration("0002_add_fulltext_search", add_fulltext_search)]
+)
 """The registry this version of regwatch knows; append new migrations at the end."""

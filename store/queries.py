@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, func, or_, select
 
 from store.errors import NotFound
+from store.fulltext import MIN_MATCH_CHARS, has_fts_table, match_query, trigram_supported
 from store.models import Alert, Capture, Change, CrawlRun, Document, Source, Tag, Version
 from store.results import HistoryRow, SearchHit
 from store.session import StoreBase
@@ -22,11 +24,19 @@ def _like(text: str) -> str:
 
 
 def _snippet(text: str, needle: str) -> str:
-    at = text.lower().find(needle.lower())
-    if at < 0:
+    """About ``_SNIPPET`` characters either side of the first case-insensitive hit (cut by
+    characters, so CJK text is never split inside a character); the text's start when the
+    hit is only in the title.
+
+    Example:
+        >>> _snippet("关于对稀土物项实施出口管制的决定", "稀土")
+        '关于对稀土物项实施出口管制的决定'
+    """
+    found = re.search(re.escape(needle), text, re.IGNORECASE)
+    if found is None:
         return text[: 2 * _SNIPPET]
-    start = max(0, at - _SNIPPET)
-    return ("…" if start else "") + text[start : at + len(needle) + _SNIPPET]
+    start = max(0, found.start() - _SNIPPET)
+    return ("…" if start else "") + text[start : found.end() + _SNIPPET]
 
 
 class QueryOps(StoreBase):
@@ -84,27 +94,40 @@ class QueryOps(StoreBase):
             ]
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
-        """Latest versions whose title or text contains ``text`` (case-insensitive LIKE; FTS later).
+        """Latest versions whose title or text contains ``text`` (case-insensitive, taken literally).
+
+        SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters, ``LIKE`` for shorter
+        queries or without trigram support; PostgreSQL: ``ILIKE`` (see ``store.fulltext``).
+        ``LIKE`` results come newest first.
 
         Example:
             >>> [h.document_key for h in store.search("稀土")]
             ['mofcom:2025:61']
         """
-        if not text.strip():
+        needle = text.strip()
+        if not needle:
             raise ValueError("search text is empty; pass a word or code to look for")
-        pattern = _like(text.strip())
-        query = (
-            select(Version, Document.key)
-            .join(Document, col(Version.document_id) == col(Document.id))
-            .where(col(Version.number) == col(Document.latest_version))
-            .where(or_(col(Version.title).ilike(pattern, escape="\\"), col(Version.text).ilike(pattern, escape="\\")))
-            .order_by(col(Document.last_seen).desc(), col(Document.id).desc())
-            .limit(limit)
-        )
         with self._read() as s:
+            conn = s.connection()
+            if len(needle) >= MIN_MATCH_CHARS and has_fts_table(conn) and trigram_supported(conn):
+                query, params = match_query(needle, limit)
+                return [
+                    SearchHit(doc_id, doc_key, title, url, number, _snippet(body, needle))
+                    for doc_id, doc_key, title, url, number, body in conn.execute(query, params)
+                ]
+            pattern = _like(needle)
+            contains = [col(column).ilike(pattern, escape="\\") for column in (Version.title, Version.text)]
+            like = (
+                select(Version, Document.key)
+                .join(Document, col(Version.document_id) == col(Document.id))
+                .where(col(Version.number) == col(Document.latest_version))
+                .where(or_(*contains))
+                .order_by(col(Document.last_seen).desc(), col(Document.id).desc())
+                .limit(limit)
+            )
             return [
-                SearchHit(v.document_id, doc_key, v.title, v.url, v.number, _snippet(v.text, text.strip()))
-                for v, doc_key in s.exec(query)
+                SearchHit(v.document_id, doc_key, v.title, v.url, v.number, _snippet(v.text, needle))
+                for v, doc_key in s.exec(like)
             ]
 
     def status_summary(self) -> dict[str, Any]:

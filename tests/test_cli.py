@@ -199,6 +199,10 @@ def test_search(capsys, shared_db) -> None:
     assert all("暂停实施" in h["snippet"] for h in hits)
     code, out, _ = cli(capsys, "--db", shared_db, "search", "不存在的词")
     assert (code, out) == (0, "nothing matches '不存在的词'\n")
+    code, out, _ = cli(capsys, "--db", shared_db, "search", "3c901.B", "--json")  # codes: case-insensitive
+    assert [h["doc_key"] for h in json.loads(out)] == [K58]
+    code, out, _ = cli(capsys, "--db", shared_db, "search", '"3C901.b" OR 暂停')  # user text is never FTS syntax
+    assert (code, out) == (0, "nothing matches '\"3C901.b\" OR 暂停'\n")
     code, out, err = cli(capsys, "--db", shared_db, "search", "  ")
     assert (code, out) == (1, "") and err.startswith("error: search text is empty (hint:")
 
@@ -296,9 +300,9 @@ def test_inspect_errors(capsys, tmp_path) -> None:
 def test_db_upgrade(capsys, tmp_path, db) -> None:
     path = tmp_path / "new.db"
     code, out, _ = cli(capsys, "--db", path, "db", "upgrade")
-    assert (code, out) == (0, f"database sqlite:///{path} is at schema version 1\n")
+    assert (code, out) == (0, f"database sqlite:///{path} is at schema version 2\n")
     code, out, _ = cli(capsys, "--db", db, "db", "upgrade")  # up to date: nothing lost
-    assert code == 0 and out.endswith("is at schema version 1\n")
+    assert code == 0 and out.endswith("is at schema version 2\n")
     with Store.open(db) as store:
         assert store.status_summary()["totals"]["versions"] == 6
 

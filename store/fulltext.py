@@ -1,0 +1,132 @@
+"""Full-text search over the latest version of each document (schema migration 0002).
+
+SQLite (ECOSYSTEM.md §4): an FTS5 table ``document_fts`` with the ``trigram`` tokenizer holds the
+title and text of each document's latest version, ``rowid`` = ``document.id``. Triggers keep it
+in sync, so every writer (the Store, a script, a future bulk import) updates it in the same
+transaction: after a version is inserted and after ``document.latest_version`` changes, the
+document's row is rebuilt from the current latest version; deleting a document deletes its row.
+Trigram needs SQLite >= 3.34 with FTS5; without it the table is not created (a warning is logged)
+and search falls back to ``LIKE``. Queries shorter than 3 characters always use ``LIKE`` on the
+version table, because a trigram index cannot match fewer than 3 characters.
+
+PostgreSQL has no FTS table: search uses ``ILIKE`` on the latest versions (migration 0002 is a
+no-op there).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+
+FTS_TABLE = "document_fts"
+MIN_MATCH_CHARS = 3  # a trigram index cannot match shorter queries
+_MIN_SQLITE = (3, 34, 0)
+_TITLE_WEIGHT = 5.0  # bm25 weight of a hit in the title relative to the text
+
+_REBUILD_ONE = f"""
+    DELETE FROM {FTS_TABLE} WHERE rowid = {{doc}};
+    INSERT INTO {FTS_TABLE} (rowid, title, text)
+        SELECT v.document_id, v.title, v.text FROM version v JOIN document d ON d.id = v.document_id
+        WHERE d.id = {{doc}} AND v.number = d.latest_version;
+"""
+
+_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, text, tokenize='trigram')",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_version_ai AFTER INSERT ON version BEGIN
+        {_REBUILD_ONE.format(doc="new.document_id")}
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_document_au AFTER UPDATE OF latest_version ON document BEGIN
+        {_REBUILD_ONE.format(doc="new.id")}
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_document_ad AFTER DELETE ON document BEGIN
+        DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+    END""",
+)
+
+
+def trigram_supported(conn: sa.Connection) -> bool:
+    """True when this SQLite library has FTS5 and the trigram tokenizer (>= 3.34).
+
+    Example:
+        >>> from store.db import make_engine
+        >>> with make_engine(":memory:").connect() as conn:
+        ...     trigram_supported(conn)
+        True
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    version = conn.exec_driver_sql("SELECT sqlite_version()").scalar() or "0"
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+    options = {row[0] for row in conn.exec_driver_sql("PRAGMA compile_options")}
+    return parts >= _MIN_SQLITE and "ENABLE_FTS5" in options
+
+
+def has_fts_table(conn: sa.Connection) -> bool:
+    """True when the database holds the ``document_fts`` table (SQLite with trigram only)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    query = sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
+    return conn.execute(query, {"name": FTS_TABLE}).first() is not None
+
+
+def create_fulltext(conn: sa.Connection) -> None:
+    """Create the FTS table and its triggers (SQLite), then fill it from the latest versions.
+
+    Idempotent: existing objects are kept and the index is rebuilt. A no-op on PostgreSQL; on a
+    SQLite without trigram support it logs a warning and search uses ``LIKE``.
+
+    Example:
+        >>> from store import Store
+        >>> with Store.in_memory() as store, store.engine.begin() as conn:
+        ...     create_fulltext(conn)  # already there on a fresh database: rebuilt, nothing lost
+        ...     has_fts_table(conn)
+        True
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    if not trigram_supported(conn):
+        version = conn.exec_driver_sql("SELECT sqlite_version()").scalar()
+        log.warning(
+            "SQLite %s has no FTS5 trigram tokenizer (needs >= 3.34 with FTS5): `regwatch search` uses LIKE "
+            "(slower); upgrade SQLite/Python, then recreate the database to get full-text search",
+            version,
+        )
+        return
+    for statement in _DDL:
+        conn.exec_driver_sql(statement)
+    conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE}")
+    conn.exec_driver_sql(
+        f"""INSERT INTO {FTS_TABLE} (rowid, title, text)
+            SELECT v.document_id, v.title, v.text FROM version v JOIN document d ON d.id = v.document_id
+            WHERE v.number = d.latest_version"""
+    )
+
+
+def match_expression(text: str) -> str:
+    """``text`` as one FTS5 phrase: quoted, inner quotes doubled, so no character is FTS syntax.
+
+    Example:
+        >>> match_expression('a "b" OR c*')
+        '"a ""b"" OR c*"'
+    """
+    return '"' + text.replace('"', '""') + '"'
+
+
+def match_query(text: str, limit: int) -> tuple[sa.TextClause, dict[str, object]]:
+    """The ranked FTS5 query for ``text`` (>= 3 characters): rows of document id, key, title, url,
+    version number and text, best bm25 first (title hits weigh more), then newest.
+    """
+    query = sa.text(
+        f"""SELECT d.id, d.key, v.title, v.url, v.number, v.text
+            FROM {FTS_TABLE} f
+            JOIN document d ON d.id = f.rowid
+            JOIN version v ON v.document_id = d.id AND v.number = d.latest_version
+            WHERE {FTS_TABLE} MATCH :expr
+            ORDER BY bm25({FTS_TABLE}, {_TITLE_WEIGHT}, 1.0), d.last_seen DESC, d.id DESC
+            LIMIT :limit"""
+    )
+    return query, {"expr": match_expression(text), "limit": limit}
