@@ -217,7 +217,9 @@ def search(
     limit: int = typer.Option(20, "--limit"),
     as_json: bool = JSON,
 ) -> None:
-    """Find documents whose latest version mentions TEXT.
+    """Find documents whose latest version mentions TEXT (taken literally, case-insensitive: 2b902 finds 2B902).
+
+    Best matches first (SQLite full-text index; newest first for 1-2 character queries and on PostgreSQL).
 
     Example: regwatch search 稀土
     """
