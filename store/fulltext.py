@@ -9,8 +9,10 @@ Trigram needs SQLite >= 3.34 with FTS5; without it the table is not created (a w
 and search falls back to ``LIKE``. Queries shorter than 3 characters always use ``LIKE`` on the
 version table, because a trigram index cannot match fewer than 3 characters.
 
-PostgreSQL has no FTS table: search uses ``ILIKE`` on the latest versions (migration 0002 is a
-no-op there).
+PostgreSQL has no FTS table: search uses ``ILIKE`` on the latest versions. Migration 0002 there
+tries ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` (trusted since PostgreSQL 13: needs CREATE on the
+database) and adds GIN trigram indexes on ``version.title`` and ``version.text``, which serve the
+same ``ILIKE`` queries; without the permission it logs a warning and ``ILIKE`` scans the table.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ _DDL = (
 )
 
 
+_PG_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+PG_INDEXES = {"ix_version_title_trgm": "title", "ix_version_text_trgm": "text"}
+
+
 def trigram_supported(conn: sa.Connection) -> bool:
     """True when this SQLite library has FTS5 and the trigram tokenizer (>= 3.34).
 
@@ -76,8 +82,9 @@ def has_fts_table(conn: sa.Connection) -> bool:
 def create_fulltext(conn: sa.Connection) -> None:
     """Create the FTS table and its triggers (SQLite), then fill it from the latest versions.
 
-    Idempotent: existing objects are kept and the index is rebuilt. A no-op on PostgreSQL; on a
-    SQLite without trigram support it logs a warning and search uses ``LIKE``.
+    Idempotent: existing objects are kept and the index is rebuilt. On PostgreSQL: pg_trgm GIN
+    indexes when the extension can be installed (see module doc); on a SQLite without trigram
+    support it logs a warning and search uses ``LIKE``.
 
     Example:
         >>> from store import Store
@@ -86,6 +93,9 @@ def create_fulltext(conn: sa.Connection) -> None:
         ...     has_fts_table(conn)
         True
     """
+    if conn.dialect.name == "postgresql":
+        _create_pg_trigram_indexes(conn)
+        return
     if conn.dialect.name != "sqlite":
         return
     if not trigram_supported(conn):
@@ -104,6 +114,26 @@ def create_fulltext(conn: sa.Connection) -> None:
             SELECT v.document_id, v.title, v.text FROM version v JOIN document d ON d.id = v.document_id
             WHERE v.number = d.latest_version"""
     )
+
+
+def _create_pg_trigram_indexes(conn: sa.Connection) -> None:
+    """GIN trigram indexes for ``ILIKE`` search; skipped (with a warning) when pg_trgm cannot be installed."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(_PG_EXTENSION)
+    except sa.exc.DBAPIError as err:
+        log.warning(
+            "cannot install the PostgreSQL extension pg_trgm (%s): `regwatch search` works but scans every "
+            "version; for speed have an administrator run `%s` and create GIN trigram indexes %s on version",
+            str(err.orig).strip(), _PG_EXTENSION, ", ".join(PG_INDEXES),
+        )  # fmt: skip
+        return
+    schema = conn.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    ).scalar_one()
+    opclass = f"{conn.dialect.identifier_preparer.quote_identifier(schema)}.gin_trgm_ops"
+    for name, column in PG_INDEXES.items():
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON version USING gin ({column} {opclass})")
 
 
 def match_expression(text: str) -> str:

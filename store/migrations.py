@@ -139,7 +139,8 @@ def create_schema(conn: sa.Connection) -> None:
 
 def add_fulltext_search(conn: sa.Connection) -> None:
     """Migration 2: SQLite gets the FTS5 trigram table and triggers, filled from the latest
-    versions (idempotent, nothing else touched); a no-op on PostgreSQL (search uses ILIKE)."""
+    versions (idempotent, nothing else touched); PostgreSQL gets pg_trgm GIN indexes for its ILIKE
+    search when the extension can be installed (see ``store.fulltext``)."""
     create_fulltext(conn)
 
 

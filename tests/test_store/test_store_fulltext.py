@@ -38,6 +38,15 @@ def _fts_rows(store: Store) -> list[tuple[int, str]]:
         return conn.exec_driver_sql(f"SELECT rowid, text FROM {FTS_TABLE} ORDER BY rowid").all()
 
 
+def _pg_trigram_indexes(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        query = sa.text(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'version' "
+            "AND indexname LIKE :pattern ORDER BY 1"
+        )
+        return list(conn.execute(query, {"pattern": "%trgm"}).scalars())
+
+
 def _schema_1_database(db_url) -> dict[str, int]:
     with Store.open(db_url, migrations=SCHEMA_1, at=T0) as old:
         assert old.schema_version == 1
@@ -64,7 +73,9 @@ def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
         _version(s, "mofcom:2025:3", "新的公告 3C901", 40)
         assert _keys(s, "3c901") == ["mofcom:2025:2", "mofcom:2025:3"]
         assert _keys(s, "暂停实施") == []
-        if s.engine.dialect.name == "sqlite":
+        if s.engine.dialect.name == "postgresql":
+            assert _pg_trigram_indexes(s) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+        else:
             before = _fts_rows(s)
             assert [doc for doc, _ in before] == [ids["a"], ids["b"], ids["b"] + 1]
             with s.engine.begin() as conn:  # idempotent: running it again rebuilds the same rows
@@ -138,12 +149,24 @@ def test_limit_and_ranking(store: Store, docs) -> None:
         assert keys == ["mofcom:2025:14", "mofcom:2025:10"]  # ILIKE: newest first
 
 
-def test_without_trigram_support_search_falls_back_to_like(tmp_path, monkeypatch, caplog) -> None:
+def test_fresh_postgres_database_has_trigram_indexes(store: Store) -> None:
+    if store.engine.dialect.name == "postgresql":
+        assert _pg_trigram_indexes(store) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+    else:
+        assert FTS_TABLE in sa.inspect(store.engine).get_table_names()
+
+
+def test_without_trigram_support_search_falls_back_to_like(db_url, monkeypatch, caplog) -> None:
     monkeypatch.setattr("store.fulltext.trigram_supported", lambda conn: False)
     monkeypatch.setattr("store.queries.trigram_supported", lambda conn: False)
-    with caplog.at_level(logging.WARNING, logger="store.fulltext"), Store.open(tmp_path / "old.db", at=T0) as s:
-        assert "has no FTS5 trigram tokenizer" in caplog.text
-        assert FTS_TABLE not in sa.inspect(s.engine).get_table_names()
+    monkeypatch.setattr("store.fulltext._PG_EXTENSION", "CREATE EXTENSION IF NOT EXISTS rw_no_such_extension")
+    with caplog.at_level(logging.WARNING, logger="store.fulltext"), Store.open(db_url, at=T0) as s:
+        if s.engine.dialect.name == "postgresql":
+            assert "cannot install the PostgreSQL extension pg_trgm (" in caplog.text
+            assert "rw_no_such_extension" in caplog.text and _pg_trigram_indexes(s) == []
+        else:
+            assert "has no FTS5 trigram tokenizer" in caplog.text
+            assert FTS_TABLE not in sa.inspect(s.engine).get_table_names()
         s.ensure_source("mofcom", "商务部", at=T0)
         _version(s, "mofcom:2025:1", LONG, 0)
         assert [h.document_key for h in s.search("2b902")] == ["mofcom:2025:1"]
