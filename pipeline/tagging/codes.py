@@ -12,7 +12,8 @@ What is recognised besides single codes:
   ``1C909至1C913`` (entry numbers within one category and group, at most ``MAX_RANGE`` entries).
 
 What is not a code: anything inside a URL or file name (``art_3a001b….html``, ``1c902a.pdf``),
-alphanumeric runs (hashes, model numbers such as ``5A002X``), digits only (dates, phones, HS codes).
+alphanumeric runs (hashes, model numbers such as ``5A002X``), identifiers with a hyphenated
+digit tail (``3A001-77821``), digits only (dates, phones, HS codes).
 
 Scheme: ``us-eccn`` for ``EAR99`` and when the sentence around the code cites US rules
 (``US_CUES``: EAR, ECCN, Commerce Control List, BIS, 美国出口管理条例, 米国輸出管理規則 ...);
@@ -42,7 +43,9 @@ CN_CUES = re.compile(r"中国|中華人民共和国|中华人民共和国|商務
 _CODE = r"[0-9][A-Ea-e][0-9]{3}"
 _SUB = r"(?:\.(?:[A-Za-z]|[0-9]{1,2}))*"
 _END = r"(?![A-Za-z0-9_])(?!\.[A-Za-z0-9])"
-_CODE_RE = re.compile(rf"(?<![A-Za-z0-9_\-\\.=#@&%+~])({_CODE})({_SUB}){_END}")
+# "3A001-77821" (a registration or part number): a hyphen and a digit run of 3+ continue an identifier
+_ID_TAIL = r"(?![-－‐][0-9]{3})"
+_CODE_RE = re.compile(rf"(?<![A-Za-z0-9_\-\\.=#@&%+~])({_CODE})({_SUB}){_END}{_ID_TAIL}")
 _CODE_BEFORE_SLASH = re.compile(rf"{_CODE}{_SUB}/$")
 _EAR99 = re.compile(r"(?<![A-Za-z0-9_\-/\\.=#@&%+])EAR99(?![A-Za-z0-9_])")
 _URL = re.compile(

@@ -144,7 +144,8 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("signed-issue-label", r"发文日期[ 】\]]*[:：]?[ ]*<<d>>", (("signed", "d"),), "label"),
     Phrase(
         "published-label",
-        r"(?:发布|公布|公开|公表|発表|公開)(?:日期|时间|日時|日)[ 】\]]*[:：]?[ ]*<<d>>",
+        # Japanese 公布日 is the promulgation of the order a release is about, not the release's date
+        r"(?:(?:发布|公布|公开|公表|発表|公開)(?:日期|时间|日時)|(?:发布|公表|発表|公開)日)[ 】\]]*[:：]?[ ]*<<d>>",
         (("published", "d"),),
         "label",
     ),
