@@ -357,6 +357,24 @@ def _english_number(text: str) -> DocNumber | None:
     return DocNumber(issuers, "order", m["number"] if not year else f"{year}-{m['number']}", None, m.group(0).strip())
 
 
+def find_english_doc_numbers(text: str) -> list[NumberMatch]:
+    """English citations (``MOFCOM and GACC Announcement No. 39 of 2026``) with their spans, in text order.
+
+    Example:
+        >>> [m.key for m in find_english_doc_numbers("MOFCOM Announcement No. 7 of 2031 shall be repealed.")]
+        ['mofcom:2031:7']
+    """
+    out: list[NumberMatch] = []
+    for pattern in (_ENGLISH, _ENGLISH_TRAILING):
+        for m in pattern.finditer(text):
+            if any(m.start() < o.end and o.start < m.end() for o in out):
+                continue
+            found = _english_number(m.group(0))
+            if found is not None:
+                out.append(NumberMatch(found, m.start(), m.end(), m.group(0)))
+    return sorted(out, key=lambda n: n.start)
+
+
 def parse_citation_list(text: str, default_issuers: tuple[str, ...] | None = None) -> list[DocNumber]:
     """Expanded, de-duplicated citations with a known issuer (issuer-less ones take ``default_issuers``).
 
@@ -430,6 +448,7 @@ __all__ = [
     "NumberMatch",
     "agency_slug",
     "find_doc_numbers",
+    "find_english_doc_numbers",
     "issuer_slugs",
     "meti_press_key",
     "meti_press_number",

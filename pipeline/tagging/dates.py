@@ -156,6 +156,13 @@ _OTHER_SUBJECT = re.compile(r"《|\d{4}年?第\d+号|令第\d+号|〔\d{4}〕")
 # Earlier in the sentence: "<date>…发布/公布…" narrates history about another act.
 _HISTORY = re.compile(r"\uE000\d+\uE001[^。]{0,30}?(?:发布|公布|印发|出台|召开|举行)")
 _THIS_SUBJECT = re.compile(_THIS)
+# English: a parenthesis right after a named act ("…Law of the People's Republic of China (…)",
+# "…Regulations on Export Control of Dual-use Items (effective …)") annotates that act.
+_EN_CITED_ACT = re.compile(
+    r"\b(?:Law|Laws|Regulations|Measures|Rules|Provisions|Decree|Announcement[ ]+No\.?[ ]*\d+[^()]{0,12})\b"
+    r"(?:[ ]+(?:of|on|for|to|the|and|[A-Z][\w’'-]*))*$"
+)
+_EN_THIS = re.compile(r"\b(?:this|the present)\b", re.I)
 _ISSUED = re.compile(r"发布|公布|印发")
 # A bare document noun without 本 ("答：公告第一条…自…施行" on a Q&A page) is another document.
 _OTHER_DOC = re.compile(r"(?<![本该])(?:公告|办法|条例|通知|决定|细则)(?!如下)")
@@ -175,7 +182,8 @@ _HEADING = re.compile(r"^[ ]*(?:[(（][一二三四五六七八九十\d]+[)）]|
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百\d]+)条")
 _PLACEHOLDER = re.compile(r"<<([a-z]+)>>")
 _DATE_ONLY_LINE = re.compile(r"\uE0000\uE001")
-_SIGNATURE_LINE = re.compile(r"[^。；;:：,，!?]{1,30}")
+# a short CJK signature line, or an English issuer line ("Ministry of Commerce · General Administration of Customs")
+_SIGNATURE_LINE = re.compile(r"[^。；;:：,，!?]{1,30}|[A-Z][A-Za-z .·&'’()-]{1,79}")
 
 
 def _compile(phrase: Phrase) -> re.Pattern[str]:
@@ -306,7 +314,10 @@ def _cited_note(masked: str, pos: int) -> bool:
     if opened < 0:
         return False
     inner = masked[opened + 1 : pos]
-    return masked[:opened].rstrip().endswith("》") or bool(_OTHER_SUBJECT.search(inner) or _ISSUED.search(inner))
+    before = masked[:opened].rstrip()
+    if _EN_CITED_ACT.search(before) and not _EN_THIS.search(before[-40:]):
+        return True  # "the Export Control Law of the People's Republic of China (adopted on …)"
+    return before.endswith("》") or bool(_OTHER_SUBJECT.search(inner) or _ISSUED.search(inner))
 
 
 def _subject_start(masked: str, begin: int, pos: int) -> int:
@@ -344,7 +355,7 @@ def _signature_date(text: str) -> list[tuple[int, str, date | str, str | None, s
             above -= 1
         if above == index - 1 or above < 0:
             continue
-        after_paragraph = lines[above][1].endswith(("。", "!"))
+        after_paragraph = lines[above][1].endswith(("。", "!", "."))
         under_issuer = bool(issuer_slugs(lines[index - 1][1]))
         if after_paragraph or under_issuer:
             return [(offset, "signed", dates[0], None, line)]

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.dates import find_dates
-from pipeline.docnumber import find_doc_numbers
+from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.normalize import match_text
 from pipeline.records import Relation
 from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
@@ -61,11 +61,17 @@ RULES: tuple[Rule, ...] = (
     Rule(r"(?:を|は、?)?廃止する", "repeals"),
     Rule(r"(?:の一部)?を改正する|改正する", "amends"),
     Rule(r"(?:の適用|の効力)?を停止する", "suspends"),
+    # English copies (english.mofcom.gov.cn): "X shall be repealed at the same time", "replaces X"
+    Rule(r"\b(?:shall|is|are)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:repealed|abolished|annulled|rescinded)\b", "repeals", 0, re.I),
+    Rule(r"\b(?:shall[ ]+)?(?:replaces?|supersedes?)\b", "supersedes", 0, re.I),
 )
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
 _DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
-_BASIS = re.compile(rf"(?:根据|依据|按照|依照|参照|遵照){_STOP}*?(?=[,，:：]|$)", re.M)
+_BASIS = re.compile(
+    rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
+    re.M,
+)
 # "…公告2024年第46号《关于…的公告》第二款": the cited title may sit between number and clause.
 _CLAUSE_LEAD = re.compile(r"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
 _CLAUSE_CUT = re.compile(r"[,，；;。《]")
@@ -148,6 +154,9 @@ def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
+    for m in find_english_doc_numbers(sentence):
+        if all(m.end <= c.start or m.start >= c.end for c in out):
+            out.append(_Citation(m.key, m.text, m.start, m.end))
     for m in _JA_CITATION.finditer(sentence):
         if all(m.end() <= c.start or m.start() >= c.end for c in out):
             out.append(_Citation(None, m.group(0), m.start(), m.end()))
