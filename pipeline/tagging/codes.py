@@ -28,7 +28,7 @@ import re
 
 from pipeline.normalize import match_text
 from pipeline.records import CodeTag
-from pipeline.tagging.rules import sentence_at
+from pipeline.tagging.rules import sentence_at, sentence_bounds
 
 MAX_RANGE = 20  # longest entry-number range expanded (1C909至1C913 → 5 codes)
 
@@ -148,6 +148,20 @@ def _expand_last(base: str, levels: list[str], last: str) -> list[tuple[str, lis
     return [(base, levels[:-1] + [v]) for v in values[:MAX_RANGE]]
 
 
+_PAREN = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def _cue_scope(sentence: str, start: int, end: int) -> str:
+    """The sentence as seen by the code at ``sentence[start:end]``: a parenthesis that neither holds
+    the code nor opens right after it is another item's note ("（一）3A001.a.1 电池（参照美国EAR
+    3A001.a.2）": the EAR cue belongs to 3A001.a.2), so it is blanked."""
+    def blank(m: re.Match[str]) -> str:
+        holds = m.start() <= start and end <= m.end()
+        annotates = 0 <= m.start() - end <= 2
+        return m.group(0) if holds or annotates else " " * len(m.group(0))
+    return _PAREN.sub(blank, sentence)
+
+
 def _scheme(sentence: str, language: str) -> str:
     if US_CUES.search(sentence):
         return "us-eccn"
@@ -206,7 +220,10 @@ def extract_codes(text: str, *, language: str = "zh") -> list[CodeTag]:
     tags: dict[tuple[str, str], CodeTag] = {}
     for start, end, code in _occurrences(masked):
         sentence = sentence_at(text, start, end)
-        scheme = "us-eccn" if code == "EAR99" else _scheme(sentence, language)
+        left, _ = sentence_bounds(text, start, end)
+        offset = left + (len(text[left:]) - len(text[left:].lstrip()))
+        scope = _cue_scope(sentence, start - offset, end - offset)
+        scheme = "us-eccn" if code == "EAR99" else _scheme(scope, language)
         tags.setdefault((scheme, code), CodeTag(scheme=scheme, code=code, evidence=sentence))
     return list(tags.values())
 
