@@ -7,6 +7,7 @@ letter, lower-case sub-item letters, no trailing dot (``1c117.D.`` → ``1C117.d
 What is recognised besides single codes:
 
 * sibling lists that repeat only the last sub-item: ``1C902.a、b、c`` → ``.a``, ``.b``, ``.c``;
+  or a dotted path under the same entry: ``1C903.a.1、.a.2``, ``1C902.a、.b``;
   ``3C901.a.1、2`` → ``3C901.a.1``, ``3C901.a.2``;
 * ranges: ``2B902.a至2B902.c``, ``2B902.a-c`` (letters or numbers of the last sub-item level) and
   ``1C909至1C913`` (entry numbers within one category and group, at most ``MAX_RANGE`` entries).
@@ -59,6 +60,7 @@ _SIB_SEP = re.compile(r"\s*(?:、|,|/|和|及|与|或|以及|及び|並びに|�
 _SIB_WORD = re.compile(r"\s+(?:and|or)\s+")
 _RANGE_SEP = re.compile(r"\s*(?:至|到|~|〜|-|–|—|－)\s*")
 _SIB_LETTER = re.compile(rf"([A-Za-z](?:\.[0-9]{{1,2}}(?:\.[A-Za-z])?)?){_END}")
+_SIB_RELATIVE = re.compile(rf"(\.[A-Za-z](?:\.[0-9]{{1,2}}(?:\.[A-Za-z])?)?){_END}")
 _SIB_NUMBER = re.compile(rf"([0-9]{{1,2}}(?:\.[A-Za-z])?){_END}")
 _FULL = re.compile(rf"({_CODE})({_SUB}){_END}")
 
@@ -86,6 +88,10 @@ def _sibling(text: str, pos: int, levels: list[str]) -> tuple[list[str], int] | 
     if sep is None or not levels:
         return None
     word_sep = not _SIB_SEP.match(text, pos)
+    rel = _SIB_RELATIVE.match(text, sep.end())
+    if rel is not None:  # "1C903.a.1、.a.2": a dotted path under the same entry
+        path = _levels(rel.group(1))
+        return (path, rel.end()) if path else None
     for pattern, want_alpha in ((_SIB_LETTER, True), (_SIB_NUMBER, False)):
         m = pattern.match(text, sep.end())
         if m is None:
