@@ -162,6 +162,12 @@ _EN_CITED_ACT = re.compile(
     r"\b(?:Law|Laws|Regulations|Measures|Rules|Provisions|Decree|Announcement[ ]+No\.?[ ]*\d+[^()]{0,12})\b"
     r"(?:[ ]+(?:of|on|for|to|the|and|[A-Z][\w’'-]*))*$"
 )
+# A proviso giving part of the document its own date: the part's printed label becomes the clause.
+_PROVISO = re.compile(
+    r"ただし[、,]?[ ]*(?P<label>[^、。,]{1,40}?)(?:の改正)?(?:規定|部分)(?:について)?は[、,]?[ ]*$"
+    r"|(?i:however)[ ]*,?[ ]*the[ ]+(?:amended[ ]+)?provisions?[ ]+(?:on|of|concerning|regarding)[ ]+"
+    r"(?P<en>[^,.;]{1,60}?)[ ]+(?:will|shall)?[ ]*$"
+)
 _EN_THIS = re.compile(r"\b(?:this|the present)\b", re.I)
 _ISSUED = re.compile(r"发布|公布|印发")
 # A bare document noun without 本 ("答：公告第一条…自…施行" on a Q&A page) is another document.
@@ -283,6 +289,9 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
                 continue
         if phrase.scope == "own":
             clauses = _clauses(text, start, subject, article)
+            proviso = _PROVISO.search(wide)
+            if clauses == [None] and proviso:  # "ただし、別表第1の16の項の改正規定は、…から施行"
+                clauses = [(proviso.group("label") or proviso.group("en")).strip()]
         elif phrase.scope == "window":
             clauses = list(dict.fromkeys(clause_refs(_TITLE.sub("", masked)))) or [None]
         else:

@@ -101,6 +101,8 @@ _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
 )
 _DATED_TYPES = ("suspends", "repeals", "supersedes")
+# A Japanese trigger followed by an instrument noun is part of a title ("輸出貿易管理令の一部を改正する政令").
+_JA_TITLE_NOUN = re.compile(r"(?:政令|省令|府令|告示|法律|規則|訓令|通達|命令|件)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,8 @@ def _triggers(sentence: str) -> list[_Trigger]:
                 continue
             if any(s < m.start() and m.end() < e for s, e in bracketed):
                 continue  # inside a cited title: 《关于修改…的决定》
+            if _JA_TITLE_NOUN.match(sentence, m.end()):
+                continue  # "…の一部を改正する政令": the name of an instrument, not an act on a citation
             if any(t.start <= m.start() < t.end or m.start() <= t.start < m.end() for t in found):
                 continue  # an earlier (stronger) rule already took this span
             found.append(_Trigger(rule.kind, m.start(), m.end()))
