@@ -33,7 +33,7 @@ from pipeline.dates import find_dates
 from pipeline.docnumber import issuer_slugs
 from pipeline.normalize import match_text
 from pipeline.records import DatedEvent
-from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, clause_at, clause_refs, sentence_bounds
+from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, annex_label, clause_at, clause_refs, sentence_bounds
 
 _VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
 _STOP = r"(?:暂停|中止)(?:实施|执行|适用)"
@@ -61,7 +61,7 @@ class Phrase:
 
 PHRASES: tuple[Phrase, ...] = (
     # --- effective ---
-    Phrase("effective-on-publication", rf"自(?:{_THIS})?(?:公布|发布|公告)之日起{_VERB}", (("effective", "published"),)),
+    Phrase("effective-on-publication", rf"(?:自|于|从)(?:{_THIS})?(?:公布|发布|公告)之日起{_VERB}", (("effective", "published"),)),
     # 印发之日 is the date of the issuing document itself (its 成文日期), not the web release.
     Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
     Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "label"),
@@ -292,6 +292,11 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
             proviso = _PROVISO.search(wide)
             if clauses == [None] and proviso:  # "ただし、別表第1の16の項の改正規定は、…から施行"
                 clauses = [(proviso.group("label") or proviso.group("en")).strip()]
+            elif clauses == [None] and not _THIS_SUBJECT.search(subject):
+                lead = _TITLE.sub("", _BASIS.sub("", wide))
+                annex = annex_label(lead)
+                if annex and not _ARTICLE.search(lead):  # "附件2所列物项的管理措施，自…起执行"
+                    clauses = [annex]
         elif phrase.scope == "window":
             clauses = list(dict.fromkeys(clause_refs(_TITLE.sub("", masked)))) or [None]
         else:
@@ -342,6 +347,9 @@ def _subject_start(masked: str, begin: int, pos: int) -> int:
 def _clauses(text: str, sentence_start: int, subject: str, article: str | None) -> list[str | None]:
     if _OWN_PART.search(subject):
         return [clause_at(text, sentence_start)]
+    annex = annex_label(_TITLE.sub("", subject))
+    if annex and not _ARTICLE.search(subject):  # "附件第3项自…施行", "附件2所列物项…自…起执行"
+        return [annex]
     refs: list[str | None] = list(clause_refs(_HEADING.sub("", subject, count=1), article))
     if refs:
         if _OTHER_CLAUSES.search(subject):

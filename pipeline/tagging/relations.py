@@ -45,7 +45,7 @@ from pipeline.dates import find_dates
 from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.normalize import match_text
 from pipeline.records import Relation
-from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
+from pipeline.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
 _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
@@ -74,6 +74,7 @@ _BASIS = re.compile(
 )
 # "…公告2024年第46号《关于…的公告》第二款": the cited title may sit between number and clause.
 _CLAUSE_LEAD = re.compile(r"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
+_ANNEX_LEAD = re.compile(rf"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?P<label>{ANNEX_REF.pattern})")
 _CLAUSE_CUT = re.compile(r"[,，；;。《]")
 _BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
 # questions and press Q&A talk about measures rather than take them
@@ -199,6 +200,9 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
 
 def _clauses(sentence: str, c: _Citation, next_start: int) -> list[str | None]:
     gap = sentence[c.end : next_start]
+    annex = _ANNEX_LEAD.match(gap)
+    if annex:  # "…第40号附件第5项不再执行": the target's numbered annex or annex item
+        return [annex.group("label").replace(" ", "")]
     lead = _CLAUSE_LEAD.match(gap)
     if lead is None:
         return [None]

@@ -198,5 +198,24 @@ def canonical_clause(label: str) -> str | None:
     return None
 
 
-__all__ = ["QA_LINES", "REPORTED_SPEECH", "Rule", "canonical_clause", "clause_at", "clause_refs", "sentence_at",
-           "sentence_bounds"]
+# A numbered annex or an item of an annex ("附件2", "附件第5项", "附件1第3项"); a bare "附件" is the
+# whole list and gives no label.
+ANNEX_REF = re.compile(
+    rf"附件[ ]*(?:(?P<n>\d{{1,2}}|[{_CN_NUM}]{{1,3}})(?:[ ]*第[ ]*(?P<i1>[{_CN_NUM}\d]+)[ ]*项)?"
+    rf"|第[ ]*(?P<i2>[{_CN_NUM}\d]+)[ ]*项)"
+)
+
+
+def annex_label(text: str) -> str | None:
+    """The printed label of the first numbered annex reference in ``text``, spaces removed.
+
+    Example:
+        >>> annex_label("但是，附件 第3项自…施行"), annex_label("本公告附件所列物项")
+        ('附件第3项', None)
+    """
+    m = ANNEX_REF.search(text)
+    return m.group(0).replace(" ", "") if m else None
+
+
+__all__ = ["ANNEX_REF", "QA_LINES", "REPORTED_SPEECH", "Rule", "annex_label", "canonical_clause", "clause_at",
+           "clause_refs", "sentence_at", "sentence_bounds"]
