@@ -114,8 +114,10 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
         signed = next((e.date for e in events if e.type == "signed"), None)
         if signed is not None and signed != published:
             events = list(extract_dates(body, published=signed))
-    if published and not any(e.type == "published" for e in events):
-        events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
+    if published:  # the page's own publication date wins over a label quoted in the body
+        events = [e for e in events if e.type != "published" or e.date == published]
+        if not any(e.type == "published" for e in events):
+            events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
     if signed and not any(e.type == "signed" and e.date == signed for e in events):
         events.insert(1 if published else 0, DatedEvent("signed", signed, None, (parsed.signed_text or "").strip()))
     discussion = bool(title and _DISCUSSES.search(title))
@@ -188,7 +190,7 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
             return found
         # "工业和信息化部 国家发展改革委 自然资源部令" / "第71号" printed on two lines
         if line.endswith(("令", "公告")) and i + 1 < len(head):
-            found = _leading_number(f"{line}{head[i + 1]}", whole=True)
+            found = _leading_number(f"{line} {head[i + 1]}", whole=True)
             if found:
                 return found
     return None
