@@ -69,7 +69,7 @@ def run_demo(*, db: str | None, keep: bool, out: Console, now: datetime | None =
             Path(db_target).replace(kept)
             out.print(f"database kept at {kept}; try: regwatch --db {kept} history", markup=False)
         else:
-            out.print("try it yourself: regwatch --db demo.db demo --keep, then regwatch --db demo.db history")
+            out.print("keep the database to explore it: regwatch --db demo.db demo, then regwatch --db demo.db history")
         store.close()
 
 
