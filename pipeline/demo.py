@@ -68,8 +68,10 @@ def run_demo(*, db: str | None, keep: bool, out: Console, now: datetime | None =
             store.close()
             Path(db_target).replace(kept)
             out.print(f"database kept at {kept}; try: regwatch --db {kept} history", markup=False)
+        elif db is not None:
+            out.print(f"explore it: regwatch --db {db} history, show, diff, deadlines …", markup=False)
         else:
-            out.print("keep the database to explore it: regwatch --db demo.db demo, then regwatch --db demo.db history")
+            out.print("to explore the result: regwatch --db demo.db demo, then regwatch --db demo.db history")
         store.close()
 
 
