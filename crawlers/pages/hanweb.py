@@ -153,9 +153,9 @@ def listing_entries(fragment: Selector, *, base_url: str, link_css: str = "li a[
 
     Example:
         >>> sel = Selector(text='<ul><li><a href="/a/art/2025/art_1.html" title="公告">公告</a>'
-        ...                     '<span>[2025-11-07]</span></li></ul>')
+        ...                     '<span>[2031-01-15]</span></li></ul>')
         >>> listing_entries(sel, base_url="https://h/")[0]
-        ListingEntry(url='https://h/a/art/2025/art_1.html', title='公告', date_text='2025-11-07', summary=None)
+        ListingEntry(url='https://h/a/art/2025/art_1.html', title='公告', date_text='2031-01-15', summary=None)
     """
     out: list[ListingEntry] = []
     seen: set[str] = set()

@@ -166,8 +166,8 @@ def _label(outside: str, everywhere: str, labels: tuple[str, ...]) -> str | None
     outside the body (the body may quote such words). Aliases are tried in order.
 
     Example:
-        >>> _label("【发布文号】商务部公告2025年第61号\\n【发文日期】20251009", "", ("发文日期",))
-        '20251009'
+        >>> _label("【发布文号】商务部公告2031年第61号\\n【发文日期】20310109", "", ("发文日期",))
+        '20310109'
         >>> _label("发布单位：安全与管制局　发布文号：商务部公告2026年第3号", "", ("发布单位",))
         '安全与管制局'
     """
