@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from crawlers.errors import PageError
 from crawlers.pages.base import ParsedPage
 from crawlers.sources import SOURCES, SourceDef
-from pipeline.dates import parse_date, parse_timestamp
+from pipeline.dates import find_dates, parse_date, parse_timestamp
 from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
 from pipeline.normalize import canonical_text, content_hash, match_text
 from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
@@ -216,28 +216,19 @@ _PUBLISHED_LABEL = re.compile(r"(?:发布时间|发布日期|公布日期|发文
 
 
 def _labelled_published(body: str) -> date | None:
+    """The date right after a publication label in the body (snippets without page metadata)."""
     m = _PUBLISHED_LABEL.search(body)
-    if not m:
-        return None
-    text = m.group(1)
-    for end in range(len(text), 5, -1):  # the longest prefix that is a date
-        found = parse_timestamp(text[:end].strip(), "UTC") or parse_date(text[:end].strip())
-        if found is not None:
-            return found.date() if hasattr(found, "date") and callable(found.date) else found
-    return None
+    found = find_dates(m.group(1)) if m else []
+    return found[0].date if found and not m.group(1)[: found[0].start].strip() else None
 
 
 def _as_date(text: str | None, tz: str) -> date | None:
+    """A metadata date or timestamp (in the issuer's zone) as a calendar date."""
     if not text:
         return None
     text = match_text(text).strip()
     stamp = parse_timestamp(text, tz)
-    if stamp is not None:
-        return stamp.date()
-    found = parse_date(text)
-    if found is not None:
-        return found
-    return None
+    return stamp.date() if stamp is not None else parse_date(text)
 
 
 def _whole_document_effective(events: list[DatedEvent]) -> date | None:

@@ -36,19 +36,26 @@ def incoming_relations(store: Store, key: str) -> list[tuple[str, Relation]]:
     return out
 
 
+def own_record(store: Store, key: str) -> DocumentRecord | None:
+    """The latest stored record of ``key``, or None for a document regwatch has never fetched."""
+    from store.errors import NotFound
+
+    try:
+        return load_version(store, key).record
+    except NotFound:
+        return None
+
+
 def status_of(store: Store, key: str, on: date) -> LegalStatus:
     """Legal status of ``key`` on ``on`` from its own latest version (if stored) and relations pointing at it.
 
     A document regwatch has never fetched can still be suspended or repealed by one it has.
     """
-    from store.errors import NotFound
-
     incoming = incoming_relations(store, key)
-    try:
-        record = load_version(store, key).record
-    except NotFound:
+    record = own_record(store, key)
+    if record is None:
         if not incoming:
-            raise
+            store.document(key)  # raises NotFound with its hint
         status = legal_status(on=on, effective=None, published=None, dates=(), incoming=incoming)
         return _inferred_after_suspension(status, incoming)
     return legal_status(on=on, effective=record.effective, published=record.published, dates=record.dates,
@@ -70,41 +77,35 @@ def _inferred_after_suspension(status: LegalStatus, incoming: list[tuple[str, Re
                             "the document itself has not been fetched")
 
 
-def timeline_of(store: Store, key: str, start: date) -> list[tuple[date, LegalStatus]]:
-    """The status of ``key`` on ``start`` and every later change, from stored dates and relations."""
-    from store.errors import NotFound
-
-    incoming = incoming_relations(store, key)
-    try:
-        record = load_version(store, key).record
-        effective, published, dates = record.effective, record.published, record.dates
-    except NotFound:
-        effective, published, dates = None, None, ()
-    return status_timeline(start=start, effective=effective, published=published, dates=dates, incoming=incoming)
+def timeline_of(store: Store, key: str, start: date,
+                record: DocumentRecord | None = None) -> list[tuple[date, LegalStatus]]:
+    """The status of ``key`` on ``start`` and every later change, from stored dates and relations
+    (``record``: the document's own record when the caller already has it)."""
+    record = record or own_record(store, key)
+    if record is None:
+        return status_timeline(start=start, effective=None, published=None, incoming=incoming_relations(store, key))
+    return status_timeline(start=start, effective=record.effective, published=record.published, dates=record.dates,
+                           incoming=incoming_relations(store, key))
 
 
 def collect_deadlines(store: Store, start: date) -> list[Deadline]:
     """Every status change after ``start`` of every stored or acted-on document, by date."""
-    from store.errors import NotFound
-
-    published: dict[str, date | None] = {}
+    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
+    records = {key: own_record(store, key) for key in keys}  # each document read once
 
     def published_of(key: str) -> date | None:
-        if key not in published:
-            try:
-                published[key] = load_version(store, key).record.published
-            except NotFound:
-                published[key] = None
-        return published[key]
+        if key not in records:
+            records[key] = own_record(store, key)
+        record = records[key]
+        return record.published if record else None
 
-    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
     found = []
     for key in keys:
         def announced(by: Sequence[str], key: str = key) -> date | None:
             days = [d for d in (published_of(k) for k in (by or (key,))) if d is not None]
             return max(days) if days else None
 
-        found.extend(deadlines_of(key, timeline_of(store, key, start), announced))
+        found.extend(deadlines_of(key, timeline_of(store, key, start, records[key]), announced))
     return sorted(found, key=lambda d: (d.starts, d.doc_key))
 
 
@@ -119,5 +120,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["StoredVersion", "collect_deadlines", "incoming_relations", "load_version", "status_json", "status_of",
-           "timeline_of"]
+__all__ = ["StoredVersion", "collect_deadlines", "incoming_relations", "load_version", "own_record", "status_json",
+           "status_of", "timeline_of"]

@@ -9,9 +9,9 @@ timestamps are timezone-aware ``datetime`` values in UTC.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 DateType = Literal[
     "published",  # 发布日期 / 公布之日 / press date
@@ -22,18 +22,10 @@ DateType = Literal[
     "expires",  # 有效期至
     "repealed",  # 废止
 ]
-DATE_TYPES: tuple[str, ...] = (
-    "published",
-    "signed",
-    "effective",
-    "suspended_from",
-    "suspended_until",
-    "expires",
-    "repealed",
-)
+DATE_TYPES: tuple[str, ...] = get_args(DateType)
 
 RelationType = Literal["suspends", "amends", "repeals", "supersedes", "implements", "extends"]
-RELATION_TYPES: tuple[str, ...] = ("suspends", "amends", "repeals", "supersedes", "implements", "extends")
+RELATION_TYPES: tuple[str, ...] = get_args(RelationType)
 
 CodeScheme = Literal["cn-dual-use", "us-eccn"]
 
@@ -262,22 +254,6 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat()[:10] if value is not None else None
 
 
-def as_dict(value: Any) -> dict[str, Any]:
-    """dataclasses.asdict with dates rendered as ISO strings (for JSON columns)."""
-    raw = asdict(value)
-    return _jsonable(raw)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
-
 __all__ = [
     "DATE_TYPES",
     "RELATION_TYPES",
@@ -290,7 +266,5 @@ __all__ = [
     "LegalStatus",
     "Relation",
     "TextDiff",
-    "as_dict",
     "record_from_json",
-    "field",
 ]
