@@ -98,7 +98,8 @@ def job_specs(config: Config, *, crawlable: Callable[[str], bool]) -> list[JobSp
     return specs
 
 
-def _crawlable(slug: str) -> bool:
+def crawlable(slug: str) -> bool:
+    """A registered source with a spider."""
     from crawlers.sources import SOURCES
 
     return slug in SOURCES and SOURCES[slug].spider is not None
@@ -165,7 +166,7 @@ class Daemon:
 
     def run_once(self) -> dict[str, Any]:
         """Every enabled source's cycle once, then reminders and delivery (for cron and tests)."""
-        results = {spec.source: self.cycle(spec.source) for spec in job_specs(self.config, crawlable=_crawlable)
+        results = {spec.source: self.cycle(spec.source) for spec in job_specs(self.config, crawlable=crawlable)
                    if spec.kind == "cycle" and spec.source}
         self.reminders()
         self.deliver()
@@ -179,7 +180,7 @@ class Daemon:
                           "misfire_grace_time": self.config.defaults.misfire_grace_seconds},
             timezone=ZoneInfo("UTC"),
         )
-        for spec in job_specs(self.config, crawlable=_crawlable):
+        for spec in job_specs(self.config, crawlable=crawlable):
             func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver}[spec.kind]
             args = [spec.source] if spec.source else []
             sched.add_job(func, spec.trigger, args=args, id=spec.id, name=spec.id, replace_existing=True)
@@ -233,4 +234,4 @@ def leader_lock(store: Store) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-__all__ = ["Daemon", "JobSpec", "cron_trigger", "job_specs", "leader_lock"]
+__all__ = ["Daemon", "JobSpec", "crawlable", "cron_trigger", "job_specs", "leader_lock"]

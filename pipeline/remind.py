@@ -12,24 +12,26 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from crawlers.sources import SOURCES
 from pipeline.deadlines import PASSED_GRACE_DAYS, deadline_alerts
 from pipeline.lookup import collect_deadlines
 from pipeline.process import enqueue_request
 from store import Store
 
-# Issuer slug -> calendar; anything else is a Chinese issuer.
-_ISSUER_TZ = {"meti": "Asia/Tokyo"}
+# Issuers that are also sources (mofcom, miit, meti) use the source's zone; other issuers
+# (gacc, ndrc, state-council, ...) are Chinese.
 _DEFAULT_TZ = "Asia/Shanghai"
 
 
 def issuer_timezone(doc_key: str) -> str:
     """Example: ``issuer_timezone("meti:press:20260109-001")`` -> ``'Asia/Tokyo'``."""
-    return _ISSUER_TZ.get(doc_key.split(":")[0].split("+")[0], _DEFAULT_TZ)
+    issuer = doc_key.split(":")[0].split("+")[0]
+    return SOURCES[issuer].timezone if issuer in SOURCES else _DEFAULT_TZ
 
 
 def check_deadlines(store: Store, *, now: datetime, lead_days: Sequence[int]) -> int:
     """Queue the deadline alerts due at ``now``; returns how many new alerts were queued."""
-    days = {tz: now.astimezone(ZoneInfo(tz)).date() for tz in {_DEFAULT_TZ, *_ISSUER_TZ.values()}}
+    days = {tz: now.astimezone(ZoneInfo(tz)).date() for tz in {_DEFAULT_TZ, *(s.timezone for s in SOURCES.values())}}
     start = min(days.values()) - timedelta(days=PASSED_GRACE_DAYS + 1)
     queued = 0
     deadlines = collect_deadlines(store, start)

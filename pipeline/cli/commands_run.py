@@ -137,7 +137,7 @@ def daemon(
 
     Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
     """
-    from pipeline.daemon import Daemon, job_specs, leader_lock
+    from pipeline.daemon import Daemon, crawlable, job_specs, leader_lock
 
     config = config_of(ctx)
     store = open_store(ctx)
@@ -155,8 +155,6 @@ def daemon(
         if not results:
             stdout().print("no enabled source with a spider in the configuration")
         return
-    from crawlers.sources import SOURCES
-
-    jobs = job_specs(config, crawlable=lambda s: s in SOURCES and SOURCES[s].spider is not None)
+    jobs = job_specs(config, crawlable=crawlable)
     stderr().print("regwatch daemon: " + ", ".join(f"{j.id} ({j.trigger})" for j in jobs), markup=False)
     runner.serve()
