@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alerts.errors import RouteConfigError
+from alerts.routing import load_routes, sink_names_used
+
 # name -> (default, help). Documented in README (tests/test_docs.py checks every key).
 DEFAULTS: dict[str, tuple[Any, str]] = {
     "jitter_seconds": (300, "random delay added to each scheduled crawl, in seconds"),
@@ -83,9 +86,6 @@ class Config(_Model):
     default_route: list[str] = Field(default_factory=lambda: ["console"])
     path: str | None = None
 
-    def route_targets(self) -> set[str]:
-        return {name for r in self.routes for name in r.to} | set(self.default_route)
-
 
 def resolve_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:
     """Replace ``{$env: NAME}`` mappings by the variable's value (None when unset).
@@ -140,7 +140,11 @@ def load_config(path: str | Path | None, *, env: Mapping[str, str] | None = None
         if not isinstance(sink, dict) or "kind" not in sink:
             raise ConfigError(f"{p}: sinks.{name}: needs a 'kind' (console, jsonl, slack)")
     config.sinks.setdefault("console", {"kind": "console"})  # always available for the default route
-    unknown = config.route_targets() - set(config.sinks)
+    try:  # the alert router's own validation, so a bad `when:` fails at load, not at delivery
+        routes = load_routes([{"when": r.when, "to": list(r.to)} for r in config.routes])
+    except RouteConfigError as exc:
+        raise ConfigError(f"{p}: {exc}; see README 'Configuration'") from exc
+    unknown = set(sink_names_used(routes, config.default_route)) - set(config.sinks)
     if unknown:
         raise ConfigError(f"{p}: routes: unknown sink(s) {sorted(unknown)}; define them under 'sinks:'")
     for name, src in config.sources.items():

@@ -59,3 +59,10 @@ def test_no_path_gives_defaults() -> None:
     config = load_config(None)
     assert config.default_route == ["console"]
     assert config.defaults.max_consecutive_failures == 3
+
+
+def test_a_bad_route_condition_fails_at_load_not_at_delivery(tmp_path: Path) -> None:
+    path = tmp_path / "schedules.yaml"
+    path.write_text("routes:\n  - {when: {sevrity: warning}, to: [console]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.when\.sevrity: unknown condition"):
+        load_config(path, env={})
