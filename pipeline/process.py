@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alerts.base import Alert
 from crawlers.errors import LayoutChanged, PageError, UndecodableBody
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
@@ -158,15 +159,17 @@ def _enqueue(store: Store, request: AlertRequest, now: datetime, report: Process
 
 
 def enqueue_request(store: Store, request: AlertRequest, now: datetime) -> int:
-    """Put one alert in the outbox; returns 1 if it is new, 0 if its dedup key was already there."""
-    payload = {
-        "kind": request.kind, "severity": request.severity, "source": request.source,
-        "doc_key": request.doc_key, "title": request.title, "summary": request.summary, "url": request.url,
-        "facts": [list(f) for f in request.facts], "tags": list(request.tags), "diff_text": request.diff_text,
-        "created_at": now.isoformat(),
-    }
+    """Put one alert in the outbox; returns 1 if it is new, 0 if its dedup key was already there.
+
+    The payload is built by ``alerts.base.Alert`` itself (validated here, not first at delivery);
+    the outbox row id is not known yet, so the payload carries none.
+    """
+    alert = Alert(0, request.kind, request.severity, request.source, request.doc_key, request.title,
+                  " ".join(request.summary.split()), request.url, now, facts=request.facts,
+                  diff_text=request.diff_text, tags=request.tags)
     _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
-                                     source=request.source, doc_key=request.doc_key, payload=payload, created_at=now)
+                                     source=request.source, doc_key=request.doc_key, payload=alert.to_payload(),
+                                     created_at=now)
     return int(created)
 
 
