@@ -14,6 +14,7 @@ KIND_LABELS = {
     "status": "STATUS",
     "deadline": "DEADLINE",
     "source_health": "SOURCE HEALTH",
+    "sink_health": "ALERT DELIVERY",
 }
 SEVERITY_MARKS = {"info": "●", "warning": "▲", "critical": "■"}
 

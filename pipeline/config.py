@@ -26,7 +26,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "misfire_grace_seconds": (900, "how late a scheduled run may start before it is skipped"),
     "crawl_timeout_seconds": (900, "hard limit for one crawl subprocess"),
     "deadline_lead_days": ([30, 7, 1, 0], "days before a legal deadline when deadline alerts are raised"),
-    "max_delivery_attempts": (8, "delivery attempts per sink before an alert is marked dead"),
+    "dead_after_hours": (168, "hours of retryable delivery failures before a delivery is marked dead (resend with `regwatch alerts retry`)"),
 }
 
 
@@ -44,7 +44,7 @@ class Defaults(_Model):
     misfire_grace_seconds: int = Field(DEFAULTS["misfire_grace_seconds"][0], ge=1)
     crawl_timeout_seconds: int = Field(DEFAULTS["crawl_timeout_seconds"][0], ge=10)
     deadline_lead_days: list[int] = Field(default_factory=lambda: list(DEFAULTS["deadline_lead_days"][0]))
-    max_delivery_attempts: int = Field(DEFAULTS["max_delivery_attempts"][0], ge=1)
+    dead_after_hours: float = Field(DEFAULTS["dead_after_hours"][0], gt=0)
 
 
 class SourceConfig(_Model):

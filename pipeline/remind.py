@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from crawlers.sources import SOURCES
 from pipeline.deadlines import PASSED_GRACE_DAYS, deadline_alerts
 from pipeline.lookup import collect_deadlines
-from pipeline.process import enqueue_request
+from pipeline.outbox import Routing, enqueue_request
 from store import Store
 
 # Issuers that are also sources (mofcom, miit, meti) use the source's zone; other issuers
@@ -29,7 +29,7 @@ def issuer_timezone(doc_key: str) -> str:
     return SOURCES[issuer].timezone if issuer in SOURCES else _DEFAULT_TZ
 
 
-def check_deadlines(store: Store, *, now: datetime, lead_days: Sequence[int]) -> int:
+def check_deadlines(store: Store, *, now: datetime, lead_days: Sequence[int], routing: Routing | None = None) -> int:
     """Queue the deadline alerts due at ``now``; returns how many new alerts were queued."""
     days = {tz: now.astimezone(ZoneInfo(tz)).date() for tz in {_DEFAULT_TZ, *(s.timezone for s in SOURCES.values())}}
     start = min(days.values()) - timedelta(days=PASSED_GRACE_DAYS + 1)
@@ -38,7 +38,7 @@ def check_deadlines(store: Store, *, now: datetime, lead_days: Sequence[int]) ->
     for tz, today in days.items():
         mine = [d for d in deadlines if issuer_timezone(d.doc_key) == tz]
         for request in deadline_alerts(mine, today=today, lead_days=lead_days):
-            queued += enqueue_request(store, request, now)
+            queued += enqueue_request(store, request, now, routing)
     return queued
 
 

@@ -166,6 +166,11 @@ class DocumentOps(StoreBase):
             s.flush()
             return change.id or 0
 
+    def has_change(self, version_id: int) -> bool:
+        """True when a Change row leads to this version (its processing was completed)."""
+        with self._read() as s:
+            return s.exec(select(Change.id).where(Change.to_version_id == version_id).limit(1)).first() is not None
+
     def set_document_status(self, document_id: int, status: str) -> Document:
         """Mark a document ``active`` or ``withdrawn``."""
         if status not in DOCUMENT_STATUSES:

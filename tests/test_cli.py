@@ -23,6 +23,7 @@ from pipeline.cli import main
 from pipeline.cli.app import app, db_app
 from pipeline.process import process_pending
 from store import Store
+from store.migrations import MIGRATIONS
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
@@ -300,9 +301,9 @@ def test_inspect_errors(capsys, tmp_path) -> None:
 def test_db_upgrade(capsys, tmp_path, db) -> None:
     path = tmp_path / "new.db"
     code, out, _ = cli(capsys, "--db", path, "db", "upgrade")
-    assert (code, out) == (0, f"database sqlite:///{path} is at schema version 2\n")
+    assert (code, out) == (0, f"database sqlite:///{path} is at schema version {MIGRATIONS.version}\n")
     code, out, _ = cli(capsys, "--db", db, "db", "upgrade")  # up to date: nothing lost
-    assert code == 0 and out.endswith("is at schema version 2\n")
+    assert code == 0 and out.endswith(f"is at schema version {MIGRATIONS.version}\n")
     with Store.open(db) as store:
         assert store.status_summary()["totals"]["versions"] == 6
 
@@ -345,7 +346,14 @@ def test_deliver_dry_run_sends_and_records_nothing(capsys, db) -> None:
         assert all(store.deliveries(a.id) == [] for a in store.alerts(limit=100))
 
 
-def test_deliver_with_config_file(capsys, db, tmp_path) -> None:
+def test_routes_of_the_process_config_hold_when_deliver_runs_without_it(capsys, tmp_path, page_tools) -> None:
+    """The cron mistake from issue 7: `process` with schedules.yaml, `deliver` without it. The
+    deliveries were planned at enqueue: nothing goes to the console instead of Slack."""
+    db = tmp_path / "routed.db"
+    with Store.open(db) as store:
+        page_tools.register_sources(store)
+        for case in BASE:
+            page_tools.save(store, case, at=page_tools.T0)
     archive = tmp_path / "out" / "alerts.jsonl"
     config = tmp_path / "schedules.yaml"
     config.write_text(textwrap.dedent(f"""\
@@ -356,20 +364,28 @@ def test_deliver_with_config_file(capsys, db, tmp_path) -> None:
           - {{when: {{kind: [status]}}, to: [legal, archive]}}
         default_route: [archive]
         """), encoding="utf-8")
+    code, out, err = cli(capsys, "--db", db, "--config", config, "process")
+    assert code == 0 and "alerts queued" in out
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("{}\n", encoding="utf-8")
+    code, out, err = cli(capsys, "--db", db, "--config", empty, "deliver")  # only the built-in console sink
+    assert code == 0 and "● " not in out  # nothing printed instead of being sent
+    assert out.startswith("delivered 0 (0 found already posted), 0 waiting to retry, 26 held")
+    assert "held: 19 for sink 'archive' (not in this configuration)" in err
     code, out, err = cli(capsys, "--db", db, "--config", config, "deliver")
     assert code == 0
-    assert out == "delivered 6 alerts, 0 waiting to retry, 7 waiting for a disabled sink, 0 dead\n"
-    assert err == "sink legal disabled: slack: no token (set SLACK_BOT_TOKEN)\n"
+    assert out == ("delivered 19 (0 found already posted), 0 waiting to retry, 7 held for an absent or disabled "
+                   "sink, 0 blocked, 0 dead\n")
+    assert err == ("sink legal disabled: slack: no token (set SLACK_BOT_TOKEN)\n"
+                   "  held: 7 for sink 'legal' (slack: no token (set SLACK_BOT_TOKEN))\n")
     lines = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == 13 and len({x["id"] for x in lines}) == 13
+    assert len(lines) == 19 and len({x["id"] for x in lines}) == 19
     assert [x["kind"] for x in lines].count("status") == 7
-    [changed] = [x for x in lines if x["kind"] == "changed"]
-    assert changed["doc_key"] == K58 and "3C901.b" in changed["diff_text"]
 
-    code, out, _ = cli(capsys, "--db", db, "--config", config, "deliver", "--json")  # ./schedules.yaml is not read
+    code, out, _ = cli(capsys, "--db", db, "--config", config, "deliver", "--json")
     report = json.loads(out)
-    assert (report["delivered"], report["pending"], report["sent"]) == (0, 7, [])
-    assert len(archive.read_text(encoding="utf-8").splitlines()) == 13  # nothing sent twice
+    assert (report["delivered"], report["held"], report["sent"]) == (0, 7, [])
+    assert len(archive.read_text(encoding="utf-8").splitlines()) == 19  # nothing sent twice
 
 
 def test_crawl_the_local_replica(capsys, tmp_path) -> None:
