@@ -12,12 +12,10 @@ every alert reaches every sink it was planned for, exactly once.
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -167,25 +165,30 @@ def test_a_permanent_error_blocks_the_sink_once_and_the_backlog_goes_out_when_fi
     assert db.sink_state("legal").blocked_at is None
 
 
+DELIVER_CHILD = """
+import sys
+from datetime import datetime
+from alerts.slack import SlackSink
+from pipeline.deliver import deliver_pending
+from store import Store
+sink = SlackSink.from_config("legal", {"kind": "slack", "token": sys.argv[3], "channel": "#export-controls",
+                                       "base_url": sys.argv[4], "timeout": int(sys.argv[5])})
+with Store.open(sys.argv[1]) as store:
+    report = deliver_pending(store, {"legal": sink}, now=datetime.fromisoformat(sys.argv[2]))
+print(report.delivered)
+"""
+
+
 def test_sigkill_during_a_post_does_not_send_it_twice(tmp_path, fake_slack) -> None:
     path = tmp_path / "killed.db"
     with Store.open(path, at=T0) as s:
         s.ensure_source("mofcom", "商务部", at=T0)
         ids = alerts(s, 2)
-    script = tmp_path / "deliver.py"
-    script.write_text(textwrap.dedent(f"""
-        import sys
-        from datetime import datetime
-        from alerts.slack import SlackSink
-        from pipeline.deliver import deliver_pending
-        from store import Store
-        sink = SlackSink.from_config("legal", {{"kind": "slack", "token": "{TOKEN}", "channel": "#export-controls",
-                                               "base_url": "{fake_slack.base_url}", "timeout": 60}})
-        with Store.open(sys.argv[1]) as store:
-            deliver_pending(store, {{"legal": sink}}, now=datetime.fromisoformat(sys.argv[2]))
-    """), encoding="utf-8")
+    script = tmp_path / "deliver_child.py"
+    script.write_text(DELIVER_CHILD, encoding="utf-8")
     fake_slack.script = [("slow", 30)]  # Slack stores the post, then the answer takes long
-    child = subprocess.Popen([sys.executable, str(script), str(path), T0.isoformat()], cwd=os.getcwd())
+    child = subprocess.Popen([sys.executable, str(script), str(path), T0.isoformat(), TOKEN, fake_slack.base_url, "60"],
+                             stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not fake_slack.posted_ids() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -203,20 +206,6 @@ def test_sigkill_during_a_post_does_not_send_it_twice(tmp_path, fake_slack) -> N
         assert [d.outcome for d in s.deliveries(ids[0])] == ["started", "reconciled"]
 
 
-DELIVER_CHILD = """
-import sys
-from datetime import datetime
-from alerts.slack import SlackSink
-from pipeline.deliver import deliver_pending
-from store import Store
-sink = SlackSink.from_config("legal", {"kind": "slack", "token": sys.argv[3], "channel": "#export-controls",
-                                       "base_url": sys.argv[4], "timeout": 30})
-with Store.open(sys.argv[1]) as store:
-    report = deliver_pending(store, {"legal": sink}, now=datetime.fromisoformat(sys.argv[2]))
-print(report.delivered)
-"""
-
-
 def test_three_concurrent_deliver_processes_send_each_alert_once(db_url, tmp_path, fake_slack) -> None:
     with Store.open(db_url, at=T0) as s:
         s.ensure_source("mofcom", "商务部", at=T0)
@@ -225,7 +214,7 @@ def test_three_concurrent_deliver_processes_send_each_alert_once(db_url, tmp_pat
     script = tmp_path / "deliver_child.py"
     script.write_text(DELIVER_CHILD, encoding="utf-8")
     fake_slack.latency = 0.02  # posts overlap with the other processes' claims
-    children = [subprocess.Popen([sys.executable, str(script), dsn, T0.isoformat(), TOKEN, fake_slack.base_url],
+    children = [subprocess.Popen([sys.executable, str(script), dsn, T0.isoformat(), TOKEN, fake_slack.base_url, "30"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [c.communicate(timeout=90) for c in children]
     assert [c.returncode for c in children] == [0, 0, 0], [err for _, err in results]
