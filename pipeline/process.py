@@ -9,11 +9,13 @@ marks a document deleted; it is recorded on the capture and raises a source-heal
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.base import Alert
 from crawlers.errors import LayoutChanged, PageError, UndecodableBody
+from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
 from pipeline.extract import extract_page
@@ -35,6 +37,7 @@ class ProcessReport:
     new_documents: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    copies: int = 0  # captures of a copy on a non-reference source: its appearance only, no version
     skipped: int = 0
     failed: int = 0
     alerts: int = 0
@@ -44,8 +47,12 @@ class ProcessReport:
         return dict(self.__dict__)
 
 
-def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None) -> ProcessReport:
+def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None,
+                    authority: Mapping[str, str] | None = None) -> ProcessReport:
     """Process every pending capture (optionally of one source).
+
+    ``authority``: issuer slug -> authoritative source (``Config.authority``; default
+    ``pipeline.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
 
     Example:
         report = process_pending(Store.open(), now=SystemClock().now())
@@ -71,7 +78,7 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
             report.errors.append(message)
             store.mark_capture(capture.id, "failed", error=message, at=now)
             continue
-        _record(store, capture.id, record, now, report)
+        _record(store, capture.id, record, now, report, authority)
         store.mark_capture(capture.id, "processed", at=now)
         report.processed += 1
     return report
@@ -97,13 +104,22 @@ def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: P
     ), now, report)
 
 
-def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime, report: ProcessReport) -> None:
+def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime, report: ProcessReport,
+            authority: Mapping[str, str] | None = None) -> None:
+    """Record one read page: a version of the reference copy (with its change and alerts), or
+    only the appearance of a copy (never a version, never an amendment: see ``store.documents``)."""
     fields = record.to_json()
     result = store.record_version(
         source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
         canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
         published=record.published, capture_id=capture_id, seen_at=now,
+        authority=authoritative_source(record.doc_key, authority),
     )
+    # A new appearance (result.appearance_created) could alert through classify.appearance_alert;
+    # that alert kind is not defined yet (TODO there), so it is only recorded for now.
+    if result.copy:
+        report.copies += 1
+        return
     if not result.created:
         report.unchanged += 1
         return
@@ -114,7 +130,7 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
          "since": r.since, "clause": r.clause, "evidence": r.evidence}
         for r in record.relations
     ])
-    previous = None
+    previous = prev_row = None
     if result.previous_version_id is not None:
         prev_row = store.version_by_id(result.previous_version_id)
         previous = record_from_json(prev_row.fields, canonical_text=prev_row.canonical_text,
@@ -127,9 +143,14 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
         changes = field_changes(previous, record)
         summary = summarize(changes, text_diff)
         diff_text = render_inline(text_diff)
+    kind = "new" if previous is None else "changed"
+    if result.reference and prev_row is not None:
+        # The authoritative copy replaced a copy's text: kept (with the copy difference) as a
+        # reference change, never an amendment.
+        kind, summary = "reference", f"reference text from {record.source} (was the copy from {prev_row.source})"
     store.record_change(
         document_id=result.document_id, from_version_id=result.previous_version_id,
-        to_version_id=result.version_id, kind="new" if previous is None else "changed",
+        to_version_id=result.version_id, kind=kind,
         text_diff=diff_to_json(text_diff) if text_diff else {},
         field_changes=[{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                        for c in changes],
@@ -138,6 +159,8 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
     for request in version_alerts(version_id=result.version_id, previous=previous, current=record,
                                   field_changes=changes, text_diff=text_diff, summary=summary,
                                   diff_text=diff_text):
+        if kind == "reference" and request.kind != "status":
+            continue  # no amendment alert; a relation only the reference states still moves its target
         _enqueue(store, request, now, report)
 
 

@@ -78,8 +78,9 @@ def process(
     if reparse:
         store.requeue_captures(source=source)
     now = clock().now()
-    report = process_pending(store, now=now, source=source)
-    reminders = check_deadlines(store, now=now, lead_days=config_of(ctx).defaults.deadline_lead_days)
+    config = config_of(ctx)
+    report = process_pending(store, now=now, source=source, authority=config.authority)
+    reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days)
     if as_json:
         emit_json(report.as_dict() | {"deadline_alerts": reminders})
         return
