@@ -22,7 +22,7 @@ from crawlers.replica import ReplicaServer, site_path
 from pipeline.cli import main
 from pipeline.cli.app import app, db_app
 from pipeline.process import process_pending
-from store import Store
+from store import MIGRATIONS, Store
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
@@ -160,7 +160,9 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--json", "--on", "2026-11-10")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status"]
+    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "appearances"]
+    assert [(a["source"], a["reference"], a["authoritative"]) for a in data["appearances"]] == [
+        ("mofcom", True, True)]
     assert (data["doc_key"], data["version"], [v["number"] for v in data["versions"]]) == (K58, 2, [1, 2])
     assert data["versions"][0]["created_at"] == "2025-11-10T03:00:00+00:00"
     assert "3C901.b" in data["eccns"]
@@ -300,9 +302,9 @@ def test_inspect_errors(capsys, tmp_path) -> None:
 def test_db_upgrade(capsys, tmp_path, db) -> None:
     path = tmp_path / "new.db"
     code, out, _ = cli(capsys, "--db", path, "db", "upgrade")
-    assert (code, out) == (0, f"database sqlite:///{path} is at schema version 2\n")
+    assert (code, out) == (0, f"database sqlite:///{path} is at schema version {MIGRATIONS.version}\n")
     code, out, _ = cli(capsys, "--db", db, "db", "upgrade")  # up to date: nothing lost
-    assert code == 0 and out.endswith("is at schema version 2\n")
+    assert code == 0 and out.endswith(f"is at schema version {MIGRATIONS.version}\n")
     with Store.open(db) as store:
         assert store.status_summary()["totals"]["versions"] == 6
 
@@ -323,7 +325,7 @@ def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
     assert err.startswith("  mofcom: anti-bot challenge page (HTTP 412) (https://www.mofcom.gov.cn/")
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
-                               "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
+                               "copies": 0, "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)
