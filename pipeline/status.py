@@ -327,10 +327,15 @@ def _candidate_days(effective: date | None, published: date | None, dates: Seque
 
 
 def _cause(candidates: list[tuple[int, str | None]], before: LegalStatus, after: LegalStatus) -> str | None:
-    """The document behind a change: the most direct act of the day that the statuses name, else the most direct act."""
+    """The document behind a change: the most direct act of the day that the statuses name; else the
+    document the new status names first (taking effect while suspended: the suspender); else the
+    most direct act of the day (None: the document's own dates)."""
     ordered = [c for _, c in sorted(candidates, key=lambda pc: pc[0])]
     named = set(before.by) | set(after.by)
-    return next((c for c in ordered if c in named), ordered[0] if ordered else None)
+    found = next((c for c in ordered if c in named), None)
+    if found is None and after.by:
+        return after.by[0]
+    return found or (ordered[0] if ordered else None)
 
 
 def status_timeline(

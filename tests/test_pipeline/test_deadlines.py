@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.deadlines import Deadline, deadline_alerts, deadlines_of, due_lead
 from pipeline.process import process_pending
-from pipeline.records import LegalStatus
+from pipeline.records import LegalStatus, Relation
 from pipeline.remind import check_deadlines, issuer_timezone
+from pipeline.status import status_timeline
 
 LEADS = [30, 7, 1, 0]
 
@@ -62,10 +63,11 @@ def test_changes_effective_on_publication_are_not_deadlines() -> None:
 
 
 def test_document_known_only_from_relations_is_in_force_after_its_suspension() -> None:
-    suspended = LegalStatus(on=date(2031, 1, 1), status="suspended", until=date(2031, 11, 10), by=("x:2031:1",))
-    unknown = LegalStatus(on=date(2031, 11, 11), status="unknown")
-    (d,) = deadlines_of("x:2031:2", [(date(2031, 1, 1), suspended), (date(2031, 11, 11), unknown)])
-    assert (d.after.status, d.day, d.by) == ("in_force", date(2031, 11, 10), ("x:2031:1",))
+    rel = Relation("suspends", "x:2031:2", "2031年第2号", since=date(2031, 1, 1), until=date(2031, 11, 10))
+    timeline = status_timeline(start=date(2031, 1, 1), effective=None, published=None, key="x:2031:2",
+                               incoming=[("x:2031:1", rel)])
+    (d,) = deadlines_of("x:2031:2", timeline)
+    assert (d.after.status, d.day, d.by, d.cause) == ("in_force", date(2031, 11, 10), ("x:2031:1",), "x:2031:1")
 
 
 def test_issuer_calendars() -> None:

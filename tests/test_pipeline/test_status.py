@@ -41,7 +41,7 @@ def test_timeline_of_suspended_announcement() -> None:
     timeline = status_timeline(start=date(2025, 10, 9), effective=date(2025, 11, 8), published=date(2025, 10, 9),
                                incoming=[("mofcom+gacc:2025:70", rel)])
     assert [(c.day.isoformat(), c.status.status, c.cause) for c in timeline] == [
-        ("2025-10-09", "not_yet_effective", None), ("2025-11-08", "suspended", None),
+        ("2025-10-09", "not_yet_effective", None), ("2025-11-08", "suspended", "mofcom+gacc:2025:70"),
         ("2026-11-11", "in_force", "mofcom+gacc:2025:70")]
 
 
