@@ -145,7 +145,11 @@ def timeline_of(store: Store, key: str, start: date | None) -> list[StatusChange
 
 
 def collect_deadlines(store: Store, start: date) -> list[Deadline]:
-    """Every status change after ``start`` of every stored or acted-on document, by date."""
+    """Every status change after ``start`` of every stored or acted-on document, by date.
+
+    Timelines are read from the beginning, so a deadline knows every earlier end date it moved
+    from, however long ago the move was.
+    """
     reader = StatusReader(store)  # each document and its relations read once
     found = []
     for key in sorted(set(store.document_keys()) | set(store.relation_targets())):
@@ -153,7 +157,7 @@ def collect_deadlines(store: Store, start: date) -> list[Deadline]:
             days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
             return max(days) if days else None
 
-        found.extend(deadlines_of(key, reader.timeline(key, start), announced))
+        found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
     return sorted(found, key=lambda d: (d.starts, d.doc_key))
 
 

@@ -70,7 +70,8 @@ _SUSPENDED = ("suspended", "partly_suspended")
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     """On ``day`` the status becomes ``status``; ``cause`` is the key of the document whose act
-    (or date) made it change, None for the document's own dates (and for the first entry)."""
+    (or date) made it change, None for the document's own dates (and for a first entry that is not
+    the first day anything is known)."""
 
     day: date
     status: LegalStatus
@@ -273,7 +274,8 @@ def _status(on: date, effective: date | None, published: date | None, dates: Seq
         window, last = max(ended, key=lambda item: item[1].end or date.min)
         how = f"lifted by {last.ended_by} from {(last.end + _ONE_DAY).isoformat()}" if last.ended_by else (  # type: ignore[operator]
             f"ended {last.end.isoformat()}")  # type: ignore[union-attr]
-        return LegalStatus(on=on, status="in_force", by=last.by,
+        by = tuple(dict.fromkeys((*last.by, *((last.ended_by,) if last.ended_by else ()))))
+        return LegalStatus(on=on, status="in_force", by=by,
                            note=f"inferred: suspension by {window.source} {how}; the document's own dates are unknown")
     pending = sorted({d.date for d in dates if d.type == "effective" and d.clause and d.date > on})
     note = f"some clauses take effect on {pending[0].isoformat()}" if pending else ""
@@ -333,7 +335,7 @@ def _cause(candidates: list[tuple[int, str | None]], before: LegalStatus, after:
     ordered = [c for _, c in sorted(candidates, key=lambda pc: pc[0])]
     named = set(before.by) | set(after.by)
     found = next((c for c in ordered if c in named), None)
-    if found is None and after.by:
+    if found is None and after.by and after.status in _SUSPENDED:
         return after.by[0]
     return found or (ordered[0] if ordered else None)
 
@@ -364,7 +366,8 @@ def status_timeline(
             return []
         start = min(candidates)
     current = _status(start, effective, published, dates, graph)
-    timeline = [StatusChange(start, current)]
+    first = _cause(candidates[start], LegalStatus(start, "unknown"), current) if start in candidates else None
+    timeline = [StatusChange(start, current, first)]
     for day in sorted(d for d in candidates if d > start):
         status = _status(day, effective, published, dates, graph)
         if (status.status, status.clauses, status.until) != (current.status, current.clauses, current.until):

@@ -88,12 +88,16 @@ def show(
 
     Example: regwatch show mofcom+gacc:2025:70 --version 1
     """
+    day = _parse_day(on, "--on") or today()
+    with open_store(ctx) as store:
+        _show(store, doc_key, version, day, as_json)
+
+
+def _show(store, doc_key: str, version: int | None, day: date, as_json: bool) -> None:
     from pipeline.lookup import StatusReader, change_json, load_version, status_json
 
     from store.errors import NotFound
 
-    store = open_store(ctx)
-    day = _parse_day(on, "--on") or today()
     try:
         stored = load_version(store, doc_key, version)
     except NotFound:
@@ -296,9 +300,9 @@ def status_of_cmd(
     """
     from pipeline.lookup import status_json, status_of
 
-    store = open_store(ctx)
     day = _parse_day(on, "--on") or today()
-    result = status_of(store, doc_key, day)
+    with open_store(ctx) as store:
+        result = status_of(store, doc_key, day)
     if as_json:
         emit_json({"doc_key": doc_key, **status_json(result)})
         return
@@ -328,8 +332,9 @@ def deadlines(
     from pipeline.lookup import collect_deadlines, status_json
 
     day = _parse_day(on, "--on") or today()
-    found = [d for d in collect_deadlines(open_store(ctx), day - timedelta(days=past))
-             if d.scheduled and d.starts <= day + timedelta(days=days)]
+    with open_store(ctx) as store:
+        found = [d for d in collect_deadlines(store, day - timedelta(days=past))
+                 if d.scheduled and d.starts <= day + timedelta(days=days)]
     if as_json:
         emit_json([{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
                     "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by),

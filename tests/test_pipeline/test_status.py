@@ -176,6 +176,6 @@ def test_document_known_only_from_relations_is_inferred_back_in_force_after_a_re
     resume = ("mofcom:2031:50", Relation("resumes", B1, "…", since=date(2031, 7, 1)))
     got = legal_status(on=date(2031, 7, 1), effective=None, published=None, key=B1, incoming=[*CHAIN[:1], resume],
                        starts=STARTS)
-    assert (got.status, got.by) == ("in_force", (A,))
+    assert (got.status, got.by) == ("in_force", (A, "mofcom:2031:50"))
     assert got.note == ("inferred: suspension by mofcom:2031:40 lifted by mofcom:2031:50 from 2031-07-01; "
                         "the document's own dates are unknown")
