@@ -37,7 +37,9 @@ each from its own start day (the relation's ``since``, else the start of the doc
 * ``repeals`` / ``supersedes`` of A: the window ends the day before the repeal starts. A repealed
   extension stops counting from its repeal.
 
-A window closed by a resumption or a repeal of its suspender stays closed: a later extension of
+An ``extends`` targeting this document with no known suspension of it changes nothing: the
+tagger gives the same relation for "extends the suspension of X" and "extends the period set by
+X", and X is then usually the suspending notice. A window closed by a resumption or a repeal of its suspender stays closed: a later extension of
 A's period acts on what A still suspends, not on what was lifted (only a new ``suspends`` does).
 
 On a day ``on`` only the events that have started by then count, applied in the order they
@@ -157,7 +159,9 @@ class _Graph:
         sources = {src for src, _ in incoming}
 
         def direct(rel: Relation) -> bool:
-            return rel.target_key == key if key is not None else rel.target_key not in sources
+            if key is not None:
+                return rel.target_key == key
+            return rel.target_key is not None and rel.target_key not in sources
 
         def start(src: str, rel: Relation) -> date | None:
             return rel.since or starts.get(src)

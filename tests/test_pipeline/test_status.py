@@ -179,3 +179,9 @@ def test_document_known_only_from_relations_is_inferred_back_in_force_after_a_re
     assert (got.status, got.by) == ("in_force", (A, "mofcom:2031:50"))
     assert got.note == ("inferred: suspension by mofcom:2031:40 lifted by mofcom:2031:50 from 2031-07-01; "
                         "the document's own dates are unknown")
+
+
+
+def test_extension_of_a_suspending_notice_does_not_suspend_it() -> None:
+    # "C extends A" reads the same whether A is suspended or suspends: A itself stays in force
+    assert status(D1 + ONE, CHAIN, key=A) == ("in_force", None, ())
