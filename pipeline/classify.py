@@ -12,6 +12,7 @@ _RELATION_WORDS = {
     "repeals": "repealed",
     "supersedes": "superseded",
     "amends": "amended",
+    "resumes": "suspension lifted",
 }
 # Field changes that move legal status or scope get a higher severity than wording edits
 # (names as in pipeline.fielddiff; typed dates are ``dates.<type>``).
@@ -106,7 +107,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
         clause = f" ({rel.clause})" if rel.clause else ""
         alerts.append(AlertRequest(
             dedup_key=f"status:{rel.target_key}:{rel.type}:{rel.clause}:{rel.until}:{current.doc_key or current.url}",
-            kind="status", severity="critical" if rel.type in ("suspends", "repeals", "extends") else "warning",
+            kind="status", severity="critical" if rel.type in ("suspends", "repeals", "extends", "resumes") else "warning",
             source=current.source, doc_key=rel.target_key,
             title=f"{rel.target_key}{clause} {word}{until}",
             summary=f"{rel.target_key}{clause} {word}{until} by {current.doc_key or title}",

@@ -4,6 +4,12 @@ Runs after ``process`` (and daily from the daemon). Idempotent: every reminder h
 so running it twice a day sends nothing twice. "Today" is the issuer's calendar day
 (Asia/Shanghai for Chinese issuers, Asia/Tokyo for METI), since that is the calendar the law's
 dates are written in.
+
+The deadlines come from ``pipeline.lookup.collect_deadlines``, the same status computation as
+``status-of`` and ``deadlines``: when an extension (of the suspending notice, or of an extension
+of it) moves an end date, the old date's reminders stop — none is sent for it, not even "passed"
+— and the new date's reminders are new alerts that say "moved from … to …"
+(``pipeline.deadlines.deadline_alerts``).
 """
 
 from __future__ import annotations

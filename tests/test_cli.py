@@ -150,6 +150,8 @@ def test_show_latest_and_older_version(capsys, shared_db) -> None:
     assert lines[3:6] == ["published: 2025-10-09", "signed: 2025-10-09", "effective: 2025-11-08"]
     assert out.count("effective:") == 1
     assert "codes: 3A001, 3B901.a, 3C901.a.1, 3C901.b, 3C902" in lines
+    assert lines[-4:] == ["timeline:", "  2025-10-09  not_yet_effective", f"  2025-11-08  suspended until 2026-11-10  ({K70})",
+                          f"  2026-11-11  in_force  ({K70})"]
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--version", "1", "--on", "2026-11-11")
     assert "version 1 of 2" in out and "status on 2026-11-11: in_force" in out
     assert "codes: 3A001, 3B901.a, 3C901.a.1, 3C902" in out.splitlines()
@@ -161,7 +163,7 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--json", "--on", "2026-11-10")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "appearances"]
+    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "timeline", "appearances"]
     assert [(a["source"], a["reference"], a["authoritative"]) for a in data["appearances"]] == [
         ("mofcom", True, True)]
     assert (data["doc_key"], data["version"], [v["number"] for v in data["versions"]]) == (K58, 2, [1, 2])
@@ -169,6 +171,9 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     assert "3C901.b" in data["eccns"]
     assert data["status"] == {"on": "2026-11-10", "status": "suspended", "until": "2026-11-10", "by": [K70],
                               "clauses": [], "note": data["status"]["note"]}
+    assert [(c["day"], c["status"], c["until"], c["cause"]) for c in data["timeline"]] == [
+        ("2025-10-09", "not_yet_effective", None, None), ("2025-11-08", "suspended", "2026-11-10", K70),
+        ("2026-11-11", "in_force", None, K70)]
 
 
 def test_diff_inline_unified_and_json(capsys, shared_db) -> None:

@@ -83,16 +83,21 @@ def show(
     on: str = typer.Option(None, "--on", help="Legal status on this day (default: today, UTC)."),
     as_json: bool = JSON,
 ) -> None:
-    """One document: its extracted fields, versions, legal status and appearances (the sources it is on).
+    """One document: its extracted fields, versions, legal status, the timeline of its status (each
+    change, the new status and the document that caused it) and its appearances (the sources it is on).
 
     Example: regwatch show mofcom+gacc:2025:70 --version 1
     """
-    from pipeline.lookup import load_version, status_json, status_of
+    day = _parse_day(on, "--on") or today()
+    with open_store(ctx) as store:
+        _show(ctx, store, doc_key, version, day, as_json)
+
+
+def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: date, as_json: bool) -> None:
+    from pipeline.lookup import StatusReader, change_json, load_version, status_json
 
     from store.errors import NotFound
 
-    store = open_store(ctx)
-    day = _parse_day(on, "--on") or today()
     try:
         stored = load_version(store, doc_key, version)
     except NotFound:
@@ -100,7 +105,9 @@ def show(
             raise
         _show_known_by_relations(store, doc_key, day, as_json)
         return
-    status = status_of(store, doc_key, day)
+    reader = StatusReader(store)
+    status = reader.status(doc_key, day)
+    timeline = reader.timeline(doc_key, None)
     versions = store.versions(stored.document.id)
     appearances = _appearances(ctx, store, stored.document)
     if as_json:
@@ -109,6 +116,7 @@ def show(
         data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url, "source": v.source,
                              "content_hash": v.content_hash} for v in versions]
         data["status"] = status_json(status)
+        data["timeline"] = [change_json(c) for c in timeline]
         data["appearances"] = appearances
         emit_json(data)
         return
@@ -147,6 +155,7 @@ def show(
         for url in a["urls"]:
             if url != a["url"]:
                 out.print(f"  {'':<7} also at {url}", markup=False)
+    _print_timeline(timeline)
 
 
 def _appearances(ctx: typer.Context, store, document) -> list[dict]:
@@ -162,16 +171,33 @@ def _appearances(ctx: typer.Context, store, document) -> list[dict]:
             for a in store.appearances(document.id)]
 
 
+def _print_timeline(timeline) -> None:
+    """``timeline:`` then one line per change: day, new status (clauses, end) and its cause."""
+    if not timeline:
+        return
+    out = stdout()
+    out.print("timeline:")
+    for change in timeline:
+        st = change.status
+        clauses = f" [{', '.join(st.clauses)}]" if st.clauses else ""
+        until = f" until {st.until.isoformat()}" if st.until else ""
+        cause = f"  ({change.cause})" if change.cause else ""
+        out.print(f"  {change.day.isoformat()}  {st.status}{clauses}{until}{cause}", markup=False)
+
+
 def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> None:
     """A document regwatch has not fetched but other documents act on (e.g. suspend)."""
-    from pipeline.lookup import incoming_relations, status_json, status_of
+    from pipeline.lookup import StatusReader, change_json, status_json
 
-    status = status_of(store, doc_key, day)
-    incoming = incoming_relations(store, doc_key)
+    reader = StatusReader(store)
+    status = reader.status(doc_key, day)
+    timeline = reader.timeline(doc_key, None)
+    incoming = reader.relations_to(doc_key)
     if as_json:
         emit_json({"doc_key": doc_key, "fetched": False, "status": status_json(status),
                    "relations_in": [{"from": key, "type": r.type, "clause": r.clause,
-                                     "since": r.since, "until": r.until} for key, r in incoming]})
+                                     "since": r.since, "until": r.until} for key, r in incoming],
+                   "timeline": [change_json(c) for c in timeline]})
         return
     out = stdout()
     out.print(f"{doc_key}  (not fetched: known from documents that act on it)", markup=False)
@@ -181,6 +207,7 @@ def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> N
     for key, rel in incoming:
         extra = (f" {rel.clause}" if rel.clause else "") + (f" until {rel.until.isoformat()}" if rel.until else "")
         out.print(f"{key} {rel.type} it{extra}", markup=False)
+    _print_timeline(timeline)
 
 
 @app.command()
@@ -325,9 +352,9 @@ def status_of_cmd(
     """
     from pipeline.lookup import status_json, status_of
 
-    store = open_store(ctx)
     day = _parse_day(on, "--on") or today()
-    result = status_of(store, doc_key, day)
+    with open_store(ctx) as store:
+        result = status_of(store, doc_key, day)
     if as_json:
         emit_json({"doc_key": doc_key, **status_json(result)})
         return
@@ -347,7 +374,8 @@ def deadlines(
     past: int = typer.Option(30, "--past", help="Also list deadlines passed this many days ago."),
     as_json: bool = JSON,
 ) -> None:
-    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals.
+    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals
+    (a suspension end moved by an extension shows the date it moved from).
 
     Example: regwatch deadlines --on 2026-11-01 --days 30
     """
@@ -356,12 +384,15 @@ def deadlines(
     from pipeline.lookup import collect_deadlines, status_json
 
     day = _parse_day(on, "--on") or today()
-    found = [d for d in collect_deadlines(open_store(ctx), day - timedelta(days=past))
-             if d.scheduled and d.starts <= day + timedelta(days=days)]
+    with open_store(ctx) as store:
+        found = [d for d in collect_deadlines(store, day - timedelta(days=past))
+                 if d.scheduled and d.starts <= day + timedelta(days=days)]
     if as_json:
         emit_json([{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
                     "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by),
-                    "description": d.describe()} for d in found])
+                    "cause": d.cause, "description": d.describe(),
+                    "moves": [{"from": m.old, "to": m.new, "on": m.on, "by": m.by} for m in d.moves]}
+                   for d in found])
         return
     if not found:
         stdout().print(f"no deadlines between {(day - timedelta(days=past)).isoformat()} and "
@@ -371,4 +402,5 @@ def deadlines(
         left = (d.day - day).days
         when = "passed" if d.starts <= day else ("today" if left == 0 else f"in {left} day(s)")
         by = f"  (by {', '.join(d.by)})" if d.by else ""
-        stdout().print(f"{d.day.isoformat()}  {when:<14} {d.describe()}{by}", markup=False)
+        moved = f"  ({d.moved.describe()})" if d.moved else ""
+        stdout().print(f"{d.day.isoformat()}  {when:<14} {d.describe()}{by}{moved}", markup=False)

@@ -229,7 +229,8 @@ def test_show_lists_appearances_and_diff_between_compares_the_copies(capsys, cli
     assert (code, err) == (0, "")
     lines = out.splitlines()
     start = lines.index("appearances:")
-    rows = {line.split()[0]: line for line in lines[start + 1:]}
+    end = lines.index("timeline:") if "timeline:" in lines else len(lines)
+    rows = {line.split()[0]: line for line in lines[start + 1:end]}
     assert list(rows) == list(order)
     first = {order[0]: "2025-11-10 03:00", order[1]: "2025-11-10 04:00"}
     for source, role in (("miit", "reference, authoritative"), ("govcn", "copy")):
