@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.errors import RouteConfigError
 from alerts.routing import load_routes, sink_names_used
+from crawlers.sources import SOURCES
+from pipeline.authority import DEFAULT_AUTHORITY
+from pipeline.docnumber import AGENCY_CODES, ISSUERS, ORDER_CODES
 
 # name -> (default, help). Documented in README (tests/test_docs.py checks every key).
 DEFAULTS: dict[str, tuple[Any, str]] = {
@@ -78,13 +81,31 @@ class RouteConfig(_Model):
     to: list[str]
 
 
+ISSUER_SLUGS = frozenset(ISSUERS.values()) | frozenset(AGENCY_CODES.values()) | frozenset(ORDER_CODES.values())
+"""Every issuer slug a canonical key can start with (``pipeline.docnumber``)."""
+
+
 class Config(_Model):
     defaults: Defaults = Field(default_factory=Defaults)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {"kind": "console"}})
     routes: list[RouteConfig] = Field(default_factory=list)
     default_route: list[str] = Field(default_factory=lambda: ["console"])
+    # issuer slug -> authoritative source slug; YAML entries override or extend DEFAULT_AUTHORITY,
+    # so this always holds the whole table (pass it to process_pending).
+    authority: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTHORITY))
     path: str | None = None
+
+    @field_validator("authority")
+    @classmethod
+    def _authority(cls, value: dict[str, str]) -> dict[str, str]:
+        for issuer, source in value.items():
+            if issuer not in ISSUER_SLUGS:
+                raise ValueError(f"unknown issuer {issuer!r} (issuer slugs of document keys, e.g. mofcom, gacc, "
+                                 "miit, state-council, meti)")
+            if source not in SOURCES:
+                raise ValueError(f"{issuer}: unknown source {source!r} (use one of {', '.join(sorted(SOURCES))})")
+        return {**DEFAULT_AUTHORITY, **value}
 
 
 def resolve_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:

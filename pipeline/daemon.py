@@ -150,7 +150,8 @@ class Daemon:
                                   errors=[{"kind": "crash", "url": "", "message": str(exc)[:2000]}])
             summary = {"source": source, "status": "failed", "errors": [{"kind": "crash", "message": str(exc)}]}
         now = self.clock.now()
-        report = process_pending(self.store, now=now, source=source, routing=self.routing)
+        report = process_pending(self.store, now=now, source=source, routing=self.routing,
+                                authority=self.config.authority)
         self._check_health(source, now)
         reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
                                     routing=self.routing)

@@ -9,10 +9,12 @@ marks a document deleted; it is recorded on the capture and raises a source-heal
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawlers.errors import LayoutChanged, PageError, UndecodableBody
+from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
 from pipeline.extract import extract_page
@@ -35,6 +37,7 @@ class ProcessReport:
     new_documents: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    copies: int = 0  # captures of a copy on a non-reference source: its appearance only, no version
     skipped: int = 0
     failed: int = 0
     alerts: int = 0
@@ -51,7 +54,7 @@ class ProcessReport:
 
 
 def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None,
-                    routing: Routing | None = None) -> ProcessReport:
+                    routing: Routing | None = None, authority: Mapping[str, str] | None = None) -> ProcessReport:
     """Process every pending capture (optionally of one source); ``routing`` plans the alerts' deliveries.
 
     Each capture is one unit of work: its version, tags, relations, change row, alerts (with their
@@ -59,11 +62,14 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     leaves the capture pending and the next run completes it. Parsing happens before the
     transaction opens, so the write lock is held only for the writes.
 
+    ``authority``: issuer slug -> authoritative source (``Config.authority``; default
+    ``pipeline.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
+
     Example:
         report = process_pending(Store.open(), now=SystemClock().now(), routing=Routing.from_config(config))
     """
     report = ProcessReport()
-    run = _Run(store, now, routing or Routing(), report)
+    run = _Run(store, now, routing or Routing(), report, authority)
     for capture in store.pending_captures(limit=limit, source=source):
         if capture.kind != "detail":
             store.mark_capture(capture.id, "skipped", at=now)
@@ -103,6 +109,7 @@ class _Run:
     now: datetime
     routing: Routing
     report: ProcessReport
+    authority: Mapping[str, str] | None = None
 
 
 def _page_failed(run: _Run, capture, exc: PageError) -> None:
@@ -127,13 +134,21 @@ def _page_failed(run: _Run, capture, exc: PageError) -> None:
 
 
 def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
+    """Record one read page: a version of the reference copy (with its change and alerts), or
+    only the appearance of a copy (never a version, never an amendment: see ``store.documents``)."""
     store, now, report = run.store, run.now, run.report
     fields = record.to_json()
     result = store.record_version(
         source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
         canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
         published=record.published, capture_id=capture_id, seen_at=now,
+        authority=authoritative_source(record.doc_key, run.authority),
     )
+    # A new appearance (result.appearance_created) could alert through classify.appearance_alert;
+    # that alert kind is not defined yet (TODO there), so it is only recorded for now.
+    if result.copy:
+        report.copies += 1
+        return
     if not result.created and store.has_change(result.version_id):
         report.unchanged += 1
         return
@@ -146,7 +161,7 @@ def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
          "since": r.since, "clause": r.clause, "evidence": r.evidence}
         for r in record.relations
     ])
-    previous = None
+    previous = prev_row = None
     if result.previous_version_id is not None:
         prev_row = store.version_by_id(result.previous_version_id)
         previous = record_from_json(prev_row.fields, canonical_text=prev_row.canonical_text,
@@ -159,9 +174,14 @@ def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
         changes = field_changes(previous, record)
         summary = summarize(changes, text_diff)
         diff_text = render_inline(text_diff)
+    kind = "new" if previous is None else "changed"
+    if result.reference and prev_row is not None:
+        # The authoritative copy replaced a copy's text: kept (with the copy difference) as a
+        # reference change, never an amendment.
+        kind, summary = "reference", f"reference text from {record.source} (was the copy from {prev_row.source})"
     store.record_change(
         document_id=result.document_id, from_version_id=result.previous_version_id,
-        to_version_id=result.version_id, kind="new" if previous is None else "changed",
+        to_version_id=result.version_id, kind=kind,
         text_diff=diff_to_json(text_diff) if text_diff else {},
         field_changes=[{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                        for c in changes],
@@ -170,6 +190,8 @@ def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
     for request in version_alerts(version_id=result.version_id, previous=previous, current=record,
                                   field_changes=changes, text_diff=text_diff, summary=summary,
                                   diff_text=diff_text):
+        if kind == "reference" and request.kind != "status":
+            continue  # no amendment alert; a relation only the reference states still moves its target
         _enqueue(run, request)
 
 

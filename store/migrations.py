@@ -27,6 +27,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from store.appearances import create_appearances
 from store.fulltext import create_fulltext
 from store.models import TABLES, Alert, AlertDelivery, Delivery, SinkState, UTCDateTime
 
@@ -193,6 +194,9 @@ MIGRATIONS = Migrations(
         Migration("0001_initial_schema", create_schema),
         Migration("0002_add_fulltext_search", add_fulltext_search),
         Migration("0003_outbox_delivery_plan", add_delivery_plan),
+        # 0005: one appearance per (document, source), backfilled from document_url/version rows
+        # (store.appearances); additive, reads only the 0001 schema.
+        Migration("0005_appearances", create_appearances),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

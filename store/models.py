@@ -136,6 +136,36 @@ class DocumentUrl(SQLModel, table=True):
     source: str = Field(foreign_key="source.slug")
 
 
+class Appearance(SQLModel, table=True):
+    """Where a document appears: one row per (document, source), with what was seen there last.
+
+    A document has one history of its legal text (``Version``); every source that publishes it
+    is an appearance. Exactly one appearance per document is the ``reference``: versions are
+    made from it only (the authoritative source once seen there, until then the founding one).
+    Other appearances are copies: they keep their own latest capture, hash and text (for
+    ``regwatch diff KEY --between A B``) and never become a version. ``version_id`` names the
+    version whose content equals what was seen there last, when one does. The URLs seen on the
+    source are the ``document_url`` rows of that source; ``url`` is the latest of them.
+    """
+
+    __tablename__ = "appearance"
+    __table_args__ = (sa.UniqueConstraint("document_id", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    source: str = Field(foreign_key="source.slug", index=True)
+    url: str
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+    status: str = "active"  # active | withdrawn
+    reference: bool = False
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    version_id: int | None = Field(default=None, foreign_key="version.id")
+    title: str = ""
+    content_hash: str = ""  # "" when nothing was read there yet (backfilled copies)
+    canonical_text: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    fields: dict[str, Any] = _json(dict)
+
+
 class Version(SQLModel, table=True):
     """An immutable text version of a document, numbered 1..n per document."""
 
@@ -304,5 +334,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     AlertDelivery,
     SinkState,
     Delivery,
+    Appearance,
 )
 """Every regwatch table model, in dependency order."""

@@ -171,6 +171,21 @@ def _pg_schema_url() -> Iterator[sa.URL]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_url_factory() -> Iterator[Callable[[], sa.URL]]:
+    """``pg_url_factory()`` -> the URL of a new empty PostgreSQL schema (dropped after the test)."""
+    opened: list[Iterator[sa.URL]] = []
+
+    def make() -> sa.URL:
+        gen = _pg_schema_url()
+        opened.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in opened:
+        next(gen, None)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.URL | str]:
     """A URL (or path) of an empty database on each backend."""
@@ -213,7 +228,7 @@ class FakeSlack:
         self.posts: list[dict] = []
         self.latency = latency
         self.lock = threading.Lock()
-        self._ts = 1762480500_000100
+        self._ts = int(time.time() * 1_000_000)  # Slack stamps posts with its own (real) clock
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

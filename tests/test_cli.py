@@ -163,7 +163,9 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--json", "--on", "2026-11-10")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status"]
+    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "appearances"]
+    assert [(a["source"], a["reference"], a["authoritative"]) for a in data["appearances"]] == [
+        ("mofcom", True, True)]
     assert (data["doc_key"], data["version"], [v["number"] for v in data["versions"]]) == (K58, 2, [1, 2])
     assert data["versions"][0]["created_at"] == "2025-11-10T03:00:00+00:00"
     assert "3C901.b" in data["eccns"]
@@ -327,7 +329,7 @@ def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
     assert err.startswith("  mofcom: anti-bot challenge page (HTTP 412) (https://www.mofcom.gov.cn/")
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
-                               "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
+                               "copies": 0, "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, open_store, today
+from pipeline.cli.app import app, config_of, open_store, today
 from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stdout, table
 from pipeline.errors import UserError
 
@@ -83,7 +83,7 @@ def show(
     on: str = typer.Option(None, "--on", help="Legal status on this day (default: today, UTC)."),
     as_json: bool = JSON,
 ) -> None:
-    """One document: its extracted fields, versions and legal status.
+    """One document: its extracted fields, versions, legal status and appearances (the sources it is on).
 
     Example: regwatch show mofcom+gacc:2025:70 --version 1
     """
@@ -102,12 +102,14 @@ def show(
         return
     status = status_of(store, doc_key, day)
     versions = store.versions(stored.document.id)
+    appearances = _appearances(ctx, store, stored.document)
     if as_json:
         data = stored.record.to_json()
         data["version"] = stored.version.number
-        data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url,
+        data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url, "source": v.source,
                              "content_hash": v.content_hash} for v in versions]
         data["status"] = status_json(status)
+        data["appearances"] = appearances
         emit_json(data)
         return
     rec = stored.record
@@ -137,6 +139,27 @@ def show(
         out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}", markup=False)
     for att in rec.attachments:
         out.print(f"attachment: {att.title} {att.url}", markup=False)
+    out.print("appearances:")
+    for a in appearances:
+        role = ("reference" if a["reference"] else "copy") + (", authoritative" if a["authoritative"] else "")
+        out.print(f"  {a['source']:<7} {role:<24} {a['status']:<9} first {fmt_time(a['first_seen'])}  "
+                  f"last {fmt_time(a['last_seen'])}  {a['url']}", markup=False)
+        for url in a["urls"]:
+            if url != a["url"]:
+                out.print(f"  {'':<7} also at {url}", markup=False)
+
+
+def _appearances(ctx: typer.Context, store, document) -> list[dict]:
+    """The sources a document appears on, each marked reference/copy and authoritative or not."""
+    from pipeline.authority import authoritative_source
+
+    authority = authoritative_source(document.key, config_of(ctx).authority)
+    urls = store.document_urls(document.id)
+    return [{"source": a.source, "url": a.url, "urls": [u.url for u in urls if u.source == a.source],
+             "first_seen": a.first_seen, "last_seen": a.last_seen, "status": a.status, "reference": a.reference,
+             "authoritative": a.source == authority, "content_hash": a.content_hash or None,
+             "capture_id": a.capture_id, "version_id": a.version_id}
+            for a in store.appearances(document.id)]
 
 
 def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> None:
@@ -166,30 +189,59 @@ def diff(
     doc_key: str = typer.Argument(..., help="Canonical document key."),
     v1: int = typer.Argument(None, help="Old version (default: the one before V2)."),
     v2: int = typer.Argument(None, help="New version (default: latest)."),
+    between: tuple[str, str] | None = typer.Option(
+        None, "--between", metavar="SOURCE SOURCE",
+        help="Compare the latest copies on two sources instead of two versions, e.g. --between miit govcn."),
     unified: bool = typer.Option(False, "--unified", "-u", help="Line-based unified view instead of inline."),
     as_json: bool = JSON,
 ) -> None:
-    """What changed between two versions: field changes and the text diff.
+    """What changed between two versions (or differs between the copies on two sites): field changes and the text diff.
 
     Example: regwatch diff mofcom+gacc:2025:56 1 2
     """
     from pipeline.diff import diff_texts
     from pipeline.fielddiff import field_changes
     from pipeline.lookup import load_version
-    from pipeline.render_diff import render_inline, render_rich, render_unified
 
     store = open_store(ctx)
+    if between is not None:
+        if v1 is not None or v2 is not None:
+            raise UserError("--between compares copies, not versions", "drop V1/V2, or drop --between")
+        older, newer = (_copy_record(store, doc_key, source) for source in between)
+        tdiff = diff_texts(older.canonical_text, newer.canonical_text)
+        _print_diff(f"{between[0]} → {between[1]}", {
+            "doc_key": doc_key, "from_source": between[0], "to_source": between[1],
+            "from_url": older.url, "to_url": newer.url,
+        }, field_changes(older, newer), tdiff, unified, as_json)
+        return
     newest = load_version(store, doc_key, v2)
     new_n = newest.version.number
     old_n = v1 if v1 is not None else new_n - 1
     if old_n < 1:
         raise UserError(f"{doc_key} has only version {new_n}", "nothing to compare; see `regwatch show`")
-    older = load_version(store, doc_key, old_n)
-    tdiff = diff_texts(older.record.canonical_text, newest.record.canonical_text)
-    changes = field_changes(older.record, newest.record)
+    older_v = load_version(store, doc_key, old_n)
+    tdiff = diff_texts(older_v.record.canonical_text, newest.record.canonical_text)
+    _print_diff(f"v{old_n} → v{new_n}", {"doc_key": doc_key, "from_version": old_n, "to_version": new_n},
+                field_changes(older_v.record, newest.record), tdiff, unified, as_json)
+
+
+def _copy_record(store, doc_key: str, source: str):
+    """The record last read from the document's appearance on ``source`` (raises with a hint)."""
+    from pipeline.records import record_from_json
+
+    seen = store.appearance(store.document(doc_key).id, source)
+    if not seen.content_hash:
+        raise UserError(f"no text of {doc_key} recorded on {source} yet (its appearance predates appearances)",
+                        f"run `regwatch process --reparse --source {source}` to read its captures again")
+    return record_from_json(seen.fields, canonical_text=seen.canonical_text, content_hash=seen.content_hash)
+
+
+def _print_diff(label: str, head: dict, changes, tdiff, unified: bool, as_json: bool) -> None:
+    from pipeline.render_diff import render_inline, render_rich, render_unified
+
     if as_json:
         emit_json({
-            "doc_key": doc_key, "from_version": old_n, "to_version": new_n,
+            **head,
             "field_changes": [{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                               for c in changes],
             "inserted_chars": tdiff.inserted_chars, "deleted_chars": tdiff.deleted_chars,
@@ -197,7 +249,7 @@ def diff(
         })
         return
     out = stdout()
-    out.print(f"[bold]{escape(doc_key)}[/bold]  v{old_n} → v{new_n}")
+    out.print(f"[bold]{escape(head['doc_key'])}[/bold]  {escape(label)}")
     for change in changes:
         out.print(f"• {change.summary}", markup=False)
     if not tdiff.changed:

@@ -81,7 +81,8 @@ def process(
     if reparse:
         store.requeue_captures(source=source)
     now = clock().now()
-    report = process_pending(store, now=now, source=source, routing=routing)
+    report = process_pending(store, now=now, source=source, routing=routing,
+                             authority=config.authority)
     reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)
     if as_json:
         emit_json(report.as_dict() | {"deadline_alerts": reminders})
