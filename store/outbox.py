@@ -423,12 +423,30 @@ class OutboxOps(StoreBase):
                      .order_by(col(Alert.id)).limit(limit))
             return list(s.exec(query))
 
-    def alerts(self, status: str | None = None, limit: int = 100, *, sink: str | None = None,
-               kind: str | None = None, doc_key: str | None = None) -> list[Alert]:
-        """Alerts newest first, filtered by status, a sink they are planned for, kind or doc key."""
+    def alerts(self, status: str | None = None, limit: int | None = 100, *, sink: str | None = None,
+               kind: str | None = None, doc_key: str | None = None, state: str | None = None,
+               unacked: bool = False) -> list[Alert]:
+        """Alerts newest first, filtered by status, a sink they are planned for, kind or doc key.
+
+        ``state``: alerts with a delivery (to ``sink`` when given) in that state, or — without
+        ``sink`` — whose summary ``status`` is that state (so unplanned alerts of an older regwatch
+        are found too). ``unacked``: only alerts nobody acknowledged. ``limit`` None: all.
+
+        Example:
+            >>> [a.id for a in store.alerts(state="blocked", sink="legal")]
+            [7, 3]
+        """
         query = select(Alert).order_by(col(Alert.created_at).desc(), col(Alert.id).desc()).limit(limit)
         if status is not None:
             query = query.where(Alert.status == status)
+        if state is not None:
+            having = select(AlertDelivery.alert_id).where(AlertDelivery.state == state)
+            if sink is not None:
+                having = having.where(AlertDelivery.sink == sink)
+            found = col(Alert.id).in_(having)
+            query = query.where(found if sink is not None else sa.or_(found, Alert.status == state))
+        if unacked:
+            query = query.where(col(Alert.acked_at).is_(None))
         if kind is not None:
             query = query.where(Alert.kind == kind)
         if doc_key is not None:

@@ -20,7 +20,7 @@ import pytest
 
 from crawlers.replica import ReplicaServer, site_path
 from pipeline.cli import main
-from pipeline.cli.app import app, db_app
+from pipeline.cli.app import app
 from pipeline.process import process_pending
 from store import Store
 from store.migrations import MIGRATIONS
@@ -28,7 +28,7 @@ from store.migrations import MIGRATIONS
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
 COMMANDS = {"history", "show", "diff", "search", "status", "status-of", "crawl", "process", "deliver", "inspect",
-            "demo", "db", "deadlines", "daemon", "fixtures"}
+            "demo", "db", "deadlines", "daemon", "fixtures", "alerts"}
 INSPECT_KEYS = ["source", "url", "doc_key", "doc_number", "issuers", "title", "language", "published", "signed",
                 "effective", "dates", "eccns", "codes", "elements", "hs_codes", "relations", "attachments", "text"]
 URL_70 = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_8f9973bcbfee6f7a014c8258a50f702d.html"
@@ -87,7 +87,9 @@ def test_help_lists_every_command_and_each_has_an_example(capsys) -> None:
     assert code == 0 and "Usage: regwatch" in out
     listed = {line.split()[1] for line in out.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
     assert COMMANDS <= listed
-    for command in [*sorted(COMMANDS), *(f"db {c.name}" for c in db_app.registered_commands)]:
+    subcommands = [f"{g.name} {c.name}" for g in app.registered_groups for c in g.typer_instance.registered_commands]
+    assert {"db upgrade", "alerts list", "alerts show", "alerts retry", "alerts ack"} <= set(subcommands)
+    for command in [*sorted(COMMANDS), *subcommands]:
         code, out, err = cli(capsys, *command.split(), "--help")
         assert (code, err) == (0, ""), command
         assert "Example" in out, f"`regwatch {command} --help` has no Example"
@@ -221,13 +223,14 @@ def test_status(capsys, shared_db) -> None:
     [row] = [line for line in out.splitlines() if line.startswith("│ mofcom")]
     assert [c.strip() for c in row.split("│")[1:-1]] == ["mofcom", "商务部", "-", "-", "0", "5", "6"]
     assert out.splitlines()[-1] == ("documents: 5  versions: 6  changes: 6  captures: 6 (0 pending, 0 unreadable)  "
-                                    "alerts: 13 pending, 0 dead")
+                                    "alerts: 13 pending, 0 held, 0 blocked, 0 dead")
     code, out, _ = cli(capsys, "--db", shared_db, "status", "--json")
     data = json.loads(out)
     assert data["totals"] == {"documents": 5, "versions": 6, "changes": 6, "captures": 6}
     assert data["sources"]["mofcom"] == {"name": "商务部", "last_run_at": None, "last_run_status": None,
                                          "consecutive_failures": 0, "documents": 5, "versions": 6}
     assert (data["pending_alerts"], data["dead_alerts"], data["failed_captures"]) == (13, 0, 0)
+    assert (data["deliveries"], data["blocked_sinks"], data["held_sinks"]) == ({"console": {"pending": 13}}, [], [])
 
 
 @pytest.mark.parametrize(("key", "day", "line"), [

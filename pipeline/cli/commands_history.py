@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from pipeline.cli.app import app, config_of, open_store, today
-from pipeline.cli.output import emit_json, fmt_time, stdout, table
+from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stdout, table
 from pipeline.errors import UserError
 
 JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
@@ -332,11 +332,29 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
          s["documents"], s["versions"]] for slug, s in summary["sources"].items()
     ], no_wrap=("source", "last run (UTC)"))
-    totals = summary["totals"]
+    _print_deliveries(summary)
+    totals, alerts = summary["totals"], summary["alerts"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
                    f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
-                   f"{summary['failed_captures']} unreadable)  alerts: {summary['pending_alerts']} pending, "
-                   f"{summary['dead_alerts']} dead")
+                   f"{summary['failed_captures']} unreadable)  alerts: {alerts['pending']} pending, "
+                   f"{alerts['held']} held, {alerts['blocked']} blocked, {alerts['dead']} dead")
+
+
+def _print_deliveries(summary: dict) -> None:
+    """The alert backlog per sink: a table of delivery states, then why sinks are blocked or held."""
+    from store.outbox import DELIVERY_STATES
+
+    if not summary["deliveries"]:
+        return
+    table("alert deliveries", ["sink", *DELIVERY_STATES], [
+        [sink, *(counts.get(state, 0) for state in DELIVERY_STATES)] for sink, counts in summary["deliveries"].items()
+    ], no_wrap=("sink",))
+    for b in summary["blocked_sinks"]:
+        say(f"sink {safe_line(b['sink'])} blocked since {fmt_time(b['since'])} UTC: {safe_line(b['reason'] or '?')} — "
+            f"{b['blocked']} waiting; they go out by themselves once it is fixed "
+            f"(see `regwatch alerts list --sink {safe_line(b['sink'])} --state blocked`)")
+    for h in summary["held_sinks"]:
+        say(f"{h['held']} held for sink {safe_line(h['sink'])}: {safe_line(h['reason'] or 'not configured here')}")
 
 
 @app.command("status-of")

@@ -130,6 +130,24 @@ def test_filters(store: Store) -> None:
     assert store.delivery_counts() == {"legal": {"pending": 1}, "ops": {"pending": 1}}
 
 
+def test_filter_by_delivery_state_and_unacked(store: Store) -> None:
+    a, _ = _enqueue(store, "change:1")
+    b, _ = _enqueue(store, "change:2", minutes=1)
+    legacy, _ = _enqueue(store, "legacy:1", minutes=2, sinks=None)
+    store.block_sink("legal", "invalid_auth", at=T0 + MIN, probe_at=T0 + 30 * MIN)
+    claim = _claim(store, ("ops",), at=T0 + MIN)
+    store.finish_delivery(claim, outcome="rejected", at=T0 + MIN, detail="invalid blocks")
+    assert (claim.alert_id, store.alert(a).status, store.alert(b).status) == (a, "dead", "blocked")
+    assert [x.id for x in store.alerts(state="blocked")] == [b, a]  # a is dead overall, its legal delivery blocked
+    assert [x.id for x in store.alerts(state="dead")] == [a]
+    assert [x.id for x in store.alerts(state="pending")] == [legacy, b]  # unplanned: by its status
+    assert [x.id for x in store.alerts(state="pending", sink="ops")] == [b]
+    assert [x.id for x in store.alerts(state="dead", sink="legal")] == []
+    store.ack_alert(b, by="lawyer", at=T0 + MIN)
+    assert [x.id for x in store.alerts(unacked=True)] == [legacy, a]
+    assert [x.id for x in store.alerts(state="blocked", unacked=True, limit=None)] == [a]
+
+
 def test_unplanned_alert_is_planned_once_without_touching_delivered_sinks(store: Store) -> None:
     a, _ = _enqueue(store, "legacy:1", sinks=None)
     assert [x.id for x in store.unplanned_alerts()] == [a]
