@@ -217,7 +217,8 @@ def _after_success(store: Store, claim: Claim, sink: AlertSink, now: datetime, r
     exporter = getattr(sink, "export_state", None)
     if exporter is not None and exporter():
         store.remember_sink(claim.sink, at=now, state=exporter())
-    if claim.probe:
+    state = None if claim.probe else store.sink_state(claim.sink)
+    if claim.probe or (state is not None and state.blocked_at is not None):  # a probe, or a requeued backlog
         released = store.unblock_sink(claim.sink, at=now)
         log.info("sink %s works again; %d blocked deliveries released", claim.sink, released)
         _sink_alert(store, claim.sink, f"{released} waiting alert(s) are being delivered", now, routing, blocked=False)
