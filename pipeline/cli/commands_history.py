@@ -249,9 +249,8 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     store = open_store(ctx)
     summary = store.status_summary()
     timeout, now = _crawl_timeout(ctx), clock().now()
-    for slug, src in summary["sources"].items():  # a 'running' run whose process is gone shows as killed
-        if src["last_run_status"] == "running":
-            src.update(live_health(store, slug, now, crawl_timeout=timeout))
+    for slug, src in summary["sources"].items():  # a 'running' run whose process is gone counts as killed
+        src.update(live_health(store, slug, now, crawl_timeout=timeout))
     if as_json:
         emit_json(summary)
         return

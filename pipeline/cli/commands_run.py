@@ -57,11 +57,12 @@ def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
     """The crawl report: counts, errors by kind, the first errors, queued health alerts.
 
     Example:
-        >>> print(crawl_line("mofcom", {"status": "partial", "captures_new": 3, "captures_unchanged": 1,
+        >>> print(crawl_line("mofcom", {"run_id": 7, "status": "partial", "captures_new": 3, "captures_unchanged": 1,
         ...     "errors": 2, "error_kinds": {"offsite": 1, "challenge": 1},
-        ...     "first_errors": [{"kind": "challenge", "url": "u", "message": "HTTP 412"}]}))
+        ...     "first_errors": [{"kind": "challenge", "url": "u", "message": "HTTP 412"}]}, first=1))
         mofcom: partial — 3 new captures, 1 unchanged, 2 errors: 1 challenge, 1 offsite
           challenge: u: HTTP 412
+          … 1 more recorded on crawl run 7
     """
     errors = summary.get("errors") or 0
     first_errors = list(summary.get("first_errors") or (errors if isinstance(errors, list) else []))

@@ -277,3 +277,15 @@ def test_kill_9_of_a_real_crawl_shows_as_killed(capsys, tmp_path) -> None:
     with Store.open(db) as store:
         (only,) = store.runs("mofcom")
         assert (only.status, only.stats["pid"], only.stats["host"]) == ("running", child.pid, this_host())
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import pipeline.cli.commands_run
+    import pipeline.health
+    import pipeline.leader
+
+    for module in (pipeline.health, pipeline.leader, pipeline.cli.commands_run):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
