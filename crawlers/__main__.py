@@ -20,6 +20,7 @@ from typing import Any
 from crawlers.sources import SOURCES, SourceDef, get_source
 
 BLOCKING_ERRORS = ("challenge", "layout")
+FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the CrawlRun)
 
 
 def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
@@ -76,6 +77,7 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
                         if k.startswith("regwatch/captures/new/")},
         "errors": len(errors),
         "error_kinds": dict(sorted(kinds.items())),
+        "first_errors": errors[:FIRST_ERRORS],
         "offsite_skipped": int(stats.get("regwatch/offsite_skipped", 0)),
         "finish_reason": stats.get("finish_reason"),
     }
@@ -87,12 +89,14 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawlers.pipelines import ERRORS_STAT
+    from crawlers.runner import process_stamp
     from store import Store
 
     source = get_source(source_slug)
     with Store.open(db_url) as store:
         store.ensure_source(source.slug, source.name, base_url or source.base_url)
-        run_id = store.start_run(source.slug, datetime.now(UTC))
+        # pid and host let `status` and the next crawl tell a run whose process was killed
+        run_id = store.start_run(source.slug, datetime.now(UTC), stats=process_stamp())
     settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(source.spider_class())
@@ -101,7 +105,7 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     stats = crawler.stats.get_stats() if crawler.stats else {}
     errors = list(stats.get(ERRORS_STAT) or [])
     summary = summarize(source.slug, run_id, stats, errors)
-    run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status")}
+    run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status", "first_errors")}
     with Store.open(db_url) as store:
         store.finish_run(run_id, datetime.now(UTC), summary["status"], run_stats, errors)
     return summary

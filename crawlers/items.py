@@ -8,7 +8,8 @@ from typing import Literal
 
 CaptureKind = Literal["detail", "list", "attachment"]
 ErrorKind = Literal["challenge", "empty", "transient", "http", "network", "layout", "redirect", "too_large",
-                    "robots"]  # robots: a request robots.txt forbids (sources.robots_obey)
+                    "robots",  # robots: a request robots.txt forbids (sources.robots_obey)
+                    "offsite"]  # offsite: redirected to a host the source does not allow (extra: target)
 
 
 @dataclass(slots=True)
@@ -40,10 +41,12 @@ class CrawlError:
     extra: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, str]:
-        """The ``{kind, url, message}`` shape ``Store.finish_run`` records.
+        """The ``{kind, url, message}`` shape ``Store.finish_run`` records, plus any ``extra`` keys.
 
         Example:
             >>> CrawlError("mofcom", "u", "challenge", "HTTP 412").as_dict()
             {'kind': 'challenge', 'url': 'u', 'message': 'HTTP 412'}
+            >>> CrawlError("mofcom", "u", "offsite", "redirected", {"target": "t"}).as_dict()["target"]
+            't'
         """
-        return {"kind": self.kind, "url": self.url, "message": self.message}
+        return {**self.extra, "kind": self.kind, "url": self.url, "message": self.message}

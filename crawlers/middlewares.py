@@ -1,4 +1,5 @@
-"""Downloader middlewares, one concern each: Referer for jpaas list-API calls, WAF-challenge detection.
+"""Downloader middlewares, one concern each: Referer for jpaas list-API calls, WAF-challenge detection,
+off-host redirects reported instead of dropped.
 
 Cookie warm-up is the column-shell fetch: the spider always loads the shell (which sets the
 WAF session cookie, kept by Scrapy's CookiesMiddleware) before calling the list API.
@@ -12,8 +13,10 @@ from urllib.parse import urljoin
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawlers.pages.base import looks_like_challenge
 from crawlers.pages.hanweb import UNIT_API_PATH
@@ -68,6 +71,56 @@ class ChallengeMiddleware:
         self.stats.inc_value(f"regwatch/blocked/{kind}")
         logger.warning("%s: %s (%s)", kind, message, request.url)
         raise ChallengeDetected(kind, message, response)
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A request was redirected (HTTP 3xx or meta refresh) to a host the source does not allow.
+
+    ``original`` is the URL first requested, ``target`` the off-host URL it was sent to; the
+    spider's errback turns it into a CrawlError of kind ``offsite``.
+    """
+
+    def __init__(self, original: str, target: str) -> None:
+        super().__init__(f"redirected off-host to {target}; not fetched")
+        self.original = original
+        self.target = target
+
+
+class OffsiteRedirectMiddleware(OffsiteMiddleware):
+    """Scrapy's OffsiteMiddleware, except that a redirect to another host is an error, not a silent drop.
+
+    Scrapy (2.13+) filters off-site requests when they are scheduled, redirected ones included:
+    the redirect target is dropped before any errback can see it, and the page is silently
+    missing from the crawl. Here a redirected request (``redirect_urls`` in its meta) is let
+    through scheduling (``dont_filter``, so a second page redirected to the same place is
+    reported too) and refused in ``process_request`` with OffsiteRedirect, which reaches the
+    request's errback. On-site means the spider's own host policy (``allowed(url)``) when it has
+    one, else ``allowed_domains``. Requests that were not redirected are filtered as by Scrapy.
+    """
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        if request.meta.get("redirect_urls"):
+            if not self._on_site(request):
+                request.dont_filter = True  # reach process_request even if the target was seen before
+            return
+        super().request_scheduled(request, spider)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:  # type: ignore[override]
+        redirects = request.meta.get("redirect_urls")
+        if redirects and not self._on_site(request):
+            self.stats.inc_value("regwatch/offsite_redirects")
+            raise OffsiteRedirect(redirects[0], request.url)
+        if redirects:
+            return None
+        return super().process_request(request)
+
+    def _on_site(self, request: Request) -> bool:
+        spider = self.crawler.spider
+        assert spider is not None
+        allowed = getattr(spider, "allowed", None)
+        if callable(allowed):
+            return bool(allowed(request.url))
+        return urlparse_cached(request).scheme in ("http", "https") and self.should_follow(request, spider)
 
 
 def classify_response(status: int, headers: dict[str, str], body: bytes) -> tuple[str, str] | None:

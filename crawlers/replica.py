@@ -14,7 +14,8 @@ for other sites: ``server`` (Server header), ``content_types`` (suffix → Conte
 Fault behaviours (by ``_behaviours.json``, by ``?__replica=<name>`` on any URL, or by
 ``server.inject(path, name)``): ``reset`` / ``reset-once`` (TCP RST), ``412`` and ``403`` (WAF
 challenge page), ``521`` (JS-cookie challenge), ``202-empty``, ``empty-200``, ``ssi-error``,
-``404``, ``500``.
+``404``, ``500``, ``redirect-offsite`` (302 to the same path on ``localhost``: this server under
+another host name, which a crawl of ``127.0.0.1`` must not follow).
 
 Run: ``python -m crawlers.replica crawlers/replica_sites/mofcom --port 8800 [--state 2]``.
 """
@@ -39,7 +40,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SITES_DIR = Path(__file__).resolve().parent / "replica_sites"
 UNIT_API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
-BEHAVIOURS = ("reset", "reset-once", "412", "403", "521", "202-empty", "empty-200", "ssi-error", "404", "500")
+BEHAVIOURS = ("reset", "reset-once", "412", "403", "521", "202-empty", "empty-200", "ssi-error", "404", "500",
+              "redirect-offsite")
 OTHER_HOST_PLACEHOLDER = "{{OTHER_HOST}}"
 
 WAF_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>访问验证</title></head>
@@ -229,6 +231,9 @@ class ReplicaServer:
         behaviour = self._behaviour(path, query)
         if behaviour in ("reset", "reset-once"):
             return None
+        if behaviour == "redirect-offsite":
+            location = f"http://localhost:{self.port}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+            return _Reply(302, b"", {"Location": location, "Content-Type": "text/html"})
         if behaviour:
             return _fault(behaviour)
         ua_prefix = self.config.get("require_ua_prefix")

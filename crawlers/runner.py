@@ -10,20 +10,62 @@ Example (with ``python -m crawlers.replica mofcom --port 8800`` running)::
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 from typing import Any
 
 
 class CrawlProcessError(RuntimeError):
-    """The crawl child process crashed, timed out or printed no summary."""
+    """The crawl child process crashed, timed out or printed no summary.
 
-    def __init__(self, source: str, message: str, stderr: str = "") -> None:
+    ``pid`` is the child's process id (its CrawlRun carries it in ``stats["pid"]``), None when
+    no child was started.
+    """
+
+    def __init__(self, source: str, message: str, stderr: str = "", *, pid: int | None = None,
+                 returncode: int | None = None) -> None:
         self.source = source
         self.stderr = stderr
+        self.pid = pid
+        self.returncode = returncode
         tail = "\n".join(stderr.strip().splitlines()[-15:])
         super().__init__(f"crawl of {source!r} {message}; run `python -m crawlers {source} --db …` by hand "
                          f"to see the full log" + (f"\n--- last log lines ---\n{tail}" if tail else ""))
+
+
+def this_host() -> str:
+    """The host name recorded on a crawl run next to its process id."""
+    return socket.gethostname()
+
+
+def process_stamp() -> dict[str, Any]:
+    """``{"pid", "host"}`` of this process: a crawl child records it in its run's stats at start.
+
+    Example:
+        >>> process_stamp()["pid"] == os.getpid()
+        True
+    """
+    return {"pid": os.getpid(), "host": this_host()}
+
+
+def process_alive(pid: int) -> bool:
+    """True when a process ``pid`` exists on this host (signal 0 probes without signalling).
+
+    Example:
+        >>> process_alive(os.getpid())
+        True
+    """
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
@@ -52,23 +94,31 @@ def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, 
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
-    captures_unchanged, new_by_kind, errors, error_kinds, offsite_skipped, finish_reason`` and
-    ``stderr_tail`` (last log lines). A crash, a timeout or a missing summary raises
-    CrawlProcessError; a failed crawl returns normally with ``status == "failed"``.
+    captures_unchanged, new_by_kind, errors`` (a count), ``error_kinds`` (kind -> count),
+    ``first_errors`` (the first few ``{kind, url, message}``), ``offsite_skipped, finish_reason``
+    and ``stderr_tail`` (last log lines). A crash, a timeout (the child is killed) or a missing
+    summary raises CrawlProcessError with the child's pid; a failed crawl returns normally with
+    ``status == "failed"``.
     """
     cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level)
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-        raise CrawlProcessError(source, f"timed out after {timeout:g} s", stderr) from exc
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                          errors="replace") as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            _, stderr = proc.communicate()
+            raise CrawlProcessError(source, f"timed out after {timeout:g} s", stderr or "", pid=proc.pid,
+                                    returncode=proc.returncode) from exc
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise CrawlProcessError(source, f"exited {proc.returncode} without a summary", proc.stderr)
+        raise CrawlProcessError(source, f"exited {proc.returncode} without a summary", stderr, pid=proc.pid,
+                                returncode=proc.returncode)
     try:
         summary: dict[str, Any] = json.loads(lines[-1])
     except ValueError as exc:
-        raise CrawlProcessError(source, f"printed an unreadable summary {lines[-1][:200]!r}", proc.stderr) from exc
+        raise CrawlProcessError(source, f"printed an unreadable summary {lines[-1][:200]!r}", stderr,
+                                pid=proc.pid, returncode=proc.returncode) from exc
     summary["exit_code"] = proc.returncode
-    summary["stderr_tail"] = "\n".join(proc.stderr.strip().splitlines()[-20:])
+    summary["stderr_tail"] = "\n".join(stderr.strip().splitlines()[-20:])
     return summary

@@ -46,6 +46,9 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Off-host redirects become CrawlError(kind="offsite") instead of being dropped silently.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.middlewares.OffsiteRedirectMiddleware": 50,
     "crawlers.middlewares.ApiRefererMiddleware": 540,
     "crawlers.middlewares.ChallengeMiddleware": 560,
 }

@@ -4,18 +4,17 @@ Each source job runs ``crawl`` in a child process (Scrapy's reactor cannot resta
 ``process``, deadline reminders and ``deliver``; a ``deliver`` job retries the outbox every few
 minutes and a daily job raises deadline reminders even when no crawl runs. Jobs run one at a time
 (one worker thread: SQLite has one writer anyway), ``coalesce`` folds missed runs into one,
-``misfire_grace_time`` comes from schedules.yaml. Only one daemon may run per database: a file
-lock next to a SQLite database, a session advisory lock on PostgreSQL.
+``misfire_grace_time`` comes from schedules.yaml. Only one daemon may run per database
+(``pipeline.leader``: a file lock next to a SQLite database, a session advisory lock on
+PostgreSQL), and every job first checks that the lock is still held.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +25,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.clock import Clock, SystemClock
 from pipeline.config import Config, SourceConfig
+from pipeline.crawl import crawl_source
 from pipeline.deliver import DeliveryPolicy, deliver_pending
-from pipeline.errors import UserError
-from pipeline.health import health_alert
-from pipeline.outbox import Routing, enqueue_request
+from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
+from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
@@ -38,7 +37,6 @@ from store import Store
 log = logging.getLogger(__name__)
 DELIVER_EVERY_MINUTES = 3
 REMINDER_CRON = {"hour": 0, "minute": 10, "timezone": "Asia/Shanghai"}  # just after midnight in Beijing
-_STREAK_WINDOW = 200  # runs read to find the start of a failure streak
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -124,6 +122,8 @@ class Daemon:
         self.store = store
         self.clock = clock or SystemClock()
         self.crawl = crawl or run_crawl_subprocess
+        self.lock: LeaderLock | None = None
+        self.lost: LockLost | None = None
         self.sinks, routes, disabled = build_from_config(config)
         self.routing = Routing(tuple(routes), tuple(config.default_route))
         self.disabled = disabled
@@ -131,28 +131,16 @@ class Daemon:
             log.warning("Disabled sink %s: %s", name, reason)
 
     def cycle(self, source: str) -> dict[str, Any]:
-        """crawl → process → reminders → deliver for one source; a failed crawl still delivers."""
-        from crawlers.runner import CrawlProcessError
+        """crawl → process → reminders → deliver for one source; a failed crawl still delivers.
 
-        from crawlers.sources import SOURCES
-
-        src = self.config.sources.get(source) or SourceConfig()
-        started = self.clock.now()
-        known = SOURCES.get(source)
-        self.store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
-        try:
-            summary = self.crawl(source, self.store.dsn, base_url=src.base_url, max_pages=src.max_pages,
-                                 timeout=self.config.defaults.crawl_timeout_seconds, delay=src.delay_seconds)
-        except CrawlProcessError as exc:  # crashed or timed out: record it so the streak counts it
-            log.error("%s", exc)
-            run_id = self.store.start_run(source, started)
-            self.store.finish_run(run_id, self.clock.now(), "failed", stats={},
-                                  errors=[{"kind": "crash", "url": "", "message": str(exc)[:2000]}])
-            summary = {"source": source, "status": "failed", "errors": [{"kind": "crash", "message": str(exc)}]}
+        The crawl stage records the run and checks the source's health itself
+        (``pipeline.crawl.crawl_source``), exactly as ``regwatch crawl`` does.
+        """
+        self.check_lock()
+        summary = crawl_source(self.store, source, config=self.config, clock=self.clock, crawl=self.crawl)
         now = self.clock.now()
         report = process_pending(self.store, now=now, source=source, routing=self.routing,
                                 authority=self.config.authority)
-        self._check_health(source, now)
         reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
                                     routing=self.routing)
         delivered = self.deliver()
@@ -160,25 +148,28 @@ class Daemon:
                  summary.get("status"), report.new_versions, report.alerts, reminders, delivered)
         return {"crawl": summary, "process": report.as_dict(), "reminders": reminders, "delivered": delivered}
 
-    def _check_health(self, source: str, now: Any) -> None:
-        threshold = self.config.defaults.max_consecutive_failures
-        # The whole streak is read so its first run (the alert's dedup key) stays the same however long
-        # it lasts; a streak longer than the window alerts again, as a reminder.
-        alert = health_alert(source, self.store.runs(source, limit=_STREAK_WINDOW), threshold=threshold)
-        if alert is not None:
-            enqueue_request(self.store, alert, now, self.routing)
+    def check_lock(self) -> None:
+        """Raise LockLost when the daemon lock this daemon holds (``self.lock``) is gone."""
+        if self.lock is not None:
+            self.lock.check()
 
     def reminders(self) -> int:
+        self.check_lock()
         return check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
                                routing=self.routing)
 
     def deliver(self) -> int:
+        self.check_lock()
         report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
                                  policy=delivery_policy(self.config), disabled=self.disabled)
         return report.delivered
 
-    def run_once(self) -> dict[str, Any]:
-        """Every enabled source's cycle once, then reminders and delivery (for cron and tests)."""
+    def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:
+        """Every enabled source's cycle once, then reminders and delivery (for cron and tests).
+
+        With ``lock`` (held by the caller) every stage first checks that it is still held.
+        """
+        self.lock = lock or self.lock
         results = {spec.source: self.cycle(spec.source) for spec in job_specs(self.config, crawlable=crawlable)
                    if spec.kind == "cycle" and spec.source}
         self.reminders()
@@ -196,12 +187,34 @@ class Daemon:
         for spec in job_specs(self.config, crawlable=crawlable):
             func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver}[spec.kind]
             args = [spec.source] if spec.source else []
-            sched.add_job(func, spec.trigger, args=args, id=spec.id, name=spec.id, replace_existing=True)
+            sched.add_job(self._stop_when_lock_lost(func, sched), spec.trigger, args=args, id=spec.id,
+                          name=spec.id, replace_existing=True)
         return sched
 
+    def _stop_when_lock_lost(self, func: Callable[..., Any], sched: BlockingScheduler) -> Callable[..., Any]:
+        """``func`` as a job: a lost daemon lock stops the scheduler (``serve`` then raises it)."""
+
+        def job(*args: Any) -> Any:
+            try:
+                return func(*args)
+            except LockLost as exc:
+                log.error("%s", exc)
+                self.lost = exc
+                sched.shutdown(wait=False)
+                return None
+
+        job.__name__ = getattr(func, "__name__", "job")
+        return job
+
     def serve(self) -> None:
-        """Run until SIGTERM/SIGINT; the running job finishes first (``shutdown(wait=True)``)."""
-        with leader_lock(self.store):
+        """Run until SIGTERM/SIGINT; the running job finishes first (``shutdown(wait=True)``).
+
+        Every job first checks that the daemon lock is still held; when it is not (the
+        PostgreSQL session died, the lock file was replaced), the daemon stops with LockLost
+        instead of running beside another one.
+        """
+        with leader_lock(self.store) as lock:
+            self.lock = lock
             sched = self.scheduler()
 
             def stop(signum: int, _frame: Any) -> None:
@@ -210,41 +223,11 @@ class Daemon:
 
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
-            log.info("daemon started: %s", ", ".join(job.id for job in sched.get_jobs()))
+            log.info("daemon started (%s): %s", lock.holder, ", ".join(job.id for job in sched.get_jobs()))
             sched.start()
+        if self.lost is not None:
+            raise self.lost
 
 
-@contextlib.contextmanager
-def leader_lock(store: Store) -> Iterator[None]:
-    """Hold the one-daemon-per-database lock, or raise UserError saying another daemon runs."""
-    url = store.engine.url
-    if url.get_backend_name() == "postgresql":
-        with store.engine.connect() as conn:  # a dedicated session: the lock dies with it
-            got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(hashtext('regwatch:scheduler'))").scalar()
-            if not got:
-                raise UserError(f"another regwatch daemon already runs on {store.url}", "stop it first")
-            try:
-                yield
-            finally:
-                conn.exec_driver_sql("SELECT pg_advisory_unlock(hashtext('regwatch:scheduler'))")
-        return
-    import fcntl
-
-    database = url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    path = Path(f"{database}.daemon.lock")
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another regwatch daemon already runs on {database} (lock {path})",
-                            "stop it first") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-__all__ = ["Daemon", "JobSpec", "crawlable", "cron_trigger", "delivery_policy", "job_specs", "leader_lock"]
+__all__ = ["Daemon", "JobSpec", "LeaderLock", "LockLost", "crawlable", "cron_trigger", "delivery_policy", "job_specs",
+           "leader_lock", "lock_holder"]

@@ -15,7 +15,8 @@ from store.models import Capture, CrawlRun
 from store.results import CaptureInfo
 from store.session import StoreBase
 
-RUN_STATUSES = ("ok", "failed", "partial", "running")
+RUN_STATUSES = ("ok", "failed", "partial", "killed", "running")  # killed: its process ended without a result
+FAILED_RUNS = ("failed", "killed")
 CAPTURE_STATES = ("pending", "processed", "failed", "skipped")
 CAPTURE_KINDS = ("list", "detail", "attachment")
 
@@ -47,15 +48,16 @@ def _info(row: Capture) -> CaptureInfo:
 class CaptureOps(StoreBase):
     """Runs (start/finish/failure streaks) and captures (save, queue, bodies)."""
 
-    def start_run(self, source: str, started_at: datetime) -> int:
-        """Open a ``running`` CrawlRun and return its id.
+    def start_run(self, source: str, started_at: datetime, stats: dict[str, Any] | None = None) -> int:
+        """Open a ``running`` CrawlRun and return its id; ``stats`` starts its stats (the crawl
+        process's ``{"pid", "host"}``, so a run whose process is gone can be told apart).
 
         Example:
             >>> run_id = store.start_run("mofcom", datetime(2025, 10, 9, tzinfo=timezone.utc))
         """
         with self._write() as s:
             self._require_source(s, source)
-            run = CrawlRun(source=source, started_at=started_at)
+            run = CrawlRun(source=source, started_at=started_at, stats=dict(stats or {}))
             s.add(run)
             s.flush()
             return run.id or 0
@@ -68,14 +70,17 @@ class CaptureOps(StoreBase):
         stats: dict[str, Any] | None = None,
         errors: list[dict[str, Any]] | None = None,
     ) -> CrawlRun:
-        """Close a run with ``ok|failed|partial``, its stats and ``[{kind, url, message}]`` errors."""
-        _check(status, RUN_STATUSES[:3], "run status")
+        """Close a run with ``ok|failed|partial|killed``, its stats and ``[{kind, url, message}]`` errors.
+
+        ``stats`` are merged over the stats recorded at start (the process's pid and host stay).
+        """
+        _check(status, RUN_STATUSES[:4], "run status")
         with self._write() as s:
             run = s.get(CrawlRun, run_id)
             if run is None:
                 raise NotFound("run", run_id)
             run.finished_at, run.status = finished_at, status
-            run.stats, run.errors = dict(stats or {}), list(errors or [])
+            run.stats, run.errors = {**(run.stats or {}), **(stats or {})}, list(errors or [])
             s.add(run)
             return run
 
@@ -88,7 +93,7 @@ class CaptureOps(StoreBase):
             return list(s.exec(query).all())
 
     def consecutive_failures(self, source: str) -> int:
-        """How many finished runs in a row (newest backwards) failed; ``ok``/``partial`` end the streak.
+        """How many finished runs in a row (newest backwards) failed or were killed; ``ok``/``partial`` end the streak.
 
         Example:
             >>> store.consecutive_failures("mofcom")
@@ -102,7 +107,7 @@ class CaptureOps(StoreBase):
         count = 0
         with self._read() as s:
             for status in s.exec(query):
-                if status != "failed":
+                if status not in FAILED_RUNS:
                     break
                 count += 1
         return count

@@ -221,14 +221,15 @@ def test_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "status")
     assert code == 0
     [row] = [line for line in out.splitlines() if line.startswith("│ mofcom")]
-    assert [c.strip() for c in row.split("│")[1:-1]] == ["mofcom", "商务部", "-", "-", "0", "5", "6"]
+    assert [c.strip() for c in row.split("│")[1:-1]] == ["mofcom", "商务部", "-", "-", "0", "-", "5", "6"]
     assert out.splitlines()[-1] == ("documents: 5  versions: 6  changes: 6  captures: 6 (0 pending, 0 unreadable)  "
                                     "alerts: 13 pending, 0 held, 0 blocked, 0 dead")
     code, out, _ = cli(capsys, "--db", shared_db, "status", "--json")
     data = json.loads(out)
     assert data["totals"] == {"documents": 5, "versions": 6, "changes": 6, "captures": 6}
     assert data["sources"]["mofcom"] == {"name": "商务部", "last_run_at": None, "last_run_status": None,
-                                         "consecutive_failures": 0, "documents": 5, "versions": 6}
+                                         "last_run_errors": {}, "consecutive_failures": 0, "documents": 5,
+                                         "versions": 6}
     assert (data["pending_alerts"], data["dead_alerts"], data["failed_captures"]) == (13, 0, 0)
     assert (data["deliveries"], data["blocked_sinks"], data["held_sinks"]) == ({"console": {"pending": 13}}, [], [])
 

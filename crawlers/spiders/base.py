@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from crawlers.errors import ChallengePage, PageError, PageRedirect
 from crawlers.items import Capture, CaptureKind, CrawlError
-from crawlers.middlewares import ChallengeDetected
+from crawlers.middlewares import ChallengeDetected, OffsiteRedirect
 from crawlers.pages.base import ListingEntry, Page
 from crawlers.pages.hanweb import UnitQuery, unit_api_url
 from crawlers.sources import Column, SourceDef, get_source
@@ -70,9 +70,16 @@ class RegulatorSpider(scrapy.Spider):
         return Capture(source=self.source_def.slug, url=first_url, final_url=response.url, status=response.status,
                        headers=_headers(response), body=response.body, fetched_at=datetime.now(UTC), kind=kind)
 
-    def error(self, url: str, kind: str, message: str) -> CrawlError:
+    def error(self, url: str, kind: str, message: str, **extra: str) -> CrawlError:
         self.crawler.stats.inc_value(f"regwatch/errors/{kind}")
-        return CrawlError(source=self.source_def.slug, url=url, kind=kind, message=message)  # type: ignore[arg-type]
+        return CrawlError(source=self.source_def.slug, url=url, kind=kind, message=message,  # type: ignore[arg-type]
+                          extra=extra)
+
+    def offsite_error(self, url: str, target: str) -> CrawlError:
+        """``url`` redirected (HTTP, meta refresh or JavaScript) to ``target`` on a host the source does not allow."""
+        return self.error(url, "offsite", f"redirected to {target}, a host {self.source_def.slug} does not allow "
+                          f"({', '.join(self.hosts)}); not fetched — add the host to the source's allowed_hosts "
+                          "if it is the regulator's own", target=target)
 
     def page_error(self, url: str, exc: PageError) -> CrawlError:
         """A page class's refusal as a CrawlError: ``challenge`` for a WAF page, else ``layout``."""
@@ -84,6 +91,8 @@ class RegulatorSpider(scrapy.Spider):
         exc = failure.value
         if isinstance(exc, ChallengeDetected):
             yield self.error(request.url, exc.kind, str(exc))
+        elif isinstance(exc, OffsiteRedirect):
+            yield self.offsite_error(exc.original, exc.target)
         elif isinstance(exc, HttpError):
             yield self.error(request.url, "http", f"HTTP {exc.response.status}")
         elif "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
@@ -138,6 +147,9 @@ class RegulatorSpider(scrapy.Spider):
             parsed = self.page("detail", response).parse()  # type: ignore[attr-defined]
         except PageRedirect as redirect:
             self.crawler.stats.inc_value("regwatch/js_redirects")
+            if not self.allowed(redirect.target):  # a redirect, unlike a link, is the page itself: report it
+                yield self.offsite_error(response.url, redirect.target)
+                return
             request = self.follow(redirect.target, self.parse_detail, **{
                 k: v for k, v in response.meta.items() if k.startswith("listing_")})
             if request is not None:

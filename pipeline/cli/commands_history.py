@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, config_of, open_store, today
-from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stdout, table
+from pipeline.cli.app import app, clock, config_of, open_store, today
+from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stderr, stdout, table
 from pipeline.errors import UserError
 
 JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
@@ -323,14 +323,20 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
 
     Example: regwatch status --json
     """
+    from pipeline.health import live_health
+
     store = open_store(ctx)
     summary = store.status_summary()
+    timeout, now = _crawl_timeout(ctx), clock().now()
+    for slug, src in summary["sources"].items():  # a 'running' run whose process is gone counts as killed
+        src.update(live_health(store, slug, now, crawl_timeout=timeout))
     if as_json:
         emit_json(summary)
         return
-    table("sources", ["source", "name", "last run (UTC)", "status", "fails", "docs", "versions"], [
+    table("sources", ["source", "name", "last run (UTC)", "status", "fails", "errors", "docs", "versions"], [
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
-         s["documents"], s["versions"]] for slug, s in summary["sources"].items()
+         ", ".join(f"{n} {kind}" for kind, n in s["last_run_errors"].items()) or "-", s["documents"], s["versions"]]
+        for slug, s in summary["sources"].items()
     ], no_wrap=("source", "last run (UTC)"))
     _print_deliveries(summary)
     totals, alerts = summary["totals"], summary["alerts"]
@@ -355,6 +361,17 @@ def _print_deliveries(summary: dict) -> None:
             f"(see `regwatch alerts list --sink {safe_line(b['sink'])} --state blocked`)")
     for h in summary["held_sinks"]:
         say(f"{h['held']} held for sink {safe_line(h['sink'])}: {safe_line(h['reason'] or 'not configured here')}")
+
+
+def _crawl_timeout(ctx: typer.Context) -> int:
+    """The configured crawl timeout; the default (with a warning) when the configuration is broken."""
+    from pipeline.config import DEFAULTS, ConfigError
+
+    try:
+        return config_of(ctx).defaults.crawl_timeout_seconds
+    except ConfigError as exc:
+        stderr().print(f"warning: {exc}; assuming the default crawl timeout", markup=False)
+        return int(DEFAULTS["crawl_timeout_seconds"][0])
 
 
 @app.command("status-of")

@@ -22,10 +22,14 @@ def crawl(
 ) -> None:
     """Fetch index, detail and attachment pages of SOURCE into raw captures (in a child process).
 
+    The run is recorded (a crash or timeout as a failed run) and the source's health checked:
+    after defaults.max_consecutive_failures failed runs in a row a source-health alert is
+    queued, and a recovery alert when the source works again. Exit 1 when the crawl failed.
+
     Example: regwatch crawl mofcom --max-pages 2
     """
-    from crawlers.runner import run_crawl_subprocess
     from crawlers.sources import SOURCES
+    from pipeline.crawl import crawl_source
 
     known = SOURCES.get(source)
     if known is None:
@@ -33,29 +37,47 @@ def crawl(
     if not known.spider:
         raise UserError(f"source {source!r} has no spider yet",
                         "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
-    config = config_of(ctx)
-    src = config.sources.get(source)
-    store = open_store(ctx)
-    summary = run_crawl_subprocess(
-        source, store.dsn, base_url=base_url or (src.base_url if src else None),
-        max_pages=max_pages or (src.max_pages if src else None),
-        timeout=config.defaults.crawl_timeout_seconds,
-        delay=delay if delay is not None else (src.delay_seconds if src else None),
-    )
+    summary = crawl_source(open_store(ctx), source, config=config_of(ctx), clock=clock(), crawl=_crawler(),
+                           base_url=base_url, max_pages=max_pages, delay=delay)
     if as_json:
         emit_json(summary)
     else:
-        stdout().print(_crawl_line(source, summary))
+        stdout().print(crawl_line(source, summary), markup=False)
     if summary.get("status") == "failed":
         raise typer.Exit(1)
 
 
-def _crawl_line(source: str, summary: dict) -> str:
-    errors = summary.get("errors") or []
+def _crawler():
+    from crawlers.runner import run_crawl_subprocess  # looked up at call time: tests replace it
+
+    return run_crawl_subprocess
+
+
+def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
+    """The crawl report: counts, errors by kind, the first errors, queued health alerts.
+
+    Example:
+        >>> print(crawl_line("mofcom", {"run_id": 7, "status": "partial", "captures_new": 3, "captures_unchanged": 1,
+        ...     "errors": 2, "error_kinds": {"offsite": 1, "challenge": 1},
+        ...     "first_errors": [{"kind": "challenge", "url": "u", "message": "HTTP 412"}]}, first=1))
+        mofcom: partial — 3 new captures, 1 unchanged, 2 errors: 1 challenge, 1 offsite
+          challenge: u: HTTP 412
+          … 1 more recorded on crawl run 7
+    """
+    errors = summary.get("errors") or 0
+    first_errors = list(summary.get("first_errors") or (errors if isinstance(errors, list) else []))
+    count = len(errors) if isinstance(errors, list) else int(errors)
+    kinds = summary.get("error_kinds") or {}
     line = (f"{source}: {summary.get('status')} — {summary.get('captures_new', 0)} new captures, "
-            f"{summary.get('captures_unchanged', 0)} unchanged, {len(errors)} errors")
-    for err in errors[:5]:
-        line += f"\n  {err.get('kind')}: {err.get('url')}: {err.get('message')}"
+            f"{summary.get('captures_unchanged', 0)} unchanged, {count} errors")
+    if kinds:
+        line += ": " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    for err in first_errors[:first]:
+        line += f"\n  {err.get('kind')}: {err.get('url') or '-'}: {err.get('message')}"
+    if count > min(first, len(first_errors)):
+        line += f"\n  … {count - min(first, len(first_errors))} more recorded on crawl run {summary.get('run_id')}"
+    if summary.get("health_alerts"):
+        line += f"\n  source health: {summary['health_alerts']} alert(s) queued (see `regwatch deliver`)"
     return line
 
 
@@ -153,8 +175,8 @@ def daemon(
     store = open_store(ctx)
     runner = Daemon(config, store, clock=clock())
     if once:
-        with leader_lock(store):
-            results = runner.run_once()
+        with leader_lock(store) as lock:
+            results = runner.run_once(lock)
         if as_json:
             emit_json(results)
             return

@@ -91,6 +91,19 @@ def test_fault_behaviours_by_query_and_injection(mofcom_replica: ReplicaServer, 
     assert get(mofcom_replica.base_url + SHELL)[0] == 200  # injected once only
 
 
+def test_redirect_offsite_points_at_another_host_name(mofcom_replica: ReplicaServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", mofcom_replica.port, timeout=5)
+    try:
+        conn.request("GET", SHELL + "?__replica=redirect-offsite")
+        response = conn.getresponse()
+        assert (response.status, response.getheader("Location")) == (
+            302, f"http://localhost:{mofcom_replica.port}{SHELL}?__replica=redirect-offsite")
+    finally:
+        conn.close()
+    mofcom_replica.inject(SHELL, "redirect-offsite")
+    assert mofcom_replica.reply("GET", SHELL, {}).headers["Location"] == f"http://localhost:{mofcom_replica.port}{SHELL}"
+
+
 def test_reset_and_gbk_page(mofcom_replica: ReplicaServer) -> None:
     assert "reset" in BEHAVIOURS
     mofcom_replica.inject(SHELL, "reset")

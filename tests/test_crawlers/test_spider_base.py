@@ -16,7 +16,9 @@ from crawlers.replica import ReplicaServer, site_path
 from crawlers.runner import crawl_command
 from crawlers.sources import SOURCES
 from crawlers.spiders.base import HanwebSpider, RegulatorSpider
+from crawlers.items import CrawlError
 from crawlers.spiders.govcn import GovcnSpider
+from crawlers.spiders.mofcom import MofcomSpider
 
 
 def test_spider_loader_lists_exactly_the_registered_sources() -> None:
@@ -56,3 +58,22 @@ def test_follow_entries_fetches_each_url_once_within_the_limit_and_on_host() -> 
     assert crawler.stats.get_value("regwatch/offsite_skipped") == 1
     assert [r.url for r in spider.follow_entries(entries)] == [base + "c.htm"]  # the rest: already seen
     assert spider.entry_limit == spider.max_pages * SOURCES["govcn"].page_size
+
+
+def test_a_javascript_redirect_off_host_is_an_offsite_error() -> None:
+    from scrapy.http import HtmlResponse, Request
+
+    crawler = get_crawler(MofcomSpider)
+    spider = MofcomSpider.from_crawler(crawler, base_url="http://127.0.0.1:8800")
+    url = "http://127.0.0.1:8800/zwgk/zcfb/art/2025/art_69ecaa737900f36beb7aa21743d2d2f2.html"
+
+    def stub(target: str) -> HtmlResponse:
+        body = f"<html><head><script>window.location.href='{target}';</script></head><body></body></html>"
+        return HtmlResponse(url, body=body.encode(), encoding="utf-8", request=Request(url))
+
+    (item,) = list(spider.parse_detail(stub("https://elsewhere.example/a.html")))
+    assert isinstance(item, CrawlError)
+    assert (item.kind, item.url, item.extra) == ("offsite", url, {"target": "https://elsewhere.example/a.html"})
+    assert crawler.stats.get_value("regwatch/errors/offsite") == 1
+    (request,) = list(spider.parse_detail(stub("/zwgk/zcfb/art/2025/b.html")))  # on-host: followed
+    assert request.url == "http://127.0.0.1:8800/zwgk/zcfb/art/2025/b.html"

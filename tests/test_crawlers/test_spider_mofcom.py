@@ -106,6 +106,45 @@ def test_faults_are_retried_or_recorded_and_never_stored_as_content(
     assert sum(r.path == art("fault-412") for r in mofcom_replica.requests) == 1
 
 
+PDF_2504 = "/cms_files/oldfile/fms/202504/20250404180112093.pdf"  # linked as …/oldfile//fms/…
+
+
+def test_off_host_redirects_are_offsite_errors_not_silent_drops(
+        mofcom_replica: ReplicaServer, tmp_path: Path) -> None:
+    """A detail page and an attachment redirected to another host (localhost vs 127.0.0.1) are
+    recorded as ``offsite`` errors naming the page and the target; the target is never fetched."""
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    base = mofcom_replica.base_url
+    other = f"http://localhost:{mofcom_replica.port}"
+    for path in (art("2025-58"), art("2024-46", "2024"), PDF_2504):
+        mofcom_replica.inject(path, "redirect-offsite")
+    summary = crawl(mofcom_replica, db)
+    assert (summary["status"], summary["errors"], summary["error_kinds"]) == ("partial", 3, {"offsite": 3})
+    run = run_row(db, summary["run_id"])
+    got = sorted((e["kind"], e["url"], e["target"]) for e in run.errors)
+    assert got == sorted([
+        ("offsite", base + art("2025-58"), other + art("2025-58")),
+        ("offsite", base + art("2024-46", "2024"), other + art("2024-46", "2024")),
+        ("offsite", base + "/cms_files/oldfile//fms/202504/20250404180112093.pdf",
+         other + "/cms_files/oldfile//fms/202504/20250404180112093.pdf"),
+    ])
+    assert all("a host mofcom does not allow" in e["message"] for e in run.errors)
+    assert run.stats["error_kinds"] == {"offsite": 3}
+    assert all(r.headers.get("Host", "").startswith("127.0.0.1") for r in mofcom_replica.requests)  # never followed
+    stored = {c.url for c in captures(db, summary["run_id"])}
+    assert base + art("2025-58") not in stored and base + art("2025-18") in stored
+
+
+def test_an_off_host_redirected_list_fails_the_crawl(mofcom_replica: ReplicaServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    mofcom_replica.inject("/zwgk/zcfb/index.html", "redirect-offsite")
+    summary = crawl(mofcom_replica, db)
+    assert (summary["status"], summary["error_kinds"], summary["exit_code"]) == ("failed", {"offsite": 1}, 1)
+    (error,) = run_row(db, summary["run_id"]).errors
+    assert (error["url"], error["target"]) == (mofcom_replica.base_url + "/zwgk/zcfb/index.html",
+                                               f"http://localhost:{mofcom_replica.port}/zwgk/zcfb/index.html")
+
+
 def test_crawl_module_docstring_examples() -> None:
     """``Example:`` blocks of the crawl-side modules run and hold."""
     import doctest

@@ -60,15 +60,16 @@ def test_scheduler_has_every_job_with_safe_defaults(tmp_path: Path) -> None:
         assert sched._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 900}
 
 
-def fake_crawl(store: Store, pages: list[tuple[str, bytes]]):
-    """A crawl stand-in that stores the given (url, body) pages as captures and records a run."""
+def fake_crawl(store: Store, pages: list[tuple[str, bytes]], clock=None):
+    """A crawl stand-in that stores the given (url, body) pages as captures and records a run (at T or clock time)."""
 
     def crawl(source, db_url, **_kwargs):
-        run = store.start_run(source, T)
+        at = clock.now() if clock else T
+        run = store.start_run(source, at)
         for url, body in pages:
             store.save_capture(source=source, url=url, final_url=url, status=200, headers={}, body=body,
-                               fetched_at=T, run_id=run)
-        store.finish_run(run, T, "ok", stats={}, errors=[])
+                               fetched_at=at, run_id=run)
+        store.finish_run(run, at, "ok", stats={}, errors=[])
         return {"source": source, "status": "ok", "captures_new": len(pages)}
 
     return crawl
@@ -108,6 +109,13 @@ def test_failure_streak_raises_one_source_health_alert(tmp_path: Path, clock) ->
         assert (alert.kind, alert.status) == ("source_health", "delivered")
         assert alert.payload["title"] == "mofcom: 3 crawls in a row failed (crash)"
         assert store.consecutive_failures("mofcom") == 5
+        runner.crawl = fake_crawl(store, [], clock)  # the site answers again: one recovery alert, delivered
+        for _ in range(2):
+            runner.cycle("mofcom")
+            clock.advance(hours=2)
+        recovered = [a for a in store.alerts(limit=10) if a.id != alert.id]
+        assert [(a.kind, a.severity, a.status) for a in recovered] == [("source_health", "info", "delivered")]
+        assert recovered[0].payload["title"].startswith("mofcom: crawling works again after 5 failed runs since ")
 
 
 def run(status: str, started: datetime, errors=()):

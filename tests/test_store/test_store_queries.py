@@ -117,7 +117,9 @@ def test_relations_only_from_latest_version(store: Store, world, record) -> None
 def test_status_summary(store: Store, world) -> None:
     failed = store.start_run("govcn", _at(0))
     store.finish_run(failed, _at(1), "failed", {}, [{"kind": "http", "url": G61, "message": "412"}])
-    store.finish_run(store.start_run("govcn", _at(2)), _at(3), "failed")
+    offsite = {"kind": "offsite", "url": G61, "message": "redirected to another host"}
+    store.finish_run(store.start_run("govcn", _at(2)), _at(3), "failed", {},
+                     [offsite, offsite, {"kind": "challenge", "url": G61, "message": "412"}])
     store.finish_run(store.start_run("mofcom", _at(4)), _at(5), "ok")
     store.enqueue_alert(dedup_key="x", kind="new", severity="info", source="mofcom", doc_key=None, payload={},
                         created_at=_at(0))  # fmt: skip
@@ -125,12 +127,12 @@ def test_status_summary(store: Store, world) -> None:
                        status=200, headers={}, body=b"x", fetched_at=_at(0))  # fmt: skip
     summary = store.status_summary()
     assert summary["sources"]["govcn"] == {
-        "name": "中国政府网", "last_run_at": _at(3), "last_run_status": "failed", "consecutive_failures": 2,
-        "documents": 0, "versions": 1,
+        "name": "中国政府网", "last_run_at": _at(3), "last_run_status": "failed",
+        "last_run_errors": {"challenge": 1, "offsite": 2}, "consecutive_failures": 2, "documents": 0, "versions": 1,
     }  # fmt: skip
     assert summary["sources"]["mofcom"] == {
-        "name": "商务部", "last_run_at": _at(5), "last_run_status": "ok", "consecutive_failures": 0,
-        "documents": 2, "versions": 2,
+        "name": "商务部", "last_run_at": _at(5), "last_run_status": "ok", "last_run_errors": {},
+        "consecutive_failures": 0, "documents": 2, "versions": 2,
     }  # fmt: skip
     assert summary["sources"]["miit"]["last_run_at"] is None
     assert summary["totals"] == {"documents": 2, "versions": 3, "changes": 3, "captures": 1}
@@ -138,9 +140,18 @@ def test_status_summary(store: Store, world) -> None:
 
 
 def test_consecutive_failures_streak(store: Store) -> None:
-    for minutes, status in enumerate(["failed", "ok", "failed", "partial", "failed", "failed"]):
+    for minutes, status in enumerate(["failed", "ok", "failed", "partial", "failed", "killed", "failed"]):
         store.finish_run(store.start_run("mofcom", _at(minutes)), _at(minutes), status)
     store.start_run("mofcom", _at(10))  # still running: not counted
-    assert store.consecutive_failures("mofcom") == 2
+    assert store.consecutive_failures("mofcom") == 3  # a killed run is a failure
     assert store.consecutive_failures("miit") == 0
-    assert [r.status for r in store.runs("mofcom", limit=3)] == ["running", "failed", "failed"]
+    assert [r.status for r in store.runs("mofcom", limit=3)] == ["running", "failed", "killed"]
+
+
+def test_run_keeps_the_process_stamp_of_its_start(store: Store) -> None:
+    run_id = store.start_run("mofcom", _at(0), stats={"pid": 4242, "host": "crawler-1"})
+    assert store.runs("mofcom")[0].stats == {"pid": 4242, "host": "crawler-1"}
+    store.finish_run(run_id, _at(1), "partial", {"pages": 3}, [])
+    assert store.runs("mofcom")[0].stats == {"pid": 4242, "host": "crawler-1", "pages": 3}
+    with pytest.raises(ValueError, match="run status must be one of ok, failed, partial, killed"):
+        store.finish_run(run_id, _at(2), "running")

@@ -1,0 +1,73 @@
+"""The crawl stage as ``regwatch crawl`` and the daemon run it: one child process, then source health.
+
+A crash or timeout of the child is recorded on the child's own CrawlRun (found by its pid) as
+``failed`` with a ``crash`` error, so one attempt counts once in the failure streak; then
+:func:`pipeline.health.check_source_health` finishes gone runs as ``killed`` and queues the
+streak or recovery alert. Both callers get the same summary shape (see
+``crawlers.runner.run_crawl_subprocess``) plus ``health_alerts`` (alerts newly queued).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pipeline.clock import Clock
+from pipeline.config import Config
+from pipeline.health import check_source_health
+
+Crawl = Callable[..., dict[str, Any]]
+
+
+def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl: Crawl | None = None,
+                 base_url: str | None = None, max_pages: int | None = None,
+                 delay: float | None = None) -> dict[str, Any]:
+    """Crawl ``source`` into ``store`` in a child process and check its health; returns the summary.
+
+    ``base_url``, ``max_pages`` and ``delay`` override the source's settings in ``config``;
+    ``crawl`` replaces ``run_crawl_subprocess`` (tests).
+    """
+    from crawlers.runner import CrawlProcessError, run_crawl_subprocess
+    from crawlers.sources import SOURCES
+
+    src = config.sources.get(source)
+    known = SOURCES.get(source)
+    started = clock.now()
+    store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
+    timeout = config.defaults.crawl_timeout_seconds
+    try:
+        summary = (crawl or run_crawl_subprocess)(
+            source, store.dsn, base_url=base_url or (src.base_url if src else None),
+            max_pages=max_pages or (src.max_pages if src else None), timeout=timeout,
+            delay=delay if delay is not None else (src.delay_seconds if src else None))
+    except CrawlProcessError as exc:
+        summary = record_crawl_failure(store, exc, started=started, now=clock.now())
+    from pipeline.outbox import Routing
+
+    summary["health_alerts"] = check_source_health(store, source, clock.now(),
+                                                   config.defaults.max_consecutive_failures, crawl_timeout=timeout,
+                                                   routing=Routing.from_config(config))
+    return summary
+
+
+def record_crawl_failure(store: Any, exc: Any, *, started: datetime, now: datetime) -> dict[str, Any]:
+    """Record a crashed or timed-out crawl child on its own run (or a new one); returns its summary.
+
+    The child's run is the ``running`` run carrying the child's pid and this host in its stats;
+    a child that died before it opened a run gets a new failed run.
+    """
+    from crawlers.runner import this_host
+
+    error = {"kind": "crash", "url": "", "message": str(exc)[:2000]}
+    host = this_host()
+    own = next((run for run in store.runs(exc.source, limit=20) if run.status == "running" and exc.pid is not None
+                and (run.stats or {}).get("pid") == exc.pid and (run.stats or {}).get("host") == host), None)
+    run_id = own.id if own is not None else store.start_run(exc.source, started)
+    store.finish_run(run_id, now, "failed", stats={"exit_code": exc.returncode, "errors": 1,
+                                                   "error_kinds": {"crash": 1}}, errors=[error])
+    return {"source": exc.source, "run_id": run_id, "status": "failed", "captures_new": 0, "captures_unchanged": 0,
+            "errors": 1, "error_kinds": {"crash": 1}, "first_errors": [error], "exit_code": exc.returncode}
+
+
+__all__ = ["crawl_source", "record_crawl_failure"]
