@@ -246,8 +246,11 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     """
     store = open_store(ctx)
     summary = store.status_summary()
+    held = store.held_captures(limit=500)
     if as_json:
-        emit_json(summary)
+        emit_json(summary | {"held_captures": [
+            {"id": c.id, "source": c.source, "url": c.final_url or c.url, "reason": c.error, "held_at": c.processed_at}
+            for c in held]})
         return
     table("sources", ["source", "name", "last run (UTC)", "status", "fails", "docs", "versions"], [
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
@@ -256,8 +259,13 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     totals = summary["totals"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
                    f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
-                   f"{summary['failed_captures']} unreadable)  alerts: {summary['pending_alerts']} pending, "
-                   f"{summary['dead_alerts']} dead")
+                   f"{summary['failed_captures']} unreadable{f', {len(held)} held' if held else ''})  "
+                   f"alerts: {summary['pending_alerts']} pending, {summary['dead_alerts']} dead")
+    if held:
+        table("held as suspected misreads (no version made)", ["capture", "source", "held (UTC)", "url", "reason"],
+              [[c.id, c.source, fmt_time(c.processed_at), c.final_url or c.url, c.error] for c in held],
+              no_wrap=("capture", "held (UTC)"))
+        stdout().print("release one the page really says with `regwatch process --accept CAPTURE`", markup=False)
 
 
 @app.command("status-of")

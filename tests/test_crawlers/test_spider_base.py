@@ -56,3 +56,17 @@ def test_follow_entries_fetches_each_url_once_within_the_limit_and_on_host() -> 
     assert crawler.stats.get_value("regwatch/offsite_skipped") == 1
     assert [r.url for r in spider.follow_entries(entries)] == [base + "c.htm"]  # the rest: already seen
     assert spider.entry_limit == spider.max_pages * SOURCES["govcn"].page_size
+
+
+def test_empty_article_is_captured_and_reported_as_empty_not_as_a_layout_change() -> None:
+    from scrapy.http import HtmlResponse, Request
+
+    from crawlers.items import Capture, CrawlError
+    from crawlers.spiders.mofcom import MofcomSpider
+
+    url = "http://127.0.0.1:8800/zwgk/zcfb/art/2025/art_0123456789abcdef0123456789abcdef.html"
+    body = '<html><body><div class="art-con art-con-bottonmLine"><p>\u3000</p></div></body></html>'.encode()
+    spider = MofcomSpider.from_crawler(get_crawler(MofcomSpider), base_url="http://127.0.0.1:8800")
+    out = list(spider.parse_detail(HtmlResponse(url, body=body, request=Request(url))))
+    assert [type(item) for item in out] == [Capture, CrawlError]
+    assert out[1].kind == "empty" and "holds no text" in out[1].message
