@@ -59,6 +59,7 @@ _LEGACY_CJK = {"gb18030", "cp932", "euc_jis_2004", "shift_jis", "euc_jp", "big5"
 
 # A misread shows as runs of Latin-1 supplement / cp1252 letters (each CJK character becomes two
 # of them) or as U+FFFD. Single accented letters between ASCII ones ("café") are not runs.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _LATIN_RUN = re.compile(r"[\u0080-\u024f\u02c6\u02dc\u2013-\u203a\u20ac\u2122\ufffd]{2,}")
 MOJIBAKE_SHARE = 0.5  # a single-byte decode is mojibake when at least this share of its non-ASCII text is
 PLAUSIBLE_CJK = 0.5  # a legacy CJK decode is plausible when at least this share is common characters
@@ -102,12 +103,12 @@ def mojibake_share(text: str) -> float:
         >>> mojibake_share("café déjà vu")
         0.0
     """
-    non_ascii = sum(1 for ch in text if ord(ch) > 0x7F)
+    non_ascii = len(_NON_ASCII.findall(text))
     if not non_ascii:
         return 0.0
-    in_runs = sum(len(m.group()) for m in _LATIN_RUN.finditer(text))
-    lone_fffd = text.count("\ufffd") - sum(m.group().count("\ufffd") for m in _LATIN_RUN.finditer(text))
-    return min(1.0, (in_runs + lone_fffd) / non_ascii)
+    runs = _LATIN_RUN.findall(text)
+    lone_fffd = text.count("\ufffd") - sum(run.count("\ufffd") for run in runs)
+    return min(1.0, (sum(map(len, runs)) + lone_fffd) / non_ascii)
 
 
 def max_invalid(body: bytes) -> int:
@@ -169,15 +170,22 @@ def decode_body(body: bytes, headers: Mapping[str, str], *, url: str, expected: 
     return decoded.text, decoded.encoding
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Try:
     order: int
     origin: str
     encoding: str
     text: str
     invalid: tuple[int, ...]
-    plausibility: float
     mojibake: bool
+    _plausibility: float | None = None
+
+    @property
+    def plausibility(self) -> float:
+        """Computed on demand (it is the costly part): 1.0 for non-legacy-CJK encodings."""
+        if self._plausibility is None:
+            self._plausibility = _plausibility(self.text, self.encoding) if self.encoding in _LEGACY_CJK else 1.0
+        return self._plausibility
 
 
 def _choose(body: bytes, candidates: list[tuple[str, str]], limit: int, *, url: str,
@@ -189,12 +197,10 @@ def _choose(body: bytes, candidates: list[tuple[str, str]], limit: int, *, url: 
         if result is None:
             continue
         text, invalid = result
-        single = _single_byte(enc)
-        plaus = _plausibility(text, enc) if enc in _LEGACY_CJK else 1.0
-        attempt = _Try(order, origin, enc, text, tuple(invalid), plaus,
-                       single and mojibake_share(text) >= MOJIBAKE_SHARE)
+        attempt = _Try(order, origin, enc, text, tuple(invalid),
+                       _single_byte(enc) and mojibake_share(text) >= MOJIBAKE_SHARE)
         if invalid and (_valid_non_ascii(text) < _VALID_PER_INVALID * len(invalid)
-                        or (enc in _LEGACY_CJK and plaus < PLAUSIBLE_CJK)):
+                        or (enc in _LEGACY_CJK and attempt.plausibility < PLAUSIBLE_CJK)):
             if best_rejected is None or len(invalid) < best_rejected[1]:
                 best_rejected = (enc, len(invalid), invalid[0])
             continue
@@ -308,8 +314,11 @@ def _lenient(body: bytes, enc: str, limit: int) -> tuple[str, list[int]] | None:
         _INVALID.reset(token)
 
 
+_SAMPLE = 20000  # non-ASCII characters enough to judge a charset; larger pages are sampled evenly
+
+
 def _valid_non_ascii(text: str) -> int:
-    return sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    return len(_NON_ASCII.findall(text)) - text.count("\ufffd")
 
 
 @lru_cache(maxsize=64)
@@ -324,9 +333,11 @@ def _single_byte(enc: str) -> bool:
 
 def _plausibility(text: str, enc: str) -> float:
     """Share of non-ASCII characters that are common in the language the encoding serves."""
-    chars = [c for c in text if ord(c) > 0x7F and c != "\ufffd"]
+    chars = [c for c in _NON_ASCII.findall(text) if c != "\ufffd"]
     if not chars:
         return 1.0
+    if len(chars) > _SAMPLE:
+        chars = chars[:: len(chars) // _SAMPLE + 1]
     common = 0
     for ch in chars:
         if enc == "gb18030":
