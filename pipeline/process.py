@@ -4,25 +4,28 @@ Every step reads from and writes to the store, so the stage can be rerun at any 
 idempotent: a capture whose content is unchanged makes no new version and no new alert.
 A page that cannot be read (challenge, empty, layout change) never becomes a version and never
 marks a document deleted; it is recorded on the capture and raises a source-health alert.
-A page that reads but lost its substance compared with the document's last version (see
-``pipeline.misread``) is *held*: no version, a source-health warning, shown in ``regwatch status``
-until a person releases it with ``regwatch process --accept CAPTURE`` (``accept_capture``).
+A page that reads but lost its substance compared with the document's last version from the same
+URL (see ``pipeline.misread``) is *held*: no version, a source-health warning, listed by
+``regwatch status`` until a person releases it with ``regwatch process --accept CAPTURE``
+(``accept_capture``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.base import Alert
 from crawlers.errors import EmptyArticle, LayoutChanged, PageError, UndecodableBody
+from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
-from pipeline.extract import extract_page
 from pipeline.errors import UserError
+from pipeline.extract import extract_page
 from pipeline.fielddiff import field_changes, summarize
 from pipeline.misread import suspected_misread
+from pipeline.outbox import Routing, enqueue_request
 from pipeline.records import DocumentRecord, record_from_json
 from pipeline.render_diff import render_inline
 from store import NotFound, Store, Version
@@ -40,6 +43,7 @@ class ProcessReport:
     new_documents: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    copies: int = 0  # captures of a copy on a non-reference source: its appearance only, no version
     skipped: int = 0
     failed: int = 0
     held: int = 0  # suspected misreads: no version until a person accepts them
@@ -50,39 +54,55 @@ class ProcessReport:
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
 
+    def snapshot(self) -> dict[str, object]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
 
-def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None) -> ProcessReport:
-    """Process every pending capture (optionally of one source).
+    def restore(self, snapshot: dict[str, object]) -> None:
+        self.__dict__.update(snapshot)
+
+
+def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None,
+                    routing: Routing | None = None, authority: Mapping[str, str] | None = None) -> ProcessReport:
+    """Process every pending capture (optionally of one source); ``routing`` plans the alerts' deliveries.
+
+    Each capture is one unit of work: its version, tags, relations, change row, alerts (with their
+    planned deliveries) and its new state commit together or not at all, so a crash at any point
+    leaves the capture pending and the next run completes it. Parsing happens before the
+    transaction opens, so the write lock is held only for the writes.
+
+    ``authority``: issuer slug -> authoritative source (``Config.authority``; default
+    ``pipeline.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
 
     Example:
-        report = process_pending(Store.open(), now=SystemClock().now())
+        report = process_pending(Store.open(), now=SystemClock().now(), routing=Routing.from_config(config))
     """
     report = ProcessReport()
+    run = _Run(store, now, routing or Routing(), report, authority)
     for capture in store.pending_captures(limit=limit, source=source):
-        _process_capture(store, capture, now, report)
+        _process_capture(run, capture)
     return report
 
 
-def accept_capture(store: Store, capture_id: int, *, now: datetime, by: str) -> ProcessReport:
+def accept_capture(store: Store, capture_id: int, *, now: datetime, by: str, routing: Routing | None = None,
+                   authority: Mapping[str, str] | None = None) -> ProcessReport:
     """Release a held capture: a person (``by``) decided the page is real, so it is processed
-    without the misread check and the capture records who accepted it, when, and what was suspected.
-
-    Raises UserError when the capture is not held (NotFound when there is no such capture).
+    without the misread check; the capture and the version record who accepted it, when, and
+    what was suspected. Raises UserError when the capture is not held (NotFound: no such capture).
 
     Example:
-        report = accept_capture(store, 42, now=clock.now(), by="alice")
+        report = accept_capture(store, 42, now=clock.now(), by="alice", routing=Routing.from_config(config))
     """
     capture = store.capture(capture_id)
     if capture.state != "held":
         raise UserError(f"capture {capture_id} is not held as a suspected misread (its state is {capture.state})",
                         "only held captures can be accepted; `regwatch status` lists them")
     report = ProcessReport()
-    _process_capture(store, capture, now, report, accepted_by=by)
+    _process_capture(_Run(store, now, routing or Routing(), report, authority), capture, accepted_by=by)
     return report
 
 
-def _process_capture(store: Store, capture, now: datetime, report: ProcessReport, *,
-                     accepted_by: str | None = None) -> None:
+def _process_capture(run: _Run, capture, *, accepted_by: str | None = None) -> None:
+    store, now, report = run.store, run.now, run.report
     if capture.kind != "detail":
         store.mark_capture(capture.id, "skipped", at=now)
         report.skipped += 1
@@ -90,10 +110,12 @@ def _process_capture(store: Store, capture, now: datetime, report: ProcessReport
     try:
         record = _read(store, capture, allow_empty=accepted_by is not None)
     except _Suspect as suspect:
-        _hold(store, capture, suspect.reason, now, report, doc_key=suspect.doc_key)
+        with store.unit_of_work():
+            _hold(run, capture, suspect.reason, doc_key=suspect.doc_key)
         return
     except PageError as exc:
-        _page_failed(store, capture, exc, now, report)
+        with store.unit_of_work():
+            _page_failed(run, capture, exc)
         return
     except Exception as exc:  # a parser bug on one page must not block every capture queued after it
         log.exception("%s: cannot read capture %s (%s)", capture.source, capture.id, capture.url)
@@ -109,14 +131,30 @@ def _process_capture(store: Store, capture, now: datetime, report: ProcessReport
         previous = record_from_json(last.fields, canonical_text=last.canonical_text) if last is not None else None
         reason = suspected_misread(previous, record)
         if reason is not None:
-            _hold(store, capture, reason, now, report, doc_key=_version_key(last) or record.doc_key)
+            with store.unit_of_work():
+                _hold(run, capture, reason, doc_key=_version_key(last) or record.doc_key)
             return
     else:
         note = f"accepted by {accepted_by} at {now.isoformat()} despite a suspected misread: {capture.error or '-'}"
         accepted = {"by": accepted_by, "at": now.isoformat(), "suspected": capture.error}
-    _record(store, capture.id, record, now, report, accepted=accepted)
-    store.mark_capture(capture.id, "processed", error=note, at=now)
+    counts = report.snapshot()
+    try:
+        with store.unit_of_work():
+            _record(run, capture.id, record, accepted=accepted)
+            store.mark_capture(capture.id, "processed", error=note, at=now)
+    except BaseException:
+        report.restore(counts)  # nothing of this capture was stored
+        raise
     report.processed += 1
+
+
+@dataclass
+class _Run:
+    store: Store
+    now: datetime
+    routing: Routing
+    report: ProcessReport
+    authority: Mapping[str, str] | None = None
 
 
 class _Suspect(Exception):
@@ -151,8 +189,9 @@ def _read(store: Store, capture, *, allow_empty: bool) -> DocumentRecord:
 
 
 def _last_version(store: Store, key: str | None, url: str) -> Version | None:
-    """The version a new record of (``key``, ``url``) would be compared with: the document found by
-    its key, else by the URL; its latest version from that URL, else its latest version."""
+    """The version a new record of (``key``, ``url``) is checked against: the latest one captured
+    from the same URL of the document found by its key, else by the URL. A copy of the document on
+    another URL or site (a reprint, a translation) is never compared with it."""
     for ref in (key, url):
         if not ref:
             continue
@@ -160,7 +199,7 @@ def _last_version(store: Store, key: str | None, url: str) -> Version | None:
             doc = store.document(ref)
         except NotFound:
             continue
-        return store.latest_version(doc.id, url) or store.latest_version(doc.id)
+        return store.latest_version(doc.id, url)
     return None
 
 
@@ -169,8 +208,9 @@ def _version_key(version: Version | None) -> str | None:
     return (version.fields or {}).get("doc_key") if version is not None else None
 
 
-def _hold(store: Store, capture, reason: str, now: datetime, report: ProcessReport, *, doc_key: str | None) -> None:
+def _hold(run: _Run, capture, reason: str, *, doc_key: str | None) -> None:
     """A suspected misread: no version, the capture ``held`` with the reason, a source-health warning."""
+    store, now, report = run.store, run.now, run.report
     url = capture.final_url or capture.url
     message = (f"{capture.source}: {url}: capture {capture.id} held as a suspected misread, no version made: "
                f"{reason}; if the page really says this now, run `regwatch process --accept {capture.id}`")
@@ -178,7 +218,7 @@ def _hold(store: Store, capture, reason: str, now: datetime, report: ProcessRepo
     report.held_reasons.append(message)
     log.warning("%s", message)
     store.mark_capture(capture.id, "held", error=reason, at=now)
-    _enqueue(store, AlertRequest(
+    _enqueue(run, AlertRequest(
         dedup_key=f"misread:{capture.id}",
         kind="source_health", severity="warning", source=capture.source, doc_key=doc_key,
         title=f"{capture.source}: suspected misread held, no version made",
@@ -186,10 +226,11 @@ def _hold(store: Store, capture, reason: str, now: datetime, report: ProcessRepo
         facts=(("Source", capture.source), ("Capture", str(capture.id)), ("Reason", reason[:500]),
                ("Release", f"regwatch process --accept {capture.id}")),
         tags=("health:misread",),
-    ), now, report)
+    ))
 
 
-def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: ProcessReport) -> None:
+def _page_failed(run: _Run, capture, exc: PageError) -> None:
+    store, now, report = run.store, run.now, run.report
     report.failed += 1
     report.errors.append(str(exc))
     store.mark_capture(capture.id, "failed", error=str(exc), at=now)
@@ -199,28 +240,40 @@ def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: P
     # A layout change (or an undecodable page) means our reader is blind: tell ops,
     # once per source and day, and leave every stored document as it is.
     kind = "layout" if isinstance(exc, LayoutChanged) else type(exc).__name__
-    _enqueue(store, AlertRequest(
+    _enqueue(run, AlertRequest(
         dedup_key=f"health:{capture.source}:{kind}:{now.date().isoformat()}",
         kind="source_health", severity="critical", source=capture.source, doc_key=None,
         title=f"{capture.source}: pages can no longer be read ({kind})",
         summary=str(exc), url=capture.url,
         facts=(("Source", capture.source), ("Capture", str(capture.id)), ("Error", str(exc)[:500])),
         tags=(f"health:{kind}",),
-    ), now, report)
+    ))
 
 
-def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime, report: ProcessReport, *,
-            accepted: dict[str, object] | None = None) -> None:
-    # A version a person accepted despite a suspected misread says so in its fields (kept across --reparse).
+def _record(run: _Run, capture_id: int, record: DocumentRecord, *, accepted: dict[str, object] | None = None) -> None:
+    """Record one read page: a version of the reference copy (with its change and alerts), or
+    only the appearance of a copy (never a version, never an amendment: see ``store.documents``).
+
+    A version a person accepted despite a suspected misread says so in its fields (``accepted``:
+    by, at, suspected), which survive ``--reparse``."""
+    store, now, report = run.store, run.now, run.report
     fields = record.to_json() | ({"accepted": accepted} if accepted else {})
     result = store.record_version(
         source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
         canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
         published=record.published, capture_id=capture_id, seen_at=now,
+        authority=authoritative_source(record.doc_key, run.authority),
     )
-    if not result.created:
+    # A new appearance (result.appearance_created) could alert through classify.appearance_alert;
+    # that alert kind is not defined yet (TODO there), so it is only recorded for now.
+    if result.copy:
+        report.copies += 1
+        return
+    if not result.created and store.has_change(result.version_id):
         report.unchanged += 1
         return
+    # A new version — or one an older regwatch stored without finishing it (crashed before its
+    # change row and alerts): every step below is idempotent, so it is completed now.
     report.new_versions += 1
     store.replace_tags(result.version_id, _tags(record))
     store.replace_relations(result.version_id, record.doc_key or record.url, [
@@ -228,7 +281,7 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
          "since": r.since, "clause": r.clause, "evidence": r.evidence}
         for r in record.relations
     ])
-    previous = None
+    previous = prev_row = None
     if result.previous_version_id is not None:
         prev_row = store.version_by_id(result.previous_version_id)
         previous = record_from_json(prev_row.fields, canonical_text=prev_row.canonical_text,
@@ -241,9 +294,14 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
         changes = field_changes(previous, record)
         summary = summarize(changes, text_diff)
         diff_text = render_inline(text_diff)
+    kind = "new" if previous is None else "changed"
+    if result.reference and prev_row is not None:
+        # The authoritative copy replaced a copy's text: kept (with the copy difference) as a
+        # reference change, never an amendment.
+        kind, summary = "reference", f"reference text from {record.source} (was the copy from {prev_row.source})"
     store.record_change(
         document_id=result.document_id, from_version_id=result.previous_version_id,
-        to_version_id=result.version_id, kind="new" if previous is None else "changed",
+        to_version_id=result.version_id, kind=kind,
         text_diff=diff_to_json(text_diff) if text_diff else {},
         field_changes=[{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                        for c in changes],
@@ -252,7 +310,9 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
     for request in version_alerts(version_id=result.version_id, previous=previous, current=record,
                                   field_changes=changes, text_diff=text_diff, summary=summary,
                                   diff_text=diff_text):
-        _enqueue(store, request, now, report)
+        if kind == "reference" and request.kind != "status":
+            continue  # no amendment alert; a relation only the reference states still moves its target
+        _enqueue(run, request)
 
 
 def _tags(record: DocumentRecord) -> list[dict[str, object]]:
@@ -268,23 +328,8 @@ def _tags(record: DocumentRecord) -> list[dict[str, object]]:
     return tags
 
 
-def _enqueue(store: Store, request: AlertRequest, now: datetime, report: ProcessReport) -> None:
-    report.alerts += enqueue_request(store, request, now)
+def _enqueue(run: _Run, request: AlertRequest) -> None:
+    run.report.alerts += enqueue_request(run.store, request, run.now, run.routing)
 
 
-def enqueue_request(store: Store, request: AlertRequest, now: datetime) -> int:
-    """Put one alert in the outbox; returns 1 if it is new, 0 if its dedup key was already there.
-
-    The payload is built by ``alerts.base.Alert`` itself (validated here, not first at delivery);
-    the outbox row id is not known yet, so the payload carries none.
-    """
-    alert = Alert(0, request.kind, request.severity, request.source, request.doc_key, request.title,
-                  " ".join(request.summary.split()), request.url, now, facts=request.facts,
-                  diff_text=request.diff_text, tags=request.tags)
-    _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
-                                     source=request.source, doc_key=request.doc_key, payload=alert.to_payload(),
-                                     created_at=now)
-    return int(created)
-
-
-__all__ = ["ProcessReport", "accept_capture", "enqueue_request", "process_pending"]
+__all__ = ["ProcessReport", "accept_capture", "enqueue_request", "process_pending"]  # enqueue_request: from pipeline.outbox

@@ -258,7 +258,7 @@ def test_status_shows_held_captures_and_process_accept_releases(capsys, tmp_path
     assert f"capture {held_id} held as a suspected misread" in err and f"--accept {held_id}" in err
 
     code, out, _ = cli(capsys, "--db", path, "status")
-    assert code == 0 and "held as suspected misreads" in out and "1 held)" in out
+    assert code == 0 and "captures held as suspected misreads" in out and "1 held as suspected misreads)" in out
     [row] = [line for line in out.splitlines() if line.startswith(f"│ {held_id} ")]
     assert "mofcom" in row and URL in row and "empty body" in row
     code, out, _ = cli(capsys, "--db", path, "status", "--json")

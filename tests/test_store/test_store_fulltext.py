@@ -62,8 +62,8 @@ def _schema_1_database(db_url) -> dict[str, int]:
 def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
     ids = _schema_1_database(db_url)
     with Store.open(db_url, at=T0) as s:  # additive: applied on open
-        assert [n for n in s.schema_state().applied] == ["0001_initial_schema", "0002_add_fulltext_search"]
-        assert s.schema_version == 2 and s.upgrade() == []
+        assert [n for n in s.schema_state().applied] == MIGRATIONS.names
+        assert s.schema_version == MIGRATIONS.version and s.upgrade() == []
         hits = s.search("出口管制")
         assert [(h.document_id, h.document_key, h.number) for h in hits] == [(ids["a"], "mofcom:2025:1", 2)]
         assert _keys(s, "旧的文本") == []  # only latest versions are searched
@@ -170,9 +170,9 @@ def test_without_trigram_support_search_falls_back_to_like(db_url, monkeypatch, 
         s.ensure_source("mofcom", "商务部", at=T0)
         _version(s, "mofcom:2025:1", LONG, 0)
         assert [h.document_key for h in s.search("2b902")] == ["mofcom:2025:1"]
-        assert s.schema_version == 2
+        assert s.schema_version == MIGRATIONS.version
 
 
 def test_migration_registry_has_fulltext_step() -> None:
-    assert MIGRATIONS.names == ["0001_initial_schema", "0002_add_fulltext_search"]
-    assert all(m.additive for m in MIGRATIONS.migrations)
+    assert MIGRATIONS.names[:2] == ["0001_initial_schema", "0002_add_fulltext_search"]
+    assert MIGRATIONS.migrations[1].additive
