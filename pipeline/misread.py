@@ -3,8 +3,8 @@
 A page read wrongly (a GBK page decoded as Latin-1, an article container served empty, markup the
 parser gave up on) must never become a version: its diff would tell a legal team "doc number
 removed; effective date removed; 5 codes removed" and flip the document's legal status. So
-before a version is written, the new record is compared with the last stored one, and the
-capture is *held* for a person when any of these holds (all thresholds are documented here):
+before a version is written, the new record is compared with the last one stored from the same
+URL (``pipeline.process``), and the capture is *held* for a person when any of these holds:
 
 - **empty body**: the new record has no body text (and no attachment to explain it) while the
   last version had some; with no last version, an empty body with no attachment;
