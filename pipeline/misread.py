@@ -8,9 +8,10 @@ URL (``pipeline.process``), and the capture is *held* for a person when any of t
 
 - **empty body**: the new record has no body text (and no attachment to explain it) while the
   last version had some; with no last version, an empty body with no attachment;
-- **body mostly gone**: the body text (whitespace not counted) is below ``KEPT_SHARE`` (35 %) of the last version's,
-  which had at least ``MIN_CHARS`` (200) characters. Amendments and corrections keep most of an
-  announcement; a notice replaced by a stub is exactly what a person must confirm;
+- **body mostly gone**: the body text (whitespace not counted) is below ``KEPT_SHARE`` (35 %) of
+  the last version's, which had at least ``MIN_CHARS`` (200) characters. Amendments and
+  corrections keep most of an announcement; a notice replaced by a stub is exactly what a person
+  must confirm;
 - **substance vanished**: the last version had at least two of {its own document number, dates
   other than the publication date, control codes} and the new record has none of any of them
   (the publication date usually survives a misread: it comes from the page's metadata);
