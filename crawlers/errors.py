@@ -40,6 +40,29 @@ class EmptyPage(PageError):
     hint = "an empty body is a transient failure, not a deleted page: retry later"
 
 
+class EmptyArticle(EmptyPage):
+    """The article container is on the page but holds no text (and no attachment): a CMS glitch
+    (seen 2026), not an emptied document, so it must never become a version."""
+
+    hint = ("the page's article container is empty, usually a transient CMS glitch: retry later; if the "
+            "document really is empty now, release the capture with `regwatch process --accept CAPTURE`")
+
+    def __init__(self, url: str, selector: str, *, source: str | None = None) -> None:
+        self.selector = selector
+        super().__init__(url, f"article container {selector!r} is present but holds no text", source=source)
+
+
+class TooDeep(PageError):
+    """Markup nested deeper than the HTML parser can build, even after flattening (text would be lost)."""
+
+    hint = "report the page: its markup cannot be read without losing text"
+
+    def __init__(self, url: str, depth: int, limit: int, *, source: str | None = None) -> None:
+        self.depth = depth
+        self.limit = limit
+        super().__init__(url, f"markup nested {depth} levels deep; the HTML parser stops at {limit}", source=source)
+
+
 class NotHtml(PageError):
     """The body is not HTML (binary, PDF, JSON where HTML was expected)."""
 

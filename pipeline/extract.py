@@ -67,17 +67,21 @@ def page_class(source: str) -> type:
 
 
 def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
-               status: int | None = 200, encoding: str | None = None) -> ParsedPage:
-    """Run the source's page class over raw bytes (raises crawlers.errors.PageError subclasses)."""
+               status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> ParsedPage:
+    """Run the source's page class over raw bytes (raises crawlers.errors.PageError subclasses).
+
+    ``allow_empty`` reads an empty article container as an empty body instead of raising
+    EmptyArticle (a person accepted the capture with ``regwatch process --accept``).
+    """
     cls = page_class(source)
     try:
-        return cls(url, body, headers or {}, status=status, encoding=encoding).parse()
+        return cls(url, body, headers or {}, status=status, encoding=encoding, allow_empty=allow_empty).parse()
     except RecursionError:
         raise PageError(url, "markup nested too deeply to read", source=source) from None
 
 
 def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
-                 status: int | None = 200, encoding: str | None = None) -> DocumentRecord:
+                 status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> DocumentRecord:
     """Parse and extract one saved page.
 
     Example:
@@ -85,7 +89,8 @@ def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, st
     """
     if source == "auto":
         source = detect_source(url, body)
-    parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding)
+    parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding,
+                        allow_empty=allow_empty)
     return extract_parsed(parsed)
 
 

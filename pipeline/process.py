@@ -4,6 +4,10 @@ Every step reads from and writes to the store, so the stage can be rerun at any 
 idempotent: a capture whose content is unchanged makes no new version and no new alert.
 A page that cannot be read (challenge, empty, layout change) never becomes a version and never
 marks a document deleted; it is recorded on the capture and raises a source-health alert.
+A page that reads but lost its substance compared with the document's last version from the same
+URL (see ``pipeline.misread``) is *held*: no version, a source-health warning, listed by
+``regwatch status`` until a person releases it with ``regwatch process --accept CAPTURE``
+(``accept_capture``).
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawlers.errors import LayoutChanged, PageError, UndecodableBody
+from crawlers.errors import EmptyArticle, LayoutChanged, PageError, UndecodableBody
 from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
+from pipeline.errors import UserError
 from pipeline.extract import extract_page
 from pipeline.fielddiff import field_changes, summarize
+from pipeline.misread import suspected_misread
 from pipeline.outbox import Routing, enqueue_request
 from pipeline.records import DocumentRecord, record_from_json
 from pipeline.render_diff import render_inline
-from store import Store
+from store import NotFound, Store, Version
 
 log = logging.getLogger(__name__)
 # Errors that mean our reader is blind to the source's pages (ops must act): everything else
@@ -40,8 +46,10 @@ class ProcessReport:
     copies: int = 0  # captures of a copy on a non-reference source: its appearance only, no version
     skipped: int = 0
     failed: int = 0
+    held: int = 0  # suspected misreads: no version until a person accepts them
     alerts: int = 0
     errors: list[str] = field(default_factory=list)
+    held_reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -71,36 +79,73 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     report = ProcessReport()
     run = _Run(store, now, routing or Routing(), report, authority)
     for capture in store.pending_captures(limit=limit, source=source):
-        if capture.kind != "detail":
-            store.mark_capture(capture.id, "skipped", at=now)
-            report.skipped += 1
-            continue
-        body = store.capture_body(capture.id)
-        try:
-            record = extract_page(body, source=capture.source, url=capture.final_url or capture.url,
-                                  headers=capture.headers, status=capture.status)
-        except PageError as exc:
-            with store.unit_of_work():
-                _page_failed(run, capture, exc)
-            continue
-        except Exception as exc:  # a parser bug on one page must not block every capture queued after it
-            log.exception("%s: cannot read capture %s (%s)", capture.source, capture.id, capture.url)
-            message = (f"{capture.source}: internal error reading capture {capture.id} ({capture.url}): "
-                       f"{type(exc).__name__}: {exc}; report it, then rerun `regwatch process --reparse`")
-            report.failed += 1
-            report.errors.append(message)
-            store.mark_capture(capture.id, "failed", error=message, at=now)
-            continue
-        counts = report.snapshot()
-        try:
-            with store.unit_of_work():
-                _record(run, capture.id, record)
-                store.mark_capture(capture.id, "processed", at=now)
-        except BaseException:
-            report.restore(counts)  # nothing of this capture was stored
-            raise
-        report.processed += 1
+        _process_capture(run, capture)
     return report
+
+
+def accept_capture(store: Store, capture_id: int, *, now: datetime, by: str, routing: Routing | None = None,
+                   authority: Mapping[str, str] | None = None) -> ProcessReport:
+    """Release a held capture: a person (``by``) decided the page is real, so it is processed
+    without the misread check; the capture and the version record who accepted it, when, and
+    what was suspected. Raises UserError when the capture is not held (NotFound: no such capture).
+
+    Example:
+        report = accept_capture(store, 42, now=clock.now(), by="alice", routing=Routing.from_config(config))
+    """
+    capture = store.capture(capture_id)
+    if capture.state != "held":
+        raise UserError(f"capture {capture_id} is not held as a suspected misread (its state is {capture.state})",
+                        "only held captures can be accepted; `regwatch status` lists them")
+    report = ProcessReport()
+    _process_capture(_Run(store, now, routing or Routing(), report, authority), capture, accepted_by=by)
+    return report
+
+
+def _process_capture(run: _Run, capture, *, accepted_by: str | None = None) -> None:
+    store, now, report = run.store, run.now, run.report
+    if capture.kind != "detail":
+        store.mark_capture(capture.id, "skipped", at=now)
+        report.skipped += 1
+        return
+    try:
+        record = _read(store, capture, allow_empty=accepted_by is not None)
+    except _Suspect as suspect:
+        with store.unit_of_work():
+            _hold(run, capture, suspect.reason, doc_key=suspect.doc_key)
+        return
+    except PageError as exc:
+        with store.unit_of_work():
+            _page_failed(run, capture, exc)
+        return
+    except Exception as exc:  # a parser bug on one page must not block every capture queued after it
+        log.exception("%s: cannot read capture %s (%s)", capture.source, capture.id, capture.url)
+        message = (f"{capture.source}: internal error reading capture {capture.id} ({capture.url}): "
+                   f"{type(exc).__name__}: {exc}; report it, then rerun `regwatch process --reparse`")
+        report.failed += 1
+        report.errors.append(message)
+        store.mark_capture(capture.id, "failed", error=message, at=now)
+        return
+    note, accepted = None, None
+    if accepted_by is None:
+        last = _last_version(store, record.doc_key, record.url)
+        previous = record_from_json(last.fields, canonical_text=last.canonical_text) if last is not None else None
+        reason = suspected_misread(previous, record)
+        if reason is not None:
+            with store.unit_of_work():
+                _hold(run, capture, reason, doc_key=_version_key(last) or record.doc_key)
+            return
+    else:
+        note = f"accepted by {accepted_by} at {now.isoformat()} despite a suspected misread: {capture.error or '-'}"
+        accepted = {"by": accepted_by, "at": now.isoformat(), "suspected": capture.error}
+    counts = report.snapshot()
+    try:
+        with store.unit_of_work():
+            _record(run, capture.id, record, accepted=accepted)
+            store.mark_capture(capture.id, "processed", error=note, at=now)
+    except BaseException:
+        report.restore(counts)  # nothing of this capture was stored
+        raise
+    report.processed += 1
 
 
 @dataclass
@@ -110,6 +155,78 @@ class _Run:
     routing: Routing
     report: ProcessReport
     authority: Mapping[str, str] | None = None
+
+
+class _Suspect(Exception):
+    """A capture to hold as a suspected misread (raised before any record exists)."""
+
+    def __init__(self, reason: str, doc_key: str | None) -> None:
+        super().__init__(reason)
+        self.reason, self.doc_key = reason, doc_key
+
+
+def _read(store: Store, capture, *, allow_empty: bool) -> DocumentRecord:
+    """The capture's record. An empty article container fails a new document (never an empty first
+    version) and is a suspected misread of a document whose last version had text."""
+    body = store.capture_body(capture.id)
+    url = capture.final_url or capture.url
+
+    def read(empty_ok: bool) -> DocumentRecord:
+        return extract_page(body, source=capture.source, url=url, headers=capture.headers, status=capture.status,
+                            allow_empty=empty_ok)
+
+    try:
+        return read(allow_empty)
+    except EmptyArticle as exc:
+        last = _last_version(store, None, url)
+        if last is None:
+            raise
+        chars = sum(1 for ch in last.text if not ch.isspace())
+        if chars:
+            raise _Suspect(f"empty body: {exc.reason} (the last version had {chars} characters)",
+                           _version_key(last)) from None
+        return read(True)  # the last version was empty too (accepted so): nothing was lost
+
+
+def _last_version(store: Store, key: str | None, url: str) -> Version | None:
+    """The version a new record of (``key``, ``url``) is checked against: the latest one captured
+    from the same URL of the document found by its key, else by the URL. A copy of the document on
+    another URL or site (a reprint, a translation) is never compared with it."""
+    for ref in (key, url):
+        if not ref:
+            continue
+        try:
+            doc = store.document(ref)
+        except NotFound:
+            continue
+        return store.latest_version(doc.id, url)
+    return None
+
+
+def _version_key(version: Version | None) -> str | None:
+    """The document key a stored version was recorded under (None when keyless)."""
+    return (version.fields or {}).get("doc_key") if version is not None else None
+
+
+def _hold(run: _Run, capture, reason: str, *, doc_key: str | None) -> None:
+    """A suspected misread: no version, the capture ``held`` with the reason, a source-health warning."""
+    store, now, report = run.store, run.now, run.report
+    url = capture.final_url or capture.url
+    message = (f"{capture.source}: {url}: capture {capture.id} held as a suspected misread, no version made: "
+               f"{reason}; if the page really says this now, run `regwatch process --accept {capture.id}`")
+    report.held += 1
+    report.held_reasons.append(message)
+    log.warning("%s", message)
+    store.mark_capture(capture.id, "held", error=reason, at=now)
+    _enqueue(run, AlertRequest(
+        dedup_key=f"misread:{capture.id}",
+        kind="source_health", severity="warning", source=capture.source, doc_key=doc_key,
+        title=f"{capture.source}: suspected misread held, no version made",
+        summary=f"{url}: {reason}", url=url,
+        facts=(("Source", capture.source), ("Capture", str(capture.id)), ("Reason", reason[:500]),
+               ("Release", f"regwatch process --accept {capture.id}")),
+        tags=("health:misread",),
+    ))
 
 
 def _page_failed(run: _Run, capture, exc: PageError) -> None:
@@ -133,11 +250,14 @@ def _page_failed(run: _Run, capture, exc: PageError) -> None:
     ))
 
 
-def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
+def _record(run: _Run, capture_id: int, record: DocumentRecord, *, accepted: dict[str, object] | None = None) -> None:
     """Record one read page: a version of the reference copy (with its change and alerts), or
-    only the appearance of a copy (never a version, never an amendment: see ``store.documents``)."""
+    only the appearance of a copy (never a version, never an amendment: see ``store.documents``).
+
+    A version a person accepted despite a suspected misread says so in its fields (``accepted``:
+    by, at, suspected), which survive ``--reparse``."""
     store, now, report = run.store, run.now, run.report
-    fields = record.to_json()
+    fields = record.to_json() | ({"accepted": accepted} if accepted else {})
     result = store.record_version(
         source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
         canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
@@ -212,4 +332,4 @@ def _enqueue(run: _Run, request: AlertRequest) -> None:
     run.report.alerts += enqueue_request(run.store, request, run.now, run.routing)
 
 
-__all__ = ["ProcessReport", "enqueue_request", "process_pending"]  # enqueue_request: from pipeline.outbox
+__all__ = ["ProcessReport", "accept_capture", "enqueue_request", "process_pending"]  # enqueue_request: from pipeline.outbox

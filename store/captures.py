@@ -17,7 +17,8 @@ from store.session import StoreBase
 
 RUN_STATUSES = ("ok", "failed", "partial", "killed", "running")  # killed: its process ended without a result
 FAILED_RUNS = ("failed", "killed")
-CAPTURE_STATES = ("pending", "processed", "failed", "skipped")
+# held: read, but suspected misread (pipeline.misread); no version until a person accepts it
+CAPTURE_STATES = ("pending", "processed", "failed", "skipped", "held")
 CAPTURE_KINDS = ("list", "detail", "attachment")
 
 
@@ -172,6 +173,19 @@ class CaptureOps(StoreBase):
         with self._read() as s:
             return [_info(row) for row in s.exec(query.options(sa.orm.defer(Capture.body)))]  # type: ignore[arg-type]
 
+    def held_captures(self, source: str | None = None, limit: int = 100) -> list[CaptureInfo]:
+        """Captures held as suspected misreads (``error`` holds the reason), oldest first, without bodies.
+
+        Example:
+            >>> [(c.id, c.error) for c in store.held_captures()]
+            [(7, 'body text mostly gone (40 characters, the last version had 2400)')]
+        """
+        query = select(Capture).where(Capture.state == "held").order_by(col(Capture.id)).limit(limit)
+        if source is not None:
+            query = query.where(Capture.source == source)
+        with self._read() as s:
+            return [_info(row) for row in s.exec(query.options(sa.orm.defer(Capture.body)))]  # type: ignore[arg-type]
+
     def capture(self, capture_id: int) -> CaptureInfo:
         """One capture's metadata; raises ``NotFound``."""
         with self._read() as s:
@@ -189,7 +203,10 @@ class CaptureOps(StoreBase):
         return zlib.decompress(body)
 
     def mark_capture(self, capture_id: int, state: str, error: str | None = None, *, at: datetime) -> None:
-        """Set a capture's state (``processed|failed|skipped|pending``), error text and ``processed_at``."""
+        """Set a capture's state (``processed|failed|skipped|held|pending``), error text and ``processed_at``.
+
+        For ``held`` the error text is the reason the capture is suspected of being a misread.
+        """
         _check(state, CAPTURE_STATES, "capture state")
         with self._write() as s:
             row = s.get(Capture, capture_id)

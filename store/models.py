@@ -105,7 +105,7 @@ class Capture(SQLModel, table=True):
     body_sha256: str = Field(index=True)  # of the uncompressed body
     size: int  # uncompressed bytes
     fetched_at: datetime = _ts()
-    state: str = Field(default="pending", index=True)  # pending | processed | failed | skipped
+    state: str = Field(default="pending", index=True)  # pending | processed | failed | skipped | held
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     processed_at: datetime | None = _ts(nullable=True)
 

@@ -335,7 +335,8 @@ def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
     assert err.startswith("  mofcom: anti-bot challenge page (HTTP 412) (https://www.mofcom.gov.cn/")
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
-                               "copies": 0, "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
+                               "copies": 0, "skipped": 0, "failed": 0, "held": 0, "alerts": 0, "errors": [],
+                               "held_reasons": [], "deadline_alerts": 0}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)

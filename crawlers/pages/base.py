@@ -6,7 +6,6 @@ touches the database and never reads the clock.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,9 @@ from functools import cached_property
 
 from parsel import Selector
 
-from crawlers.errors import ChallengePage, EmptyPage, LayoutChanged, NotHtml, UndecodableBody
+from crawlers.errors import ChallengePage, EmptyArticle, LayoutChanged, NotHtml, UndecodableBody
+from crawlers.pages.encoding import Decoded, decode_body, decode_html, gunzip
+from crawlers.pages.tree import html_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +58,6 @@ class ParsedPage:
     warnings: tuple[str, ...] = ()
 
 
-_CHARSET_HEADER = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9_\-.:]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-.:]+)", re.I)
-# Superset mapping, as w3lib does: declared gb2312/gbk pages often use gb18030-only characters.
-_SUPERSETS = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "windows-31j": "cp932",
-    "iso-8859-1": "cp1252",
-    "latin-1": "cp1252",
-    "latin1": "cp1252",
-    "ascii": "utf-8",
-    "us-ascii": "utf-8",
-}
-_FALLBACKS = ("utf-8", "gb18030", "cp932", "euc_jis_2004")
-
 # Markers of anti-bot interstitials seen on these sites (2025-2026): Knownsec 521 cookie
 # challenges (MIIT), AWS WAF token pages (METI), MOFCOM SSI failures. Technical tokens never
 # occur in announcement prose, so they count anywhere in the head of the page.
@@ -100,147 +81,6 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 _CHALLENGE_STATUSES = (202, 403, 405, 412, 521)
-
-
-def _normalize_encoding(name: str) -> str | None:
-    label = name.strip().lower()
-    label = _SUPERSETS.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def _candidates(body: bytes, headers: Mapping[str, str], expected: str | None) -> list[str]:
-    out: list[str] = []
-    if body.startswith(codecs.BOM_UTF8):
-        out.append("utf-8-sig")
-    ctype = _header(headers, "content-type")
-    m = _CHARSET_HEADER.search(ctype.encode("latin-1", "ignore"))
-    if m:
-        out.append(m.group(1).decode("ascii", "ignore"))
-    m = _META_CHARSET.search(body[:4096])
-    if m:
-        out.append(m.group(1).decode("ascii", "ignore"))
-    if expected:
-        out.append(expected)
-    out.extend(_FALLBACKS)
-    seen: list[str] = []
-    for name in out:
-        norm = "utf-8-sig" if name == "utf-8-sig" else _normalize_encoding(name)
-        if norm and norm not in seen:
-            seen.append(norm)
-    return seen
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value if isinstance(value, str) else str(value)
-    return ""
-
-
-def decode_body(body: bytes, headers: Mapping[str, str], *, url: str, expected: str | None = None,
-                source: str | None = None) -> tuple[str, str]:
-    """Decode ``body`` and return ``(text, encoding)``.
-
-    A gzip body that was never decompressed is inflated first. A body that is valid UTF-8 (and
-    not pure ASCII) is UTF-8 whatever its labels say. Otherwise the order is: BOM, Content-Type
-    charset, ``<meta charset>``, the source's expected encoding, then utf-8, gb18030, cp932,
-    euc_jis_2004. A candidate is accepted only if it decodes strictly (no U+FFFD), so a
-    mislabeled GBK page declared as UTF-8 still decodes right.
-
-    Example:
-        >>> decode_body("出口管制".encode("gbk"), {"Content-Type": "text/html; charset=utf-8"}, url="u")[1]
-        'gb18030'
-    """
-    if not body or not body.strip():
-        raise EmptyPage(url, "empty body", source=source)
-    body = _gunzip(body, url=url, source=source)
-    if b"\x00" in body[:2048] or body[:5] == b"%PDF-" or body[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
-        raise NotHtml(url, "body is binary, not HTML", source=source)
-    decoded: list[tuple[str, str]] = []
-    candidates = _candidates(body, headers, expected)
-    # Valid UTF-8 with multi-byte sequences is UTF-8 whatever the label says (seen 2026: pages
-    # served as charset=ISO-8859-1 or declared gb2312 after a CMS migration). Legacy CJK text
-    # is practically never valid UTF-8, so this cannot misread a real GBK/Shift_JIS page.
-    if candidates[0] != "utf-8-sig" and not body.isascii():
-        try:
-            return body.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
-    for enc in candidates:
-        try:
-            text = body.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        if "\ufffd" not in text:
-            decoded.append((enc, text))
-    if not decoded:
-        raise UndecodableBody(url, "no encoding decodes the body cleanly", source=source)
-    enc, text = decoded[0]
-    if enc not in _LEGACY_CJK:
-        return text, enc
-    # Legacy CJK encodings decode each other's bytes without error (Shift_JIS bytes are valid
-    # gb18030), and pages get mislabeled: keep the first clean candidate unless another legacy
-    # candidate is clearly more plausible.
-    score = _plausibility(text, enc)
-    for other_enc, other_text in decoded[1:]:
-        if other_enc in _LEGACY_CJK and _plausibility(other_text, other_enc) > score + 0.25:
-            return other_text, other_enc
-    return text, enc
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_MAX_GUNZIP = 32 * 1024 * 1024  # a detail page is well under this; more is a decompression bomb
-
-
-def _gunzip(body: bytes, *, url: str, source: str | None) -> bytes:
-    """Decompress a body that arrived gzip-compressed but undecoded (DOMAIN §3.3, seen on gov.cn).
-
-    A ``Content-Encoding: gzip`` header on a body that is already plain HTML is ignored: only
-    the gzip magic bytes decide.
-    """
-    if not body.startswith(_GZIP_MAGIC):
-        return body
-    import zlib
-
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(body, _MAX_GUNZIP)
-    except zlib.error as exc:
-        raise UndecodableBody(url, f"body starts like gzip but does not decompress: {exc}", source=source) from exc
-    if inflater.unconsumed_tail:
-        raise UndecodableBody(url, f"gzip body inflates beyond {_MAX_GUNZIP} bytes; refused", source=source)
-    return out
-
-
-_LEGACY_CJK = {"gb18030", "cp932", "euc_jis_2004", "shift_jis", "euc_jp", "big5", "euc_kr", "cp949"}
-
-
-def _plausibility(text: str, enc: str) -> float:
-    """Share of non-ASCII characters that are common in the language the encoding serves."""
-    chars = [c for c in text if ord(c) > 0x7F]
-    if not chars:
-        return 1.0
-    common = 0
-    for ch in chars:
-        if enc == "gb18030":
-            try:
-                lead = ch.encode("gb2312")[0]
-            except UnicodeEncodeError:
-                continue
-            common += 0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xD7  # punctuation, level-1 hanzi
-        else:
-            if "\u3040" <= ch <= "\u30ff":  # kana
-                common += 1
-                continue
-            try:
-                lead = ch.encode("cp932")[0]
-            except UnicodeEncodeError:
-                continue
-            common += 0x81 <= lead <= 0x83 or 0x88 <= lead <= 0x98  # symbols, kana, JIS level-1 kanji
-    return common / len(chars)
 
 
 def looks_like_challenge(text: str, status: int | None = None) -> bool:
@@ -286,16 +126,18 @@ class Page:
     expected_encoding: str | None = "utf-8"
 
     def __init__(self, url: str, body: bytes, headers: Mapping[str, str] | None = None, *,
-                 status: int | None = 200, encoding: str | None = None) -> None:
+                 status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> None:
         self.url = url
         self.body = body
         self.headers = dict(headers or {})
         self.status = status
         self._forced_encoding = encoding
+        self.allow_empty = allow_empty  # a person accepted that the article really is empty now
         self.layout_notes: list[str] = []  # fallbacks taken while reading the page, reported as warnings
 
     @cached_property
-    def decoded(self) -> tuple[str, str]:
+    def decoding(self) -> Decoded:
+        """The decoded body with its charset, its origin and any invalid bytes replaced (noted as warnings)."""
         # AWS WAF (METI) answers non-browser clients with 202/403 and an empty body, MOFCOM with
         # 412 (seen 2025-2026): a retryable challenge, not an emptied page.
         if self.status in _CHALLENGE_STATUSES and not self.body.strip():
@@ -303,21 +145,27 @@ class Page:
                                 source=self.source)
         if self._forced_encoding:
             try:
-                body = _gunzip(self.body, url=self.url, source=self.source)
-                return body.decode(self._forced_encoding), self._forced_encoding
+                body = gunzip(self.body, url=self.url, source=self.source)
+                return Decoded(body.decode(self._forced_encoding), self._forced_encoding, "forced")
             except (UnicodeDecodeError, LookupError) as exc:
                 raise UndecodableBody(self.url, f"body is not valid {self._forced_encoding}: {exc}",
                                       source=self.source) from exc
-        return decode_body(self.body, self.headers, url=self.url, expected=self.expected_encoding,
-                           source=self.source)
+        decoded = decode_html(self.body, self.headers, url=self.url, expected=self.expected_encoding,
+                              source=self.source)
+        self.layout_notes.extend(decoded.warnings)
+        return decoded
+
+    @property
+    def decoded(self) -> tuple[str, str]:
+        return self.decoding.text, self.decoding.encoding
 
     @property
     def text(self) -> str:
-        return self.decoded[0]
+        return self.decoding.text
 
     @property
     def encoding(self) -> str:
-        return self.decoded[1]
+        return self.decoding.encoding
 
     @cached_property
     def selector(self) -> Selector:
@@ -326,7 +174,26 @@ class Page:
             raise ChallengePage(self.url, f"anti-bot challenge page (HTTP {self.status})", source=self.source)
         if "<" not in text[:2000] and not text.lstrip().startswith("<"):
             raise NotHtml(self.url, "body has no HTML markup", source=self.source)
-        return Selector(text=text, type="html", base_url=self.url)
+        return self.tree(text)
+
+    def tree(self, text: str) -> Selector:
+        """The Selector over ``text``; markup nested past the parser's limit is flattened (noted) or refused."""
+        selector, notes = html_tree(text, url=self.url, source=self.source)
+        self.layout_notes.extend(notes)
+        return selector
+
+    def require_text(self, body_text: str, css: str, attachments: tuple[Link, ...] = ()) -> str:
+        """``body_text`` of the article container ``css``; EmptyArticle when it holds neither text nor
+        an attachment (unless ``allow_empty``): an empty container is a CMS glitch, not a version.
+
+        Example:
+            >>> Page("https://example.gov.cn/a.html", b"<div class='art'></div>").require_text("", "div.art")
+            Traceback (most recent call last):
+            crawlers.errors.EmptyArticle: article container 'div.art' is present but holds no text (https://example.gov.cn/a.html); ...
+        """
+        if body_text.strip() or attachments or self.allow_empty:
+            return body_text
+        raise EmptyArticle(self.url, css, source=self.source)
 
     def select(self, css: str, *, min: int = 1, max: int | None = None) -> list[Selector]:  # noqa: A002
         """All nodes matching ``css``; raise LayoutChanged unless ``min <= count <= max``."""

@@ -67,7 +67,7 @@ class GovcnPolicyPage(Page):
             raise ChallengePage(self.url, f"anti-bot challenge page (HTTP {self.status})", source=self.source)
         if "<" not in text[:2000]:
             raise NotHtml(self.url, "body has no HTML markup", source=self.source)
-        return Selector(text=_content_root(text), type="html", base_url=self.url)
+        return self.tree(_content_root(text))
 
     def parse(self) -> ParsedPage:
         """Extract the printed fields: metadata table first, Template B heading/date line as fallback.
@@ -78,7 +78,10 @@ class GovcnPolicyPage(Page):
             >>> GovcnPolicyPage("https://www.gov.cn/zhengce/content/x.htm", html.encode()).parse().doc_number_text
             '国令第1号'
         """
-        body = self._body_node()
+        body, body_css = self._body_node()
+        attachments = attachment_links([body], base_url=self.url)
+        body_text = self.require_text(block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+                                      body_css, attachments)
         warnings: list[str] = []
         if len(_HTML_ROOT.findall(self.text)) > 1:
             warnings.append("page has several <html> roots; parsed the one holding the body")
@@ -98,9 +101,9 @@ class GovcnPolicyPage(Page):
         return ParsedPage(
             source=self.source,
             url=self.url,
-            body_text=block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+            body_text=body_text,
             language="zh",
-            attachments=attachment_links([body], base_url=self.url),
+            attachments=attachments,
             meta=meta,
             warnings=tuple(warnings + self.layout_notes),
             **fields,
@@ -119,11 +122,11 @@ class GovcnPolicyPage(Page):
                     return out
         return {}
 
-    def _body_node(self) -> Selector:
+    def _body_node(self) -> tuple[Selector, str]:
         found = self.container(BODY_SELECTORS)
         if found is None:
             raise LayoutChanged(self.url, " | ".join(BODY_SELECTORS), 0, "1 (any of them)", source=self.source)
-        return found[0]
+        return found
 
     def _heading(self) -> str | None:
         node = self.first(*TITLE_SELECTORS)

@@ -257,7 +257,7 @@ class UnitApiFragment(Page):
 
     @cached_property
     def selector(self) -> Selector:
-        return Selector(text=self.fragment[0] or "<ul></ul>", type="html", base_url=self.url)
+        return self.tree(self.fragment[0] or "<ul></ul>")
 
     @property
     def count(self) -> int | None:

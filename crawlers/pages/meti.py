@@ -83,7 +83,9 @@ class MetiPressPage(Page):
         title = clean_title(" ".join(heading[0].css("::text").getall())) if heading else ""
         if not title:
             warnings.append("no <h1> title")
-        body_text = block_text(main, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        attachments = attachment_links([main], base_url=self.url)
+        body_text = self.require_text(block_text(main, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+                                      matched, attachments)
         published = _date_line(body_text, english=english)
         if published is None:
             warnings.append("no date line (YYYY年M月D日 / 令和N年M月D日) in the main column")
@@ -98,7 +100,7 @@ class MetiPressPage(Page):
             doc_number_text=release_id(self.url),
             issuer_text=f"{issuer} {unit}" if unit else issuer,
             published_text=published,
-            attachments=attachment_links([main], base_url=self.url),
+            attachments=attachments,
             meta={"kind": _kind(self.url)},
             warnings=tuple(warnings + self.layout_notes),
         )

@@ -90,7 +90,10 @@ class MiitNoticePage(Page):
         """
         body, body_css = self._body_node()
         warnings: list[str] = []
-        body_text = block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        blocks = [body, *(node for css in ATTACHMENT_BLOCKS for node in self.selector.css(css))]
+        attachments = attachment_links(blocks, base_url=self.url)
+        body_text = self.require_text(block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+                                      body_css, attachments)
         title = self._text_of(TITLE_SELECTORS) or clean_title(self.meta("ArticleTitle")) or None
         if title is None:
             warnings.append("no #con_title and no ArticleTitle meta")
@@ -106,7 +109,6 @@ class MiitNoticePage(Page):
         meta = {name: value for name in ("ColumnName", "i_articleid", "Keywords") if (value := self.meta(name))}
         if art := hanweb.art_id(self.url):
             meta["art_id"] = art
-        blocks = [body, *(node for css in ATTACHMENT_BLOCKS for node in self.selector.css(css))]
         return ParsedPage(
             source=self.source,
             url=self.url,
@@ -116,7 +118,7 @@ class MiitNoticePage(Page):
             doc_number_text=find_doc_number(body_text),
             issuer_text=issuer,
             published_text=published,
-            attachments=attachment_links(blocks, base_url=self.url),
+            attachments=attachments,
             meta=meta,
             warnings=tuple(warnings + self.layout_notes),
         )

@@ -95,7 +95,10 @@ class MofcomNoticePage(Page):
         body, body_css = self._body_node()
         warnings: list[str] = []
         outside = self._header_text(body_css)
-        body_text = block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES)
+        attachments = attachment_links([body, *self.selector.css("div.art-fj, div.fujian, .art-attach")],
+                                       base_url=self.url)
+        body_text = self.require_text(block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
+                                      body_css, attachments)
         everywhere = outside + "\n" + body_text
         title = self._title(warnings)
         source_line = _SOURCE_LINE.search(outside)
@@ -123,8 +126,7 @@ class MofcomNoticePage(Page):
             issuer_text=issuer,
             published_text=published,
             signed_text=_label(outside, everywhere, LABELS["signed"]),
-            attachments=attachment_links([body, *self.selector.css("div.art-fj, div.fujian, .art-attach")],
-                                         base_url=self.url),
+            attachments=attachments,
             meta=meta,
             warnings=tuple(warnings + self.layout_notes),
         )

@@ -18,7 +18,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.errors import ChallengePage, PageError, PageRedirect
+from crawlers.errors import ChallengePage, EmptyPage, PageError, PageRedirect
 from crawlers.items import Capture, CaptureKind, CrawlError
 from crawlers.middlewares import ChallengeDetected, OffsiteRedirect
 from crawlers.pages.base import ListingEntry, Page
@@ -82,8 +82,10 @@ class RegulatorSpider(scrapy.Spider):
                           "if it is the regulator's own", target=target)
 
     def page_error(self, url: str, exc: PageError) -> CrawlError:
-        """A page class's refusal as a CrawlError: ``challenge`` for a WAF page, else ``layout``."""
-        return self.error(url, "challenge" if isinstance(exc, ChallengePage) else "layout", str(exc))
+        """A page class's refusal as a CrawlError: ``challenge`` for a WAF page, ``empty`` for an empty body
+        or article container (one page, transient: it does not fail the run), else ``layout``."""
+        kind = "challenge" if isinstance(exc, ChallengePage) else "empty" if isinstance(exc, EmptyPage) else "layout"
+        return self.error(url, kind, str(exc))
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         """Errback: every failed request becomes a CrawlError item (recorded on the CrawlRun)."""

@@ -330,8 +330,11 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     timeout, now = _crawl_timeout(ctx), clock().now()
     for slug, src in summary["sources"].items():  # a 'running' run whose process is gone counts as killed
         src.update(live_health(store, slug, now, crawl_timeout=timeout))
+    held = store.held_captures(limit=500)
     if as_json:
-        emit_json(summary)
+        emit_json(summary | {"held_captures": [
+            {"id": c.id, "source": c.source, "url": c.final_url or c.url, "reason": c.error, "held_at": c.processed_at}
+            for c in held]})
         return
     table("sources", ["source", "name", "last run (UTC)", "status", "fails", "errors", "docs", "versions"], [
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
@@ -342,8 +345,15 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     totals, alerts = summary["totals"], summary["alerts"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
                    f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
-                   f"{summary['failed_captures']} unreadable)  alerts: {alerts['pending']} pending, "
-                   f"{alerts['held']} held, {alerts['blocked']} blocked, {alerts['dead']} dead")
+                   f"{summary['failed_captures']} unreadable{f', {len(held)} held as suspected misreads' if held else ''})  "
+                   f"alerts: {alerts['pending']} pending, {alerts['held']} held, {alerts['blocked']} blocked, "
+                   f"{alerts['dead']} dead")
+    if held:
+        table("captures held as suspected misreads (no version made)", ["capture", "source", "held (UTC)", "url",
+                                                                         "reason"],
+              [[c.id, c.source, fmt_time(c.processed_at), c.final_url or c.url, c.error] for c in held],
+              no_wrap=("capture", "held (UTC)"))
+        say("release one whose page really says this now with `regwatch process --accept CAPTURE`")
 
 
 def _print_deliveries(summary: dict) -> None:

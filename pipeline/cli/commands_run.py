@@ -86,33 +86,51 @@ def process(
     ctx: typer.Context,
     source: str = typer.Option(None, "--source", help="Only captures of this source."),
     reparse: bool = typer.Option(False, "--reparse", help="Re-read every stored capture (after a parser fix)."),
+    accept: int = typer.Option(None, "--accept", metavar="CAPTURE",
+                               help="Release a capture held as a suspected misread: make its version without the check."),
+    by: str = typer.Option(None, "--by", help="Who accepts it (with --accept; default: the OS user)."),
     as_json: bool = JSON,
 ) -> None:
     """Turn pending captures into versions, diffs, tags, relations and outbox alerts, then queue
     reminders for legal deadlines coming or just passed (suspensions ending, expiries, effective dates).
 
+    A capture that lost its substance compared with the document's last version is held as a
+    suspected misread (no version; see `regwatch status`); `--accept CAPTURE` releases it.
+
     Example: regwatch process --source mofcom
     """
     from pipeline.outbox import Routing
-    from pipeline.process import process_pending
+    from pipeline.process import accept_capture, process_pending
     from pipeline.remind import check_deadlines
 
     config = config_of(ctx)
     routing = Routing.from_config(config)
     store = open_store(ctx)
+    if accept is not None and (reparse or source):
+        raise UserError("--accept processes one held capture", "drop --reparse/--source when using --accept")
     if reparse:
         store.requeue_captures(source=source)
     now = clock().now()
-    report = process_pending(store, now=now, source=source, routing=routing,
-                             authority=config.authority)
+    if accept is not None:
+        import getpass
+
+        report = accept_capture(store, accept, now=now, by=by or getpass.getuser(), routing=routing,
+                                authority=config.authority)
+    else:
+        report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority)
     reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)
     if as_json:
         emit_json(report.as_dict() | {"deadline_alerts": reminders})
         return
-    stdout().print(f"processed {report.processed} captures: {report.new_documents} new documents, "
-                   f"{report.new_versions} new versions, {report.unchanged} unchanged, {report.failed} failed, "
-                   f"{report.alerts} alerts queued; {reminders} deadline alerts queued")
-    for err in report.errors[:10]:
+    if accept is not None:
+        stdout().print(f"accepted capture {accept}: {report.new_versions} new versions, {report.unchanged} unchanged, "
+                       f"{report.failed} failed, {report.alerts} alerts queued; {reminders} deadline alerts queued")
+    else:
+        stdout().print(f"processed {report.processed} captures: {report.new_documents} new documents, "
+                       f"{report.new_versions} new versions, {report.unchanged} unchanged, {report.failed} failed, "
+                       + (f"{report.held} held as suspected misreads, " if report.held else "")
+                       + f"{report.alerts} alerts queued; {reminders} deadline alerts queued")
+    for err in report.errors[:10] + report.held_reasons[:10]:
         stderr().print(f"  {err}", markup=False)
 
 

@@ -77,3 +77,17 @@ def test_a_javascript_redirect_off_host_is_an_offsite_error() -> None:
     assert crawler.stats.get_value("regwatch/errors/offsite") == 1
     (request,) = list(spider.parse_detail(stub("/zwgk/zcfb/art/2025/b.html")))  # on-host: followed
     assert request.url == "http://127.0.0.1:8800/zwgk/zcfb/art/2025/b.html"
+
+
+def test_empty_article_is_captured_and_reported_as_empty_not_as_a_layout_change() -> None:
+    from scrapy.http import HtmlResponse, Request
+
+    from crawlers.items import Capture, CrawlError
+    from crawlers.spiders.mofcom import MofcomSpider
+
+    url = "http://127.0.0.1:8800/zwgk/zcfb/art/2025/art_0123456789abcdef0123456789abcdef.html"
+    body = '<html><body><div class="art-con art-con-bottonmLine"><p>\u3000</p></div></body></html>'.encode()
+    spider = MofcomSpider.from_crawler(get_crawler(MofcomSpider), base_url="http://127.0.0.1:8800")
+    out = list(spider.parse_detail(HtmlResponse(url, body=body, request=Request(url))))
+    assert [type(item) for item in out] == [Capture, CrawlError]
+    assert out[1].kind == "empty" and "holds no text" in out[1].message

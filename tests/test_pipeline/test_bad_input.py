@@ -31,11 +31,52 @@ def test_unreadable_bodies_raise_a_named_error(body: bytes, error: type[PageErro
     assert URL in str(err.value)  # the message names where
 
 
-def test_deeply_nested_markup_gives_empty_result_with_warning() -> None:
-    body = BODY.format("<div>" * 5000 + "本公告自公布之日起施行。" + "</div>" * 5000).encode()
+def test_deeply_nested_markup_is_read_without_losing_text() -> None:
+    # libxml2 stops at 2048 levels (huge_tree) and silently drops the rest: this page used to read as empty.
+    body = BODY.format("<div>" * 5000 + "商务部公告2031年第9号<p>一、对1C902.a实施管制。</p>本公告自2031年3月1日起施行。"
+                       + "</div>" * 5000).encode()
     record = extract_page(body, source="mofcom", url=URL)
-    assert record.effective is None and record.codes == () and record.doc_key is None
-    assert any("body holds no text" in w for w in record.warnings)
+    assert record.text == "商务部公告2031年第9号\n一、对1C902.a实施管制。\n本公告自2031年3月1日起施行。"
+    assert record.doc_key == "mofcom:2031:9" and [c.code for c in record.codes] == ["1C902.a"]
+    assert record.effective is not None and record.effective.isoformat() == "2031-03-01"
+    assert any("levels deep" in w and "text kept" in w for w in record.warnings)
+
+
+def test_unclosed_inline_tags_nesting_thousands_deep_keep_every_paragraph() -> None:
+    body = BODY.format("<font><p>一、段落。" * 4000 + "<p>本公告自2031年3月1日起施行。").encode()
+    record = extract_page(body, source="mofcom", url=URL)
+    lines = record.text.split("\n")
+    assert lines.count("一、段落。") == 4000 and lines[-1] == "本公告自2031年3月1日起施行。"
+
+
+def test_empty_article_container_is_refused() -> None:
+    from crawlers.errors import EmptyArticle
+
+    with pytest.raises(EmptyArticle) as err:
+        extract_page(BODY.format("<p>\u3000</p>").encode(), source="mofcom", url=URL)
+    assert URL in str(err.value)
+    record = extract_page(BODY.format("<p>\u3000</p>").encode(), source="mofcom", url=URL, allow_empty=True)
+    assert record.text == "" and any("body holds no text" in w for w in record.warnings)
+
+
+@pytest.mark.parametrize("stray", [b"\xff", b"\x80\xfe", b"\xc3\xff\xfe"], ids=["1", "2", "3"])
+def test_a_few_invalid_bytes_still_make_the_right_record(stray: bytes) -> None:
+    good = BODY.format("<p>商务部公告2031年第8号</p><p>一、对1C902.a实施管制。</p><p>本公告自2031年4月1日起施行。</p>")
+    body = good.encode().replace("实施管制".encode(), stray + "实施管制".encode())
+    record = extract_page(body, source="mofcom", url=URL)
+    assert record.doc_key == "mofcom:2031:8" and [c.code for c in record.codes] == ["1C902.a"]
+    assert record.effective is not None and record.effective.isoformat() == "2031-04-01"
+    assert record.text.count("\ufffd") == len(stray)
+    assert any(f"{len(stray)} invalid byte(s)" in w for w in record.warnings)
+
+
+def test_a_fully_garbage_body_fails_clearly() -> None:
+    from crawlers.errors import UndecodableBody
+
+    garbage = bytes((i * 97 + 131) % 128 + 128 for i in range(3000))
+    with pytest.raises(UndecodableBody) as err:
+        extract_page(BODY.format("").encode().replace(b"</div>", garbage + b"</div>"), source="mofcom", url=URL)
+    assert URL in str(err.value) and "invalid bytes" in str(err.value)
 
 
 def test_malformed_html_still_reads_what_is_there() -> None:

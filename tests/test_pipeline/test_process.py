@@ -262,4 +262,4 @@ def test_source_filter_and_limit(store, clock, capture_page) -> None:
     assert process_pending(store, now=clock.now(), source="mofcom").processed == 1
     assert process_pending(store, now=clock.now()).as_dict() == {
         "processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0, "copies": 0, "skipped": 0, "failed": 0,
-        "alerts": 0, "errors": []}
+        "held": 0, "alerts": 0, "errors": [], "held_reasons": []}
