@@ -26,7 +26,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
 @app.command()
 def history(
     ctx: typer.Context,
-    doc_key: str = typer.Argument(None, help="Canonical document key, e.g. mofcom+gacc:2025:56."),
+    doc_key: str = typer.Argument(None, help="Canonical document key, e.g. mofcom+gacc:2025:56 or miit:工信部原:2012:285."),
     source: str = typer.Option(None, "--source", help="Only this source (mofcom, miit, govcn, meti)."),
     since: str = typer.Option(None, "--since", help="Only changes on/after this day (YYYY-MM-DD, UTC)."),
     code: str = typer.Option(None, "--code", help="Only documents tagged with this control code, e.g. 1C914."),
