@@ -219,14 +219,19 @@ def search(
 ) -> None:
     """Find documents whose latest version mentions TEXT (taken literally, case-insensitive: 2b902 finds 2B902).
 
-    Best matches first (SQLite full-text index; newest first for 1-2 character queries and on PostgreSQL).
+    TEXT is normalized like the indexed text: full-width １Ｃ９０２ finds 1C902, and spaces between
+    Chinese characters are ignored. Best matches first (SQLite full-text index; newest first for
+    1-2 character queries and on PostgreSQL).
 
     Example: regwatch search 稀土
     """
-    if not text.strip():
+    from pipeline.normalize import canonical_text
+
+    query = canonical_text(text)
+    if not query:
         raise UserError("search text is empty", "pass a word or code to look for, e.g. regwatch search 稀土")
     store = open_store(ctx)
-    rows = store.search(text, limit=limit)
+    rows = store.search(query, limit=limit)
     if as_json:
         emit_json([{"doc_key": r.document_key, "title": r.title, "url": r.url, "version": r.number,
                     "snippet": r.snippet} for r in rows])

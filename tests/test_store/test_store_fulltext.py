@@ -74,7 +74,7 @@ def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
         assert _keys(s, "3c901") == ["mofcom:2025:2", "mofcom:2025:3"]
         assert _keys(s, "暂停实施") == []
         if s.engine.dialect.name == "postgresql":
-            assert _pg_trigram_indexes(s) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+            assert _pg_trigram_indexes(s) == ["ix_version_canonical_text_trgm", "ix_version_title_trgm"]
         else:
             before = _fts_rows(s)
             assert [doc for doc, _ in before] == [ids["a"], ids["b"], ids["b"] + 1]
@@ -149,9 +149,27 @@ def test_limit_and_ranking(store: Store, docs) -> None:
         assert keys == ["mofcom:2025:14", "mofcom:2025:10"]  # ILIKE: newest first
 
 
+def test_full_width_query_finds_what_the_ascii_query_finds(store: Store) -> None:
+    """The query is folded like the indexed canonical text (NFKC): on SQLite (FTS5 and LIKE) and PostgreSQL."""
+    ascii_doc = _version(store, "mofcom:2025:20", "物项编号1C902的出口管制", 0)
+    wide = store.record_version(  # a page printing full-width characters: its canonical text is NFKC
+        source="mofcom", key="mofcom:2025:21", url="https://mofcom.example/21", title="公告",
+        text="物项编号１Ｃ９０２．ａ，出口许可", canonical_text="公告\n物项编号1C902.a,出口许可", content_hash="h:21",
+        fields={}, published=None, capture_id=None, seen_at=T0 + timedelta(minutes=5),
+    )  # fmt: skip
+    for query in ("1C902", "１Ｃ９０２", "１ｃ９０２", " 1C902\u200b "):
+        assert _keys(store, query) == ["mofcom:2025:20", "mofcom:2025:21"], query
+    for query in ("1C902.a", "１Ｃ９０２．ａ"):
+        assert _keys(store, query) == ["mofcom:2025:21"], query
+    assert _keys(store, "１Ｃ") == ["mofcom:2025:20", "mofcom:2025:21"]  # short: LIKE on both backends
+    hits = {h.document_id: h.snippet for h in store.search("１Ｃ９０２")}
+    assert hits[ascii_doc.document_id] == "物项编号1C902的出口管制"  # the text as published when it holds the query
+    assert hits[wide.document_id] == "公告\n物项编号1C902.a,出口许可"  # else the canonical text it matched in
+
+
 def test_fresh_postgres_database_has_trigram_indexes(store: Store) -> None:
     if store.engine.dialect.name == "postgresql":
-        assert _pg_trigram_indexes(store) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+        assert _pg_trigram_indexes(store) == ["ix_version_canonical_text_trgm", "ix_version_title_trgm"]
     else:
         assert FTS_TABLE in sa.inspect(store.engine).get_table_names()
 
