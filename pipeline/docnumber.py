@@ -360,6 +360,38 @@ def parse_doc_number(text: str, *, default_issuers: tuple[str, ...] | None = Non
     return _english_number(text)
 
 
+def agency_number(text: str) -> DocNumber | None:
+    """The first agency-code number (``工信部原〔2012〕285号``) with a known code in ``text``, else None.
+
+    Example:
+        >>> agency_number("工信部原〔2012〕285号").key, agency_number("商务部公告2025年第61号")
+        ('miit:工信部原:2012:285', None)
+    """
+    return next((m.doc_number for m in find_doc_numbers(text) if m.doc_number.code), None)
+
+
+def rekey(stored_key: str | None, printed: str | None) -> str | None:
+    """The B.2 key of a number stored as ``stored_key`` (by an older rule) and printed as ``printed``.
+
+    Only agency-code numbers changed form (the code joined the key), so only they are keyed again,
+    from the printed text, when its year and number are those of the stored key; every other key
+    is kept: it may come from context the printed text lacks (a citing document's issuers for
+    ``2024年第46号公告``, a METI release URL). Empty ``printed`` keeps the key too.
+
+    Example:
+        >>> rekey("miit:2012:285", "工信部原〔2012〕285号"), rekey("mofcom:2024:46", "2024年第46号公告")
+        ('miit:工信部原:2012:285', 'mofcom:2024:46')
+        >>> rekey("miit:工信部原:2012:285", "工信部原〔2012〕285号"), rekey("miit:2013:1", "工信部原〔2012〕285号")
+        ('miit:工信部原:2012:285', 'miit:2013:1')
+    """
+    number = agency_number(printed) if printed else None
+    if number is None:
+        return stored_key
+    if stored_key is not None and stored_key.split(":")[-2:] != [str(number.year), number.number]:
+        return stored_key  # the stored key did not come from this number
+    return number.key
+
+
 # English titles of the same announcements (english.mofcom.gov.cn, seen 2025-2026):
 # "MOFCOM Announcement No. 61 of 2025", "MOFCOM and GACC Announcement No.56 of 2025",
 # "Announcement No. 61 [2025] of the Ministry of Commerce". One document, one key: the
@@ -499,6 +531,7 @@ __all__ = [
     "ORDER_CODES",
     "NumberMatch",
     "agency_code",
+    "agency_number",
     "agency_slug",
     "find_doc_numbers",
     "find_english_doc_numbers",
@@ -507,4 +540,5 @@ __all__ = [
     "meti_press_number",
     "parse_citation_list",
     "parse_doc_number",
+    "rekey",
 ]

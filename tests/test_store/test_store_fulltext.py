@@ -14,6 +14,7 @@ from store.migrations import create_tables
 
 T0 = datetime(2025, 10, 9, 10, 0, tzinfo=timezone.utc)
 SCHEMA_1 = Migrations([Migration("0001_initial_schema", create_tables)])  # what regwatch wrote before 0002
+UP_TO_0002 = Migrations(MIGRATIONS.migrations[:2])  # 0004 needs the pipeline's rules (test_store_rekey.py)
 LONG = "前言" * 40 + "对稀土物项实施出口管制，物项编号2B902。" + "附则" * 40
 
 
@@ -61,7 +62,7 @@ def _schema_1_database(db_url) -> dict[str, int]:
 
 def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
     ids = _schema_1_database(db_url)
-    with Store.open(db_url, at=T0) as s:  # additive: applied on open
+    with Store.open(db_url, at=T0, migrations=UP_TO_0002) as s:  # additive: applied on open
         assert [n for n in s.schema_state().applied] == ["0001_initial_schema", "0002_add_fulltext_search"]
         assert s.schema_version == 2 and s.upgrade() == []
         hits = s.search("出口管制")
@@ -84,8 +85,11 @@ def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
 
 
 def test_upgraded_sqlite_schema_equals_fresh(tmp_path) -> None:
+    from pipeline.migrations import MIGRATIONS as BOUND  # every migration, 0004 included
+
     _schema_1_database(tmp_path / "old.db")
-    with Store.open(tmp_path / "old.db") as upgraded, Store.open(tmp_path / "fresh.db") as fresh:
+    with Store.open(tmp_path / "old.db", migrations=BOUND, upgrade=True) as upgraded, \
+            Store.open(tmp_path / "fresh.db") as fresh:
         assert _schema(upgraded) == _schema(fresh)
         assert any(name == FTS_TABLE for _, name, _ in _schema(fresh))
 
@@ -188,9 +192,10 @@ def test_without_trigram_support_search_falls_back_to_like(db_url, monkeypatch, 
         s.ensure_source("mofcom", "商务部", at=T0)
         _version(s, "mofcom:2025:1", LONG, 0)
         assert [h.document_key for h in s.search("2b902")] == ["mofcom:2025:1"]
-        assert s.schema_version == 2
+        assert s.schema_version == MIGRATIONS.version
 
 
 def test_migration_registry_has_fulltext_step() -> None:
-    assert MIGRATIONS.names == ["0001_initial_schema", "0002_add_fulltext_search"]
-    assert all(m.additive for m in MIGRATIONS.migrations)
+    assert MIGRATIONS.names[:2] == ["0001_initial_schema", "0002_add_fulltext_search"]
+    assert MIGRATIONS.migrations[1].additive
+    assert (MIGRATIONS.names[-1], MIGRATIONS.migrations[-1].additive) == ("0004_rekey_agency_codes", False)
