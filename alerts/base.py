@@ -8,7 +8,7 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 
 from alerts.errors import InvalidAlert
 
-KINDS: tuple[str, ...] = ("new", "changed", "withdrawn", "status", "deadline", "source_health")
+KINDS: tuple[str, ...] = ("new", "changed", "withdrawn", "status", "deadline", "source_health", "sink_health")
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")  # ordered, least severe first
 
 Pairs = tuple[tuple[str, str], ...]
@@ -166,15 +166,22 @@ def _pairs(alert_id: int, name: str, value: Any) -> Pairs:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What one sink reports for one alert; the outbox records it as a Delivery.
+    """What one sink reports for one alert; the outbox records it as an attempt.
 
-    ``retryable`` tells the deliverer whether trying again later can succeed (rate limit,
-    5xx, connection error) or a human must fix something first (bad token, missing channel).
+    A failure says what later attempts can expect:
+
+    * ``retryable``: trying again later can succeed (rate limit, 5xx, connection error);
+      ``retry_after`` (seconds) is the earliest sensible retry when the sink was told one.
+    * ``ambiguous``: the request may have reached the destination (a timeout or a connection
+      dropped after sending): the outbox reconciles (``find_posted``) before sending again.
+    * ``blocked``: the sink itself is misconfigured (bad token, unknown channel, missing scope):
+      every delivery to it waits until a probe succeeds or its configuration changes.
+    * none of these: this alert can never be delivered to this sink (e.g. rejected blocks).
 
     Example:
         >>> DeliveryResult.success("1700000000.000100", "posted").ok
         True
-        >>> DeliveryResult.failure("HTTP 500", retryable=True).retryable
+        >>> DeliveryResult.failure("HTTP 500", retryable=True, ambiguous=True).ambiguous
         True
     """
 
@@ -182,6 +189,9 @@ class DeliveryResult:
     external_id: str | None = None
     detail: str = ""
     retryable: bool = False
+    ambiguous: bool = False
+    blocked: bool = False
+    retry_after: float | None = None
 
     @classmethod
     def success(cls, external_id: str | None, detail: str = "") -> DeliveryResult:
@@ -189,9 +199,11 @@ class DeliveryResult:
         return cls(ok=True, external_id=external_id, detail=detail, retryable=False)
 
     @classmethod
-    def failure(cls, detail: str, *, retryable: bool) -> DeliveryResult:
+    def failure(cls, detail: str, *, retryable: bool, ambiguous: bool = False, blocked: bool = False,
+                retry_after: float | None = None) -> DeliveryResult:
         """A failed delivery; ``detail`` says what failed and never contains secrets."""
-        return cls(ok=False, external_id=None, detail=detail, retryable=retryable)
+        return cls(ok=False, external_id=None, detail=detail, retryable=retryable or ambiguous,
+                   ambiguous=ambiguous, blocked=blocked, retry_after=retry_after)
 
 
 @runtime_checkable
@@ -209,4 +221,18 @@ class AlertSink(Protocol):
         ...
 
 
-__all__ = ["KINDS", "SEVERITIES", "Alert", "AlertSink", "DeliveryResult", "severity_rank"]
+@runtime_checkable
+class Reconciling(Protocol):
+    """A sink that can tell whether an alert was already delivered (Slack: channel history).
+
+    ``export_state``/``import_state`` let the outbox remember what the sink learned (a channel ID)
+    between runs; ``fingerprint`` changes when the sink's configuration (token, channel) changes.
+    """
+
+    def find_posted(self, alert_id: int, *, oldest: datetime) -> str | None:
+        """The sink's id of an earlier delivery of ``alert_id`` since ``oldest``, else None;
+        raises ``ReconcileError`` when it cannot tell."""
+        ...
+
+
+__all__ = ["KINDS", "SEVERITIES", "Alert", "AlertSink", "DeliveryResult", "Reconciling", "severity_rank"]

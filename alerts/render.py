@@ -14,6 +14,7 @@ KIND_LABELS = {
     "status": "STATUS",
     "deadline": "DEADLINE",
     "source_health": "SOURCE HEALTH",
+    "sink_health": "ALERT DELIVERY",
 }
 SEVERITY_MARKS = {"info": "●", "warning": "▲", "critical": "■"}
 
@@ -39,12 +40,16 @@ _SAFE_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Escape exactly ``&`` (first), ``<`` and ``>`` so scraped text cannot mention or link.
+    """Escape exactly ``&`` (first), ``<`` and ``>`` so scraped text cannot mention or link, and
+    strip control and bidi-override characters (a U+202E in a title reverses what a reader sees).
 
     Example:
         >>> escape_mrkdwn("<!channel> & <@U123> <http://evil|click>")
         '&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;http://evil|click&gt;'
+        >>> escape_mrkdwn("公告\u202egnp.exe\x07")
+        '公告gnp.exe'
     """
+    text = _CONTROL.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -287,7 +292,7 @@ def to_block_kit(alert: Alert) -> dict[str, Any]:
         ('NEW  mofcom  mofcom:2025:61 — &lt;!channel&gt;', 'NEW: &lt;!channel&gt;')
     """
     label = KIND_LABELS[alert.kind]
-    title = one_line(alert.title) or "(untitled)"
+    title = one_line(_CONTROL.sub("", alert.title)) or "(untitled)"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": fit(escape_mrkdwn(f"{label}: {title}"), HEADER_MAX)}}
     ]
@@ -296,8 +301,9 @@ def to_block_kit(alert: Alert) -> dict[str, Any]:
         meta.append(f"`{escape_mrkdwn(alert.doc_key)}`")
     meta.append(alert.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     blocks.append(_context(fit(" · ".join(meta), CONTEXT_MAX)))
-    if alert.summary.strip():
-        blocks.append(_section(fit(escape_mrkdwn(one_line(alert.summary)), SUMMARY_MAX)))
+    summary = escape_mrkdwn(one_line(alert.summary))
+    if summary.strip():
+        blocks.append(_section(fit(summary, SUMMARY_MAX)))
     blocks += _fact_sections(alert)
     links = ([("Source page", alert.url)] if alert.url else []) + list(alert.links)
     if links:

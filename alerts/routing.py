@@ -5,7 +5,7 @@ the default sinks, so nothing is silently dropped. Inside ``when`` all keys must
 a list value matches if any item does (OR).
 
 ``when`` keys:
-    kind        alert kind(s): new, changed, withdrawn, status, deadline, source_health
+    kind        alert kind(s): new, changed, withdrawn, status, deadline, source_health, sink_health
     severity    minimum severity: info < warning < critical
     source      source slug(s)
     doc_key     doc_key prefix(es), e.g. ``"mofcom+gacc:"`` or ``"mofcom:2025:"``

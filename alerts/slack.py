@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-from datetime import datetime
+import socket
+from datetime import datetime, timezone
 from http.client import HTTPException
 from typing import Any, Mapping
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry import RetryHandler
 
 from alerts.base import Alert, DeliveryResult
 from alerts.errors import ReconcileError, SinkConfigError, SinkDisabled
@@ -24,14 +26,20 @@ DEFAULT_BASE_URL = "https://slack.com/api/"
 EVENT_TYPE = "regwatch_alert"
 # Slack "error" codes that a later retry can clear.
 RETRYABLE_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# Slack "error" codes that mean the sink itself is misconfigured: no alert can go out until it is fixed.
+BLOCKING_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
+                   "channel_not_found", "not_in_channel", "is_archived", "missing_scope", "no_permission",
+                   "ekm_access_denied", "team_access_not_granted", "restricted_action"}
 HINTS = {
     "invalid_auth": "check the bot token (SLACK_BOT_TOKEN)",
     "not_authed": "check the bot token (SLACK_BOT_TOKEN)",
     "token_revoked": "issue a new bot token (SLACK_BOT_TOKEN)",
+    "token_expired": "issue a new bot token (SLACK_BOT_TOKEN)",
     "account_inactive": "issue a new bot token (SLACK_BOT_TOKEN)",
     "channel_not_found": "check the channel name or use its ID",
     "not_in_channel": "invite the bot to the channel (/invite @regwatch)",
-    "missing_scope": "add the chat:write scope to the Slack app",
+    "is_archived": "unarchive the channel or configure another one",
+    "missing_scope": "add the chat:write and channels:history scopes to the Slack app",
     "invalid_blocks": "rendering bug: report it with the alert id",
     "msg_blocks_too_long": "rendering bug: report it with the alert id",
 }
@@ -39,13 +47,31 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
 def default_retry_handlers() -> list[RetryHandler]:
-    """Retry policy: one retry on connection errors, up to three on HTTP 429 (opt-in in slack-sdk).
+    """No SDK-level retries: the outbox retries on its own schedule.
+
+    slack_sdk's ``ConnectionErrorRetryHandler`` would resend a ``chat.postMessage`` whose request
+    may already have reached Slack (a dropped response), and Slack has no idempotency key
+    (ECOSYSTEM.md §6): the post would appear twice. ``RateLimitErrorRetryHandler`` would sleep
+    ``Retry-After`` while this process holds the delivery's lease. Instead ``send`` reports
+    what happened (``retry_after``, ``ambiguous``) and ``pipeline.deliver`` schedules the retry,
+    reconciling first after an ambiguous failure.
 
     Example:
-        >>> [type(h).__name__ for h in default_retry_handlers()]
-        ['ConnectionErrorRetryHandler', 'RateLimitErrorRetryHandler']
+        >>> default_retry_handlers()
+        []
     """
-    return [ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=3)]
+    return []
+
+
+def _connection_reason(exc: BaseException) -> BaseException:
+    reason = getattr(exc, "reason", None)
+    return reason if isinstance(reason, BaseException) else exc
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request cannot have reached Slack (refused, DNS): resending is safe."""
+    reason = _connection_reason(exc)
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
 
 
 class SlackSink:
@@ -54,6 +80,9 @@ class SlackSink:
     Config: ``token`` (already resolved from ``{$env: SLACK_BOT_TOKEN}``; empty → disabled),
     ``channel`` (``#name`` or an ID), ``base_url`` (tests: a local fake), ``timeout`` seconds.
     The token lives only inside the ``WebClient``; ``repr`` and every result detail omit it.
+    Scopes: ``chat:write`` to post; ``channels:history`` (``groups:history`` for a private
+    channel) to reconcile after an ambiguous failure; ``channels:read`` to resolve a ``#name``
+    to its ID before the first post (or configure the channel by ID).
 
     Example:
         >>> SlackSink.from_config("legal", {"kind": "slack", "token": "xoxb-secret", "channel": "#legal"})
@@ -66,11 +95,12 @@ class SlackSink:
 
     kind = "slack"
 
-    def __init__(self, name: str, client: WebClient, channel: str) -> None:
+    def __init__(self, name: str, client: WebClient, channel: str, *, token_digest: str = "") -> None:
         self.name = name
         self.client = client
         self.channel = channel
         self.channel_id: str | None = channel if _CHANNEL_ID.match(channel) else None
+        self._token_digest = token_digest
 
     @classmethod
     def from_config(cls, name: str, cfg: Mapping[str, Any]) -> SlackSink:
@@ -90,30 +120,51 @@ class SlackSink:
         base_url = base_url if base_url.endswith("/") else base_url + "/"
         timeout = opts.number("timeout", default=30)
         client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=default_retry_handlers())
-        return cls(name, client, channel)  # type: ignore[arg-type]
+        digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+        return cls(name, client, channel, token_digest=digest)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"SlackSink(name={self.name!r}, channel={self.channel!r}, base_url={self.client.base_url!r}, token=<redacted>)"
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long one send can take at most (the client timeout, connect + read, plus margin)."""
+        return 2 * float(self.client.timeout) + 30
+
+    def fingerprint(self) -> str:
+        """Changes when the token, channel or API URL changes (a blocked sink is then tried again)."""
+        return hashlib.sha256(f"{self.client.base_url}|{self.channel}|{self._token_digest}".encode()).hexdigest()[:16]
+
+    def export_state(self) -> dict[str, Any]:
+        """What to remember between runs: the channel ID learned from a post or a lookup."""
+        return {"channel": self.channel, "channel_id": self.channel_id} if self.channel_id else {}
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a remembered channel ID (only if it was learned for the same channel)."""
+        if not self.channel_id and state.get("channel") == self.channel and isinstance(state.get("channel_id"), str):
+            self.channel_id = state["channel_id"]
 
     def send(self, alert: Alert) -> DeliveryResult:
         """Post one alert; the outbox id travels in message metadata for later reconciliation."""
         message = to_block_kit(alert)
         try:
             response = self.client.chat_postMessage(
-                channel=self.channel,
+                channel=self.channel_id or self.channel,
                 text=message["text"],
                 blocks=message["blocks"],
-                metadata={"event_type": EVENT_TYPE, "event_payload": {"id": alert.id}},
+                metadata={"event_type": EVENT_TYPE, "event_payload": _event_payload(alert)},
                 unfurl_links=False,
                 unfurl_media=False,
             )
         except SlackApiError as exc:
             return self._api_failure(alert, exc)
         except (URLError, HTTPException, OSError) as exc:  # refused, reset, timeout, DNS
-            reason = getattr(exc, "reason", None) or exc
-            detail = f"slack {self.name}: connection to {self.client.base_url} failed: {type(exc).__name__}: {reason}"
+            reason = _connection_reason(exc)
+            never_sent = _never_sent(exc)
+            detail = (f"slack {self.name}: connection to {self.client.base_url} failed: {type(exc).__name__}: {reason}"
+                      + ("" if never_sent else " (the post may have gone through; checking before any resend)"))
             log.warning("alert %s not delivered: %s", alert.id, detail)
-            return DeliveryResult.failure(detail, retryable=True)
+            return DeliveryResult.failure(detail, retryable=True, ambiguous=not never_sent)
         except SlackClientError as exc:
             detail = f"slack {self.name}: client error: {type(exc).__name__}"
             log.warning("alert %s not delivered: %s", alert.id, detail)
@@ -128,27 +179,59 @@ class SlackSink:
         status = getattr(exc.response, "status_code", None) or 0
         data = exc.response.data if isinstance(getattr(exc.response, "data", None), dict) else {}
         error = str(data.get("error") or "unknown_error")[:200]  # non-JSON bodies come back as long messages
-        retryable = status == 429 or status >= 500 or error in RETRYABLE_ERRORS
         detail = f"slack {self.name}: chat.postMessage failed: HTTP {status} {error}"
         if error in HINTS:
             detail += f" ({HINTS[error]})"
         log.warning("alert %s not delivered: %s", alert.id, detail)
-        return DeliveryResult.failure(detail, retryable=retryable)
+        if status == 429 or error == "ratelimited":
+            return DeliveryResult.failure(detail, retryable=True, retry_after=_retry_after(exc.response))
+        if error in BLOCKING_ERRORS:
+            return DeliveryResult.failure(detail, retryable=False, blocked=True)
+        if status >= 500 or error in RETRYABLE_ERRORS:
+            # A 5xx may come after Slack stored the message: check before sending again.
+            return DeliveryResult.failure(detail, retryable=True, ambiguous=True)
+        return DeliveryResult.failure(detail, retryable=False)
 
-    def find_posted(self, alert_id: int, *, oldest: datetime, max_pages: int = 5) -> str | None:
+    def _resolve_channel_id(self) -> str:
+        """Look the channel's ID up by name (``conversations.list``, scope ``channels:read``)."""
+        name = self.channel.lstrip("#")
+        cursor: str | None = None
+        for _ in range(20):
+            try:
+                page = self.client.conversations_list(types="public_channel,private_channel", exclude_archived=True,
+                                                      limit=1000, cursor=cursor)
+            except SlackApiError as exc:
+                data = exc.response.data if isinstance(exc.response.data, dict) else {}
+                raise ReconcileError(self.name, f"channel ID unknown for {self.channel} and conversations.list "
+                                     f"failed: HTTP {exc.response.status_code} {data.get('error')}; configure the "
+                                     "channel by ID or add the channels:read scope") from None
+            except (URLError, HTTPException, OSError) as exc:
+                raise ReconcileError(self.name, f"connection failed: {type(exc).__name__}") from None
+            for channel in page.get("channels") or []:
+                if channel.get("name") == name and isinstance(channel.get("id"), str):
+                    self.channel_id = channel["id"]
+                    return channel["id"]
+            cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                break
+        raise ReconcileError(self.name, f"channel {self.channel} not found by conversations.list; configure it by ID")
+
+    def find_posted(self, alert_id: int, *, oldest: datetime, max_pages: int = 5,
+                    created_at: datetime | None = None) -> str | None:
         """The ``ts`` of an earlier post of ``alert_id`` in this channel since ``oldest``, else None.
 
         Call it before retrying after an ambiguous failure (Slack has no idempotency key).
-        Needs the channel ID (configured, or learned from an earlier successful post) and the
-        ``channels:history`` scope. Raises :class:`ReconcileError` when it cannot tell.
+        Needs the channel ID (configured, learned from an earlier post, or looked up by name) and
+        the ``channels:history`` scope. Raises :class:`ReconcileError` when it cannot tell.
+        ``created_at`` (the alert's) must match too when given, so another regwatch database
+        posting to the same channel (its alert ids overlap ours) is never taken for ours.
         """
-        if not self.channel_id:
-            raise ReconcileError(self.name, f"channel ID unknown for {self.channel}; configure the channel by ID")
+        channel_id = self.channel_id or self._resolve_channel_id()
         cursor: str | None = None
         for _ in range(max_pages):
             try:
                 page = self.client.conversations_history(
-                    channel=self.channel_id, oldest=f"{oldest.timestamp():.6f}", limit=200,
+                    channel=channel_id, oldest=f"{oldest.timestamp():.6f}", limit=200,
                     include_all_metadata=True, cursor=cursor,
                 )
             except SlackApiError as exc:
@@ -158,9 +241,33 @@ class SlackSink:
                 raise ReconcileError(self.name, f"connection failed: {type(exc).__name__}") from None
             for msg in page.get("messages") or []:
                 meta = msg.get("metadata") or {}
-                if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("id") == alert_id:
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") != EVENT_TYPE or payload.get("id") != alert_id:
+                    continue
+                if created_at is None or payload.get("created_at") == _stamp(created_at):
                     return msg.get("ts")
             cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
             if not cursor:
                 return None
         raise ReconcileError(self.name, f"alert {alert_id} not found in {max_pages} pages of history; widen oldest")
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    for key, value in dict(headers).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def _event_payload(alert: Alert) -> dict[str, Any]:
+    """Message metadata naming the outbox row: its id and creation time (ids alone repeat across databases)."""
+    return {"id": alert.id, "created_at": _stamp(alert.created_at)}

@@ -12,6 +12,7 @@ _RELATION_WORDS = {
     "repeals": "repealed",
     "supersedes": "superseded",
     "amends": "amended",
+    "resumes": "suspension lifted",
 }
 # Field changes that move legal status or scope get a higher severity than wording edits
 # (names as in pipeline.fielddiff; typed dates are ``dates.<type>``).
@@ -106,7 +107,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
         clause = f" ({rel.clause})" if rel.clause else ""
         alerts.append(AlertRequest(
             dedup_key=f"status:{rel.target_key}:{rel.type}:{rel.clause}:{rel.until}:{current.doc_key or current.url}",
-            kind="status", severity="critical" if rel.type in ("suspends", "repeals", "extends") else "warning",
+            kind="status", severity="critical" if rel.type in ("suspends", "repeals", "extends", "resumes") else "warning",
             source=current.source, doc_key=rel.target_key,
             title=f"{rel.target_key}{clause} {word}{until}",
             summary=f"{rel.target_key}{clause} {word}{until} by {current.doc_key or title}",
@@ -119,4 +120,32 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
     return alerts
 
 
-__all__ = ["AlertRequest", "record_facts", "record_tags", "version_alerts"]
+def appearance_alert(*, appearance_id: int, current: DocumentRecord, reference_source: str | None,
+                     authoritative: bool) -> AlertRequest:
+    """An alert for a document seen on one more source (a copy, or the authoritative site).
+
+    TODO(appearance alerts): unused on purpose. The kind ``appearance`` is not in
+    ``alerts.base.KINDS`` yet (the alerts package decides its kinds, and routing must keep it off
+    by default), so enqueueing this would be refused. Once the kind exists, call it from
+    ``pipeline.process._record`` when ``result.appearance_created and not result.document_created``.
+
+    Example:
+        >>> from pipeline.records import DocumentRecord
+        >>> rec = DocumentRecord(source="govcn", url="https://www.gov.cn/x.htm", title="令", language="zh", text="",
+        ...                      canonical_text="", content_hash="h")
+        >>> appearance_alert(appearance_id=7, current=rec, reference_source="miit", authoritative=False).dedup_key
+        'appearance:7'
+    """
+    role = "the authoritative copy" if authoritative else "a copy"
+    label = current.doc_key or current.url
+    return AlertRequest(
+        dedup_key=f"appearance:{appearance_id}", kind="appearance", severity="info", source=current.source,
+        doc_key=current.doc_key, title=current.title or current.url,
+        summary=f"{label} now also appears on {current.source} ({role}; reference: {reference_source or '-'})",
+        url=current.url,
+        facts=(("Source", current.source), ("Role", role), ("Reference", reference_source or "-")),
+        tags=(f"appearance:{current.source}",),
+    )
+
+
+__all__ = ["AlertRequest", "appearance_alert", "record_facts", "record_tags", "version_alerts"]

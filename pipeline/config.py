@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.errors import RouteConfigError
 from alerts.routing import load_routes, sink_names_used
+from crawlers.sources import SOURCES
+from pipeline.authority import DEFAULT_AUTHORITY
+from pipeline.docnumber import AGENCY_CODES, ISSUERS, ORDER_CODES
 
 # name -> (default, help). Documented in README (tests/test_docs.py checks every key).
 DEFAULTS: dict[str, tuple[Any, str]] = {
@@ -26,7 +29,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "misfire_grace_seconds": (900, "how late a scheduled run may start before it is skipped"),
     "crawl_timeout_seconds": (900, "hard limit for one crawl subprocess"),
     "deadline_lead_days": ([30, 7, 1, 0], "days before a legal deadline when deadline alerts are raised"),
-    "max_delivery_attempts": (8, "delivery attempts per sink before an alert is marked dead"),
+    "dead_after_hours": (168, "hours of retryable delivery failures before a delivery is marked dead (resend with `regwatch alerts retry`)"),
 }
 
 
@@ -44,7 +47,7 @@ class Defaults(_Model):
     misfire_grace_seconds: int = Field(DEFAULTS["misfire_grace_seconds"][0], ge=1)
     crawl_timeout_seconds: int = Field(DEFAULTS["crawl_timeout_seconds"][0], ge=10)
     deadline_lead_days: list[int] = Field(default_factory=lambda: list(DEFAULTS["deadline_lead_days"][0]))
-    max_delivery_attempts: int = Field(DEFAULTS["max_delivery_attempts"][0], ge=1)
+    dead_after_hours: float = Field(DEFAULTS["dead_after_hours"][0], gt=0)
 
 
 class SourceConfig(_Model):
@@ -78,13 +81,31 @@ class RouteConfig(_Model):
     to: list[str]
 
 
+ISSUER_SLUGS = frozenset(ISSUERS.values()) | frozenset(AGENCY_CODES.values()) | frozenset(ORDER_CODES.values())
+"""Every issuer slug a canonical key can start with (``pipeline.docnumber``)."""
+
+
 class Config(_Model):
     defaults: Defaults = Field(default_factory=Defaults)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {"kind": "console"}})
     routes: list[RouteConfig] = Field(default_factory=list)
     default_route: list[str] = Field(default_factory=lambda: ["console"])
+    # issuer slug -> authoritative source slug; YAML entries override or extend DEFAULT_AUTHORITY,
+    # so this always holds the whole table (pass it to process_pending).
+    authority: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTHORITY))
     path: str | None = None
+
+    @field_validator("authority")
+    @classmethod
+    def _authority(cls, value: dict[str, str]) -> dict[str, str]:
+        for issuer, source in value.items():
+            if issuer not in ISSUER_SLUGS:
+                raise ValueError(f"unknown issuer {issuer!r} (issuer slugs of document keys, e.g. mofcom, gacc, "
+                                 "miit, state-council, meti)")
+            if source not in SOURCES:
+                raise ValueError(f"{issuer}: unknown source {source!r} (use one of {', '.join(sorted(SOURCES))})")
+        return {**DEFAULT_AUTHORITY, **value}
 
 
 def resolve_env(value: Any, env: Mapping[str, str], where: str = "") -> Any:

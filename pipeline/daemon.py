@@ -26,10 +26,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.clock import Clock, SystemClock
 from pipeline.config import Config, SourceConfig
-from pipeline.deliver import deliver_pending
+from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.errors import UserError
 from pipeline.health import health_alert
-from pipeline.process import enqueue_request, process_pending
+from pipeline.outbox import Routing, enqueue_request
+from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
 from store import Store
@@ -98,6 +99,13 @@ def job_specs(config: Config, *, crawlable: Callable[[str], bool]) -> list[JobSp
     return specs
 
 
+def delivery_policy(config: Config) -> DeliveryPolicy:
+    """The outbox policy of a config (``defaults.dead_after_hours``)."""
+    from datetime import timedelta
+
+    return DeliveryPolicy(dead_after=timedelta(hours=config.defaults.dead_after_hours))
+
+
 def crawlable(slug: str) -> bool:
     """A registered source with a spider."""
     from crawlers.sources import SOURCES
@@ -116,7 +124,9 @@ class Daemon:
         self.store = store
         self.clock = clock or SystemClock()
         self.crawl = crawl or run_crawl_subprocess
-        self.sinks, self.routes, disabled = build_from_config(config)
+        self.sinks, routes, disabled = build_from_config(config)
+        self.routing = Routing(tuple(routes), tuple(config.default_route))
+        self.disabled = disabled
         for name, reason in disabled.items():
             log.warning("Disabled sink %s: %s", name, reason)
 
@@ -140,9 +150,11 @@ class Daemon:
                                   errors=[{"kind": "crash", "url": "", "message": str(exc)[:2000]}])
             summary = {"source": source, "status": "failed", "errors": [{"kind": "crash", "message": str(exc)}]}
         now = self.clock.now()
-        report = process_pending(self.store, now=now, source=source)
+        report = process_pending(self.store, now=now, source=source, routing=self.routing,
+                                authority=self.config.authority)
         self._check_health(source, now)
-        reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days)
+        reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
+                                    routing=self.routing)
         delivered = self.deliver()
         log.info("%s: crawl %s, %d new versions, %d alerts, %d reminders, %d delivered", source,
                  summary.get("status"), report.new_versions, report.alerts, reminders, delivered)
@@ -154,14 +166,15 @@ class Daemon:
         # it lasts; a streak longer than the window alerts again, as a reminder.
         alert = health_alert(source, self.store.runs(source, limit=_STREAK_WINDOW), threshold=threshold)
         if alert is not None:
-            enqueue_request(self.store, alert, now)
+            enqueue_request(self.store, alert, now, self.routing)
 
     def reminders(self) -> int:
-        return check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days)
+        return check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
+                               routing=self.routing)
 
     def deliver(self) -> int:
-        report = deliver_pending(self.store, self.sinks, self.routes, default=self.config.default_route,
-                                 now=self.clock.now(), max_attempts=self.config.defaults.max_delivery_attempts)
+        report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
+                                 policy=delivery_policy(self.config), disabled=self.disabled)
         return report.delivered
 
     def run_once(self) -> dict[str, Any]:
@@ -234,4 +247,4 @@ def leader_lock(store: Store) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-__all__ = ["Daemon", "JobSpec", "crawlable", "cron_trigger", "job_specs", "leader_lock"]
+__all__ = ["Daemon", "JobSpec", "crawlable", "cron_trigger", "delivery_policy", "job_specs", "leader_lock"]

@@ -4,7 +4,13 @@ A deadline is a transition of ``pipeline.status.status_timeline``: a suspension 
 ("暂停实施至…" — the document is back in force the next day), a future effective date, an expiry,
 a repeal taking effect. Alerts are raised ahead of the day (the lead days of ``schedules.yaml``,
 e.g. 30, 7, 1 and 0 days before) and once when the day has passed, each exactly once: the
-dedup key names the document, the transition and the lead.
+dedup key names the document, the transition, its date and the lead.
+
+When the end of a suspension moves (an extension of the suspending notice, a resumption that
+ends it early), the old date is no longer a deadline at all: none of its reminders, not even
+"passed", goes out after the move. The new date has its own dedup keys, so its reminders are new
+alerts at their lead days; every one of them says "moved from OLD to NEW", and when no lead of
+the new date is due yet a one-off "moved" reminder goes out as soon as the move is known.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import date, timedelta
 
 from pipeline.classify import AlertRequest
 from pipeline.records import LegalStatus
+from pipeline.status import StatusChange
 
 _ONE_DAY = timedelta(days=1)
 # How long after a deadline a "passed" alert is still worth sending (a first run long after the
@@ -31,15 +38,50 @@ _WHAT = {
 }
 
 
+_SUSPENDED = ("suspended", "partly_suspended")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """The last day of a suspension moved from ``old`` to ``new`` on ``on``, by the document ``by``
+    (published on ``announced``, when known)."""
+
+    old: date
+    new: date
+    on: date
+    by: str | None = None
+    announced: date | None = None
+
+    @property
+    def known_from(self) -> date:
+        """The first day the move could be known: its publication, or the day it took effect."""
+        return min(self.on, self.announced) if self.announced else self.on
+
+    def describe(self) -> str:
+        """Example: ``moved from 2031-11-10 to 2032-01-10 by mofcom:2031:77``."""
+        return f"moved from {self.old.isoformat()} to {self.new.isoformat()}" + (f" by {self.by}" if self.by else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """The status of ``doc_key`` changes from ``before`` to ``after`` on ``starts`` (``last_day`` is the day before)."""
+    """The status of ``doc_key`` changes from ``before`` to ``after`` on ``starts`` (``last_day`` is the day before).
+
+    ``moves`` are the earlier end dates of this suspension, oldest first; ``cause`` is the document
+    whose act or date makes the change (None: the document's own dates).
+    """
 
     doc_key: str
     starts: date
     before: LegalStatus
     after: LegalStatus
     announced: date | None = None  # publication of the document(s) that set this date, if known
+    moves: tuple[Move, ...] = ()
+    cause: str | None = None
+
+    @property
+    def moved(self) -> Move | None:
+        """The latest move of this date, if it was moved."""
+        return self.moves[-1] if self.moves else None
 
     @property
     def scheduled(self) -> bool:
@@ -72,23 +114,45 @@ class Deadline:
         return f"{head}; {_WHAT.get(self.after.status, self.after.status)} from {self.starts.isoformat()}"
 
 
-def deadlines_of(doc_key: str, timeline: Sequence[tuple[date, LegalStatus]],
+def deadlines_of(doc_key: str, timeline: Sequence[StatusChange],
                  announced: Callable[[Sequence[str]], date | None] = lambda by: None) -> list[Deadline]:
     """The transitions of one document's timeline (the first entry is the starting status).
 
     ``announced(by)`` gives the publication date of the documents causing a transition (the
     document itself when ``by`` is empty); it tells scheduled deadlines from immediate changes.
+    A change of the end of a suspension (an extension) is no transition: it becomes a ``Move`` of
+    the transition that ends the suspension, and so does an end earlier than the printed one (a
+    resumption, a repeal of the suspending document).
 
-    A document known only from others' relations has no own dates: after its suspension ends its
-    status reads ``unknown``; that transition is reported as "back in force" (the suspension is lifted).
+    Example:
+        >>> from pipeline.status import StatusChange
+        >>> s = lambda day, status, until=None: StatusChange(day, LegalStatus(day, status, until, ("x:1",)), "x:2")
+        >>> [d] = deadlines_of("y:1", [s(date(2031, 1, 1), "suspended", date(2031, 5, 1)),
+        ...                           s(date(2031, 3, 1), "suspended", date(2031, 8, 31)),
+        ...                           s(date(2031, 9, 1), "in_force")])
+        >>> d.day.isoformat(), d.moved.describe()
+        ('2031-08-31', 'moved from 2031-05-01 to 2031-08-31 by x:2')
     """
     out: list[Deadline] = []
-    for (_, before), (day, after) in zip(timeline, timeline[1:]):
-        if after.status == "unknown" and before.status in ("suspended", "partly_suspended"):
-            after = LegalStatus(on=after.on, status="in_force", by=before.by,
-                                note="inferred: the suspension ends; the document's own dates are unknown")
+    moves: list[Move] = []
+
+    def when(cause: str | None) -> date | None:
+        return announced((cause,)) if cause else None
+
+    for prev, change in zip(timeline, timeline[1:]):
+        before, after, day = prev.status, change.status, change.day
+        if (before.status, before.clauses) == (after.status, after.clauses):
+            if before.status in _SUSPENDED and before.until and after.until and before.until != after.until:
+                moves.append(Move(before.until, after.until, day, change.cause, when(change.cause)))
+            elif after.until is None:
+                moves = []  # now open-ended: no end date left to move
+            continue
+        if before.status in _SUSPENDED and before.until and before.until != day - _ONE_DAY:
+            moves.append(Move(before.until, day - _ONE_DAY, day, change.cause, when(change.cause)))
         by = tuple(dict.fromkeys(before.by + after.by))
-        out.append(Deadline(doc_key, day, before, after, announced(by)))
+        setters = (*by, change.cause) if change.cause and change.cause != doc_key else by
+        out.append(Deadline(doc_key, day, before, after, announced(setters), tuple(moves), change.cause))
+        moves = []
     return out
 
 
@@ -110,6 +174,8 @@ def deadline_alerts(deadlines: Iterable[Deadline], *, today: date, lead_days: Se
     Coming: one alert per (deadline, lead), for the smallest lead that is still ahead, so a first
     run four days before the day raises the 7-day alert once, not the 30-day one too.
     Passed: one alert when the new status has begun (within ``PASSED_GRACE_DAYS``).
+    Moved: for a date that was moved, every alert says so; while no lead of the new date is due
+    yet, one "moved" alert (within ``PASSED_GRACE_DAYS`` of the move).
     """
     out: list[AlertRequest] = []
     for d in deadlines:
@@ -119,29 +185,41 @@ def deadline_alerts(deadlines: Iterable[Deadline], *, today: date, lead_days: Se
         days_left = (target - today).days
         source = (source_of or {}).get(d.doc_key, d.doc_key.split(":")[0].split("+")[0])
         key = f"deadline:{d.doc_key}:{d.before.status}>{d.after.status}:{d.starts.isoformat()}"
+        move = d.moved
+        moved = f" ({move.describe()})" if move else ""
         facts = (("Document", d.doc_key), ("Deadline", target.isoformat()),
                  ("Now", _WHAT.get(d.before.status, d.before.status)),
                  ("Then", _WHAT.get(d.after.status, d.after.status)),
-                 *((("By", ", ".join(d.by)),) if d.by else ()))
-        if today >= d.starts and (today - d.starts).days <= PASSED_GRACE_DAYS:
-            out.append(AlertRequest(
-                dedup_key=f"{key}:passed", kind="deadline", severity="critical", source=source,
-                doc_key=d.doc_key, title=f"Deadline passed: {d.describe()}",
-                summary=f"{d.describe()} (since {(today - d.starts).days} day(s))", url="",
-                facts=facts, tags=("deadline:passed", f"status:{d.after.status}"),
-            ))
+                 *((("By", ", ".join(d.by)),) if d.by else ()),
+                 *((("Moved", move.describe().removeprefix("moved ")),) if move else ()))
+        tags = ("deadline:moved",) if move else ()
+        if today >= d.starts:
+            if (today - d.starts).days <= PASSED_GRACE_DAYS:
+                out.append(AlertRequest(
+                    dedup_key=f"{key}:passed", kind="deadline", severity="critical", source=source,
+                    doc_key=d.doc_key, title=f"Deadline passed: {d.describe()}{moved}",
+                    summary=f"{d.describe()} (since {(today - d.starts).days} day(s)){moved}", url="",
+                    facts=facts, tags=("deadline:passed", f"status:{d.after.status}", *tags),
+                ))
             continue
         lead = due_lead(days_left, lead_days)
-        if lead is None:
-            continue
         when = "today" if days_left == 0 else f"in {days_left} day(s)"
+        if lead is None:
+            if move and move.known_from <= today and (today - move.known_from).days <= PASSED_GRACE_DAYS:
+                out.append(AlertRequest(
+                    dedup_key=f"{key}:moved", kind="deadline", severity="warning", source=source,
+                    doc_key=d.doc_key, title=f"Deadline {move.describe()}: {d.describe()}",
+                    summary=f"{d.describe()} — {when} ({move.describe()})", url="", facts=facts,
+                    tags=("deadline:coming", f"status:{d.after.status}", *tags),
+                ))
+            continue
         out.append(AlertRequest(
             dedup_key=f"{key}:lead{lead}", kind="deadline", severity="critical" if lead <= 1 else "warning",
-            source=source, doc_key=d.doc_key, title=f"Deadline {when}: {d.describe()}",
-            summary=f"{d.describe()} — {when}", url="", facts=facts,
-            tags=("deadline:coming", f"lead:{lead}", f"status:{d.after.status}"),
+            source=source, doc_key=d.doc_key, title=f"Deadline {when}: {d.describe()}{moved}",
+            summary=f"{d.describe()} — {when}{moved}", url="", facts=facts,
+            tags=("deadline:coming", f"lead:{lead}", f"status:{d.after.status}", *tags),
         ))
     return out
 
 
-__all__ = ["PASSED_GRACE_DAYS", "Deadline", "deadline_alerts", "deadlines_of", "due_lead"]
+__all__ = ["PASSED_GRACE_DAYS", "Deadline", "Move", "deadline_alerts", "deadlines_of", "due_lead"]

@@ -25,6 +25,7 @@ from pipeline.deliver import deliver_pending
 from pipeline.config import DEFAULTS
 from pipeline.lookup import collect_deadlines, load_version, status_of
 from pipeline.remind import check_deadlines
+from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.render_diff import render_inline, render_rich
 from store import Store
@@ -83,12 +84,12 @@ def _cycle(store: Store, base_url: str, sinks: dict, out: Console, *, loud: tupl
     summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120, delay=0)
     out.print(f"crawl: {summary.get('status')} · {summary.get('captures_new', 0)} new captures · "
               f"{summary.get('captures_unchanged', 0)} unchanged · {len(summary.get('errors') or [])} errors")
-    report = process_pending(store, now=_now())
+    routes = load_routes([{"when": {"kind": list(loud)}, "to": ["console", "archive"]}])
+    report = process_pending(store, now=_now(), routing=Routing(tuple(routes), ("archive",)))
     out.print(f"process: {report.new_documents} new documents · {report.new_versions} new versions · "
               f"{report.unchanged} unchanged · {report.failed} unreadable · {report.alerts} alerts queued")
     out.print(f"[bold]alerts[/bold] (kinds {', '.join(loud)} shown; all archived):")
-    routes = load_routes([{"when": {"kind": list(loud)}, "to": ["console", "archive"]}])
-    report = deliver_pending(store, sinks, routes, default=["archive"], now=_now())
+    report = deliver_pending(store, sinks, now=_now())
     out.print(f"delivered {report.delivered} alerts")
 
 
@@ -144,10 +145,11 @@ def _calendar(store: Store, out: Console) -> None:
 
 def _reminders(store: Store, sinks: dict, now: datetime, out: Console) -> None:
     """The deadline alerts due on ``now``: coming within the lead days, or passed recently."""
-    queued = check_deadlines(store, now=now, lead_days=DEFAULTS["deadline_lead_days"][0])
-    out.print(f"{queued} deadline alerts queued for {now.date().isoformat()}:")
     routes = load_routes([{"when": {"kind": ["deadline"]}, "to": ["console", "archive"]}])
-    deliver_pending(store, sinks, routes, default=["archive"], now=now)
+    queued = check_deadlines(store, now=now, lead_days=DEFAULTS["deadline_lead_days"][0],
+                             routing=Routing(tuple(routes), ("archive",)))
+    out.print(f"{queued} deadline alerts queued for {now.date().isoformat()}:")
+    deliver_pending(store, sinks, now=now)
 
 
 __all__ = ["run_demo"]

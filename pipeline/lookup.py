@@ -1,4 +1,5 @@
-"""Read-side helpers shared by the CLI and alerts: records of stored versions and legal status on a day."""
+"""Read-side helpers shared by the CLI and alerts: records of stored versions, and legal status on a day
+computed by ``pipeline.status`` over the relation graph gathered here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from pipeline.records import DocumentRecord, LegalStatus, Relation, record_from_json
 from pipeline.deadlines import Deadline, deadlines_of
-from pipeline.status import legal_status, status_timeline
+from pipeline.status import StatusChange, document_start, legal_status, status_timeline
 from store import Store
 
 
@@ -28,12 +29,14 @@ def load_version(store: Store, key: str, number: int | None = None) -> StoredVer
     return StoredVersion(document, row, record)
 
 
+def _relation(row: Any) -> Relation:
+    return Relation(row.type, row.target_key, row.target_text or "", row.until, row.clause, row.evidence or "",
+                    row.since)
+
+
 def incoming_relations(store: Store, key: str) -> list[tuple[str, Relation]]:
-    out = []
-    for row in store.relations_to(key):
-        out.append((row.source_key, Relation(row.type, row.target_key, row.target_text or "", row.until,
-                                             row.clause, row.evidence or "", row.since)))
-    return out
+    """The relations of other documents' latest versions that target ``key``, as ``(source_key, Relation)``."""
+    return [(row.source_key, _relation(row)) for row in store.relations_to(key)]
 
 
 def own_record(store: Store, key: str) -> DocumentRecord | None:
@@ -46,67 +49,120 @@ def own_record(store: Store, key: str) -> DocumentRecord | None:
         return None
 
 
-def status_of(store: Store, key: str, on: date) -> LegalStatus:
-    """Legal status of ``key`` on ``on`` from its own latest version (if stored) and relations pointing at it.
+# How far the relation graph is followed from a document: A suspends it (1), C extends A (2),
+# D extends C (3), ... Real chains are short; the cap bounds a pathological store.
+MAX_DEPTH = 8
 
-    A document regwatch has never fetched can still be suspended or repealed by one it has.
+
+def _followed(rel: Relation, depth: int) -> bool:
+    """Whether acts on ``rel``'s source can reach the document: a suspender of it (its period is
+    extended, it is repealed, lifted) and an extension (extended again, repealed)."""
+    return (rel.type == "suspends" and depth == 0) or rel.type == "extends" or (
+        rel.type == "amends" and rel.until is not None)
+
+
+class StatusReader:
+    """Store reads behind legal status, each done once per reader (one command or reminder run).
+
+    ``graph(key)`` gathers the relation graph around a document: the relations targeting it, then
+    the relations targeting each document that suspends or extends it, transitively (breadth
+    first, at most ``MAX_DEPTH`` levels, each document visited once, so a cycle ends).
     """
-    incoming = incoming_relations(store, key)
-    record = own_record(store, key)
-    if record is None:
-        if not incoming:
-            store.document(key)  # raises NotFound with its hint
-        status = legal_status(on=on, effective=None, published=None, dates=(), incoming=incoming)
-        return _inferred_after_suspension(status, incoming)
-    return legal_status(on=on, effective=record.effective, published=record.published, dates=record.dates,
-                        incoming=incoming)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._records: dict[str, DocumentRecord | None] = {}
+        self._relations: dict[str, list[tuple[str, Relation]]] = {}
+
+    def record(self, key: str) -> DocumentRecord | None:
+        if key not in self._records:
+            self._records[key] = own_record(self.store, key)
+        return self._records[key]
+
+    def relations_to(self, key: str) -> list[tuple[str, Relation]]:
+        if key not in self._relations:
+            self._relations[key] = incoming_relations(self.store, key)
+        return self._relations[key]
+
+    def graph(self, key: str) -> list[tuple[str, Relation]]:
+        out: list[tuple[str, Relation]] = []
+        seen, frontier = {key}, [key]
+        for depth in range(MAX_DEPTH):
+            next_frontier: list[str] = []
+            for node in frontier:
+                for source, rel in self.relations_to(node):
+                    out.append((source, rel))
+                    if source and source not in seen and _followed(rel, depth):
+                        seen.add(source)
+                        next_frontier.append(source)
+            if not next_frontier:
+                break
+            frontier = next_frontier
+        return out
+
+    def starts(self, graph: Sequence[tuple[str, Relation]]) -> dict[str, date | None]:
+        """The day each source document of ``graph`` takes effect (None when not stored or undated)."""
+        out: dict[str, date | None] = {}
+        for source, _ in graph:
+            if source and source not in out:
+                record = self.record(source)
+                out[source] = document_start(record.effective, record.published, record.dates) if record else None
+        return out
+
+    def published(self, key: str) -> date | None:
+        record = self.record(key)
+        return record.published if record else None
+
+    def _inputs(self, key: str) -> dict[str, Any]:
+        graph = self.graph(key)
+        record = self.record(key)
+        if record is None and not any(rel.target_key == key for _, rel in graph):
+            self.store.document(key)  # raises NotFound with its hint
+        return {"key": key, "incoming": graph, "starts": self.starts(graph),
+                "effective": record.effective if record else None, "published": record.published if record else None,
+                "dates": record.dates if record else ()}
+
+    def status(self, key: str, on: date) -> LegalStatus:
+        return legal_status(on=on, **self._inputs(key))
+
+    def timeline(self, key: str, start: date | None) -> list[StatusChange]:
+        return status_timeline(start=start, **self._inputs(key))
 
 
-def _inferred_after_suspension(status: LegalStatus, incoming: list[tuple[str, Relation]]) -> LegalStatus:
-    """For a document known only from others' relations: once every suspension of it has ended
-    (and nothing repealed it), it is back in force. Said so in the note, since its own dates are unknown."""
-    if status.status != "unknown":
-        return status
-    ended = [(key, rel) for key, rel in incoming
-             if rel.type in ("suspends", "extends") and rel.until is not None and rel.until < status.on]
-    if not ended or any(rel.type in ("repeals", "supersedes") for _, rel in incoming):
-        return status
-    key, last = max(ended, key=lambda item: item[1].until)  # type: ignore[arg-type, return-value]
-    return LegalStatus(on=status.on, status="in_force", by=(key,),
-                       note=f"inferred: suspension by {key} ended {last.until.isoformat()}; "  # type: ignore[union-attr]
-                            "the document itself has not been fetched")
+def status_of(store: Store, key: str, on: date) -> LegalStatus:
+    """Legal status of ``key`` on ``on`` from its own latest version (if stored) and the relation graph around it.
+
+    A document regwatch has never fetched can still be suspended or repealed by one it has
+    (raises NotFound when neither is the case).
+    """
+    return StatusReader(store).status(key, on)
 
 
-def timeline_of(store: Store, key: str, start: date,
-                record: DocumentRecord | None = None) -> list[tuple[date, LegalStatus]]:
-    """The status of ``key`` on ``start`` and every later change, from stored dates and relations
-    (``record``: the document's own record when the caller already has it)."""
-    record = record or own_record(store, key)
-    if record is None:
-        return status_timeline(start=start, effective=None, published=None, incoming=incoming_relations(store, key))
-    return status_timeline(start=start, effective=record.effective, published=record.published, dates=record.dates,
-                           incoming=incoming_relations(store, key))
+def timeline_of(store: Store, key: str, start: date | None) -> list[StatusChange]:
+    """The status of ``key`` on ``start`` and every later change with the document behind it
+    (``start=None``: from the first day anything is known)."""
+    return StatusReader(store).timeline(key, start)
 
 
 def collect_deadlines(store: Store, start: date) -> list[Deadline]:
-    """Every status change after ``start`` of every stored or acted-on document, by date."""
-    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
-    records = {key: own_record(store, key) for key in keys}  # each document read once
+    """Every status change after ``start`` of every stored or acted-on document, by date.
 
-    def published_of(key: str) -> date | None:
-        if key not in records:
-            records[key] = own_record(store, key)
-        record = records[key]
-        return record.published if record else None
-
+    Timelines are read from the beginning, so a deadline knows every earlier end date it moved
+    from, however long ago the move was.
+    """
+    reader = StatusReader(store)  # each document and its relations read once
     found = []
-    for key in keys:
+    for key in sorted(set(store.document_keys()) | set(store.relation_targets())):
         def announced(by: Sequence[str], key: str = key) -> date | None:
-            days = [d for d in (published_of(k) for k in (by or (key,))) if d is not None]
+            days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
             return max(days) if days else None
 
-        found.extend(deadlines_of(key, timeline_of(store, key, start, records[key]), announced))
+        found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
     return sorted(found, key=lambda d: (d.starts, d.doc_key))
+
+
+def change_json(change: StatusChange) -> dict[str, Any]:
+    return {"day": change.day.isoformat(), "cause": change.cause, **status_json(change.status)}
 
 
 def status_json(status: LegalStatus) -> dict[str, Any]:
@@ -120,5 +176,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["StoredVersion", "collect_deadlines", "incoming_relations", "load_version", "own_record", "status_json",
-           "status_of", "timeline_of"]
+__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "incoming_relations",
+           "load_version", "own_record", "status_json", "status_of", "timeline_of"]

@@ -9,15 +9,17 @@ marks a document deleted; it is recorded on the capture and raises a source-heal
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.base import Alert
 from crawlers.errors import LayoutChanged, PageError, UndecodableBody
+from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
 from pipeline.extract import extract_page
 from pipeline.fielddiff import field_changes, summarize
+from pipeline.outbox import Routing, enqueue_request
 from pipeline.records import DocumentRecord, record_from_json
 from pipeline.render_diff import render_inline
 from store import Store
@@ -35,6 +37,7 @@ class ProcessReport:
     new_documents: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    copies: int = 0  # captures of a copy on a non-reference source: its appearance only, no version
     skipped: int = 0
     failed: int = 0
     alerts: int = 0
@@ -43,14 +46,30 @@ class ProcessReport:
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
 
+    def snapshot(self) -> dict[str, object]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
 
-def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None) -> ProcessReport:
-    """Process every pending capture (optionally of one source).
+    def restore(self, snapshot: dict[str, object]) -> None:
+        self.__dict__.update(snapshot)
+
+
+def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None,
+                    routing: Routing | None = None, authority: Mapping[str, str] | None = None) -> ProcessReport:
+    """Process every pending capture (optionally of one source); ``routing`` plans the alerts' deliveries.
+
+    Each capture is one unit of work: its version, tags, relations, change row, alerts (with their
+    planned deliveries) and its new state commit together or not at all, so a crash at any point
+    leaves the capture pending and the next run completes it. Parsing happens before the
+    transaction opens, so the write lock is held only for the writes.
+
+    ``authority``: issuer slug -> authoritative source (``Config.authority``; default
+    ``pipeline.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
 
     Example:
-        report = process_pending(Store.open(), now=SystemClock().now())
+        report = process_pending(Store.open(), now=SystemClock().now(), routing=Routing.from_config(config))
     """
     report = ProcessReport()
+    run = _Run(store, now, routing or Routing(), report, authority)
     for capture in store.pending_captures(limit=limit, source=source):
         if capture.kind != "detail":
             store.mark_capture(capture.id, "skipped", at=now)
@@ -61,7 +80,8 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
             record = extract_page(body, source=capture.source, url=capture.final_url or capture.url,
                                   headers=capture.headers, status=capture.status)
         except PageError as exc:
-            _page_failed(store, capture, exc, now, report)
+            with store.unit_of_work():
+                _page_failed(run, capture, exc)
             continue
         except Exception as exc:  # a parser bug on one page must not block every capture queued after it
             log.exception("%s: cannot read capture %s (%s)", capture.source, capture.id, capture.url)
@@ -71,13 +91,29 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
             report.errors.append(message)
             store.mark_capture(capture.id, "failed", error=message, at=now)
             continue
-        _record(store, capture.id, record, now, report)
-        store.mark_capture(capture.id, "processed", at=now)
+        counts = report.snapshot()
+        try:
+            with store.unit_of_work():
+                _record(run, capture.id, record)
+                store.mark_capture(capture.id, "processed", at=now)
+        except BaseException:
+            report.restore(counts)  # nothing of this capture was stored
+            raise
         report.processed += 1
     return report
 
 
-def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: ProcessReport) -> None:
+@dataclass
+class _Run:
+    store: Store
+    now: datetime
+    routing: Routing
+    report: ProcessReport
+    authority: Mapping[str, str] | None = None
+
+
+def _page_failed(run: _Run, capture, exc: PageError) -> None:
+    store, now, report = run.store, run.now, run.report
     report.failed += 1
     report.errors.append(str(exc))
     store.mark_capture(capture.id, "failed", error=str(exc), at=now)
@@ -87,26 +123,37 @@ def _page_failed(store: Store, capture, exc: PageError, now: datetime, report: P
     # A layout change (or an undecodable page) means our reader is blind: tell ops,
     # once per source and day, and leave every stored document as it is.
     kind = "layout" if isinstance(exc, LayoutChanged) else type(exc).__name__
-    _enqueue(store, AlertRequest(
+    _enqueue(run, AlertRequest(
         dedup_key=f"health:{capture.source}:{kind}:{now.date().isoformat()}",
         kind="source_health", severity="critical", source=capture.source, doc_key=None,
         title=f"{capture.source}: pages can no longer be read ({kind})",
         summary=str(exc), url=capture.url,
         facts=(("Source", capture.source), ("Capture", str(capture.id)), ("Error", str(exc)[:500])),
         tags=(f"health:{kind}",),
-    ), now, report)
+    ))
 
 
-def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime, report: ProcessReport) -> None:
+def _record(run: _Run, capture_id: int, record: DocumentRecord) -> None:
+    """Record one read page: a version of the reference copy (with its change and alerts), or
+    only the appearance of a copy (never a version, never an amendment: see ``store.documents``)."""
+    store, now, report = run.store, run.now, run.report
     fields = record.to_json()
     result = store.record_version(
         source=record.source, key=record.doc_key, url=record.url, title=record.title, text=record.text,
         canonical_text=record.canonical_text, content_hash=record.content_hash, fields=fields,
         published=record.published, capture_id=capture_id, seen_at=now,
+        authority=authoritative_source(record.doc_key, run.authority),
     )
-    if not result.created:
+    # A new appearance (result.appearance_created) could alert through classify.appearance_alert;
+    # that alert kind is not defined yet (TODO there), so it is only recorded for now.
+    if result.copy:
+        report.copies += 1
+        return
+    if not result.created and store.has_change(result.version_id):
         report.unchanged += 1
         return
+    # A new version — or one an older regwatch stored without finishing it (crashed before its
+    # change row and alerts): every step below is idempotent, so it is completed now.
     report.new_versions += 1
     store.replace_tags(result.version_id, _tags(record))
     store.replace_relations(result.version_id, record.doc_key or record.url, [
@@ -114,7 +161,7 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
          "since": r.since, "clause": r.clause, "evidence": r.evidence}
         for r in record.relations
     ])
-    previous = None
+    previous = prev_row = None
     if result.previous_version_id is not None:
         prev_row = store.version_by_id(result.previous_version_id)
         previous = record_from_json(prev_row.fields, canonical_text=prev_row.canonical_text,
@@ -127,9 +174,14 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
         changes = field_changes(previous, record)
         summary = summarize(changes, text_diff)
         diff_text = render_inline(text_diff)
+    kind = "new" if previous is None else "changed"
+    if result.reference and prev_row is not None:
+        # The authoritative copy replaced a copy's text: kept (with the copy difference) as a
+        # reference change, never an amendment.
+        kind, summary = "reference", f"reference text from {record.source} (was the copy from {prev_row.source})"
     store.record_change(
         document_id=result.document_id, from_version_id=result.previous_version_id,
-        to_version_id=result.version_id, kind="new" if previous is None else "changed",
+        to_version_id=result.version_id, kind=kind,
         text_diff=diff_to_json(text_diff) if text_diff else {},
         field_changes=[{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                        for c in changes],
@@ -138,7 +190,9 @@ def _record(store: Store, capture_id: int, record: DocumentRecord, now: datetime
     for request in version_alerts(version_id=result.version_id, previous=previous, current=record,
                                   field_changes=changes, text_diff=text_diff, summary=summary,
                                   diff_text=diff_text):
-        _enqueue(store, request, now, report)
+        if kind == "reference" and request.kind != "status":
+            continue  # no amendment alert; a relation only the reference states still moves its target
+        _enqueue(run, request)
 
 
 def _tags(record: DocumentRecord) -> list[dict[str, object]]:
@@ -154,23 +208,8 @@ def _tags(record: DocumentRecord) -> list[dict[str, object]]:
     return tags
 
 
-def _enqueue(store: Store, request: AlertRequest, now: datetime, report: ProcessReport) -> None:
-    report.alerts += enqueue_request(store, request, now)
+def _enqueue(run: _Run, request: AlertRequest) -> None:
+    run.report.alerts += enqueue_request(run.store, request, run.now, run.routing)
 
 
-def enqueue_request(store: Store, request: AlertRequest, now: datetime) -> int:
-    """Put one alert in the outbox; returns 1 if it is new, 0 if its dedup key was already there.
-
-    The payload is built by ``alerts.base.Alert`` itself (validated here, not first at delivery);
-    the outbox row id is not known yet, so the payload carries none.
-    """
-    alert = Alert(0, request.kind, request.severity, request.source, request.doc_key, request.title,
-                  " ".join(request.summary.split()), request.url, now, facts=request.facts,
-                  diff_text=request.diff_text, tags=request.tags)
-    _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
-                                     source=request.source, doc_key=request.doc_key, payload=alert.to_payload(),
-                                     created_at=now)
-    return int(created)
-
-
-__all__ = ["ProcessReport", "enqueue_request", "process_pending"]
+__all__ = ["ProcessReport", "enqueue_request", "process_pending"]  # enqueue_request: from pipeline.outbox

@@ -24,7 +24,7 @@ DateType = Literal[
 ]
 DATE_TYPES: tuple[str, ...] = get_args(DateType)
 
-RelationType = Literal["suspends", "amends", "repeals", "supersedes", "implements", "extends"]
+RelationType = Literal["suspends", "amends", "repeals", "supersedes", "implements", "extends", "resumes"]
 RELATION_TYPES: tuple[str, ...] = get_args(RelationType)
 
 CodeScheme = Literal["cn-dual-use", "us-eccn"]

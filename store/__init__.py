@@ -13,6 +13,7 @@ from store.errors import CorruptDatabase, DatabaseLocked, NotFound, SchemaTooNew
 from store.migrations import MIGRATIONS, Migration, Migrations, SchemaState
 from store.models import (
     Alert,
+    Appearance,
     Capture,
     Change,
     CrawlRun,
@@ -29,6 +30,7 @@ from store.results import CaptureInfo, HistoryRow, SearchHit, VersionResult
 __all__ = [
     "MIGRATIONS",
     "Alert",
+    "Appearance",
     "Capture",
     "CaptureInfo",
     "Change",

@@ -1,27 +1,44 @@
-"""Documents, their immutable versions and the changes between them (the process stage's writes).
+"""Documents, their appearances, immutable versions and the changes between them (the process stage's writes).
 
 Identity: a document is found by its canonical key when the record has one (across sources and
 URLs), otherwise by any URL it was seen at. A keyless document seen again with a key adopts it.
-Versioning rule: a new version is written only when the content hash differs from the latest
-version of that document captured from the same URL; at a URL not seen before, only when the
-hash matches no existing version. So two copies of one announcement on two URLs never
-flip-flop, and an A -> B -> A revert on one URL is still a new version.
+
+Appearances: every source a document is seen on is an appearance (``store.models.Appearance``).
+A document has one history of its legal text, made from its *reference* appearance only: the
+founding one, until a record arrives from the source the caller names as ``authority`` (the
+authoritative site of the issuer); that appearance then becomes the reference for good. So:
+
+* a copy on any other source updates its appearance (latest capture, URL, hash, text) and never
+  becomes a version: text differences between sites are not amendments;
+* the authoritative copy arriving after a copy founded the document takes over silently: its text
+  becomes a new version flagged ``reference`` (or none, when the texts are equal), which callers
+  record as a reference change, not as an amendment;
+* without an authority (unknown issuer, keyless page) the founding appearance stays the reference.
+
+Versioning rule on the reference appearance: a new version is written only when the content
+hash differs from the latest version of that document captured from the same URL; at a URL not
+seen before, only when the hash matches no existing version. So two copies of one announcement
+on two URLs of the reference source never flip-flop, and an A -> B -> A revert on one URL is
+still a new version.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from store.errors import NotFound
-from store.models import Capture, Change, Document, DocumentUrl, Version
+from store.models import Appearance, Capture, Change, Document, DocumentUrl, Version
 from store.results import VersionResult
 from store.session import StoreBase
 
-CHANGE_KINDS = ("new", "changed", "withdrawn", "status")
+CHANGE_KINDS = ("new", "changed", "reference", "withdrawn", "status")
+"""``reference``: the authoritative copy's text replaced a copy's as the reference (not an amendment)."""
 DOCUMENT_STATUSES = ("active", "withdrawn")
+APPEARANCE_STATUSES = ("active", "withdrawn")
 
 
 def _find_document(s: Session, key: str | None, url: str) -> Document | None:
@@ -63,8 +80,97 @@ def _previous(s: Session, version: Version) -> Version | None:
     )
 
 
+def _appearance(s: Session, document_id: int, source: str) -> Appearance | None:
+    return s.exec(select(Appearance).where(Appearance.document_id == document_id, Appearance.source == source)).first()
+
+
+def _reference(s: Session, document_id: int) -> Appearance | None:
+    query = select(Appearance).where(Appearance.document_id == document_id, col(Appearance.reference).is_(True))
+    return s.exec(query.order_by(col(Appearance.id))).first()
+
+
+def _latest_with_hash(s: Session, document_id: int, content_hash: str) -> Version | None:
+    known = select(Version).where(Version.document_id == document_id, Version.content_hash == content_hash)
+    return s.exec(known.order_by(col(Version.number).desc()).limit(1)).first()
+
+
 def _label(doc: Document) -> str:
     return doc.key or doc.canonical_url
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    """What one record says, as ``record_version`` received it."""
+
+    url: str
+    title: str
+    text: str
+    canonical_text: str
+    content_hash: str
+    fields: dict[str, Any]
+    published: date | None
+    capture_id: int | None
+    seen_at: datetime
+
+
+def _add_version(s: Session, doc: Document, source: str, c: _Content) -> Version:
+    version = Version(
+        document_id=doc.id or 0, number=doc.latest_version + 1, capture_id=c.capture_id, source=source, url=c.url,
+        title=c.title, text=c.text, canonical_text=c.canonical_text, content_hash=c.content_hash,
+        fields=dict(c.fields), published=c.published, created_at=c.seen_at,
+    )  # fmt: skip
+    s.add(version)
+    doc.latest_version, doc.title = version.number, c.title or doc.title
+    s.add(doc)
+    s.flush()
+    return version
+
+
+def _see(s: Session, document_id: int, source: str, c: _Content, version_id: int | None, *,
+         reference: bool) -> Appearance:
+    """Create or update the appearance of a document on ``source`` with what was just seen there.
+
+    An older sighting (a reparse of an old capture) widens first/last seen but does not replace
+    the newer content already recorded.
+    """
+    row = _appearance(s, document_id, source)
+    if row is None:
+        row = Appearance(document_id=document_id, source=source, url=c.url, first_seen=c.seen_at,
+                         last_seen=c.seen_at)  # fmt: skip
+    elif c.seen_at < row.last_seen:
+        row.first_seen = min(row.first_seen, c.seen_at)
+        row.reference = row.reference or reference
+        s.add(row)
+        s.flush()
+        return row
+    row.first_seen, row.last_seen = min(row.first_seen, c.seen_at), c.seen_at
+    row.url, row.status, row.reference = c.url, "active", row.reference or reference
+    row.capture_id, row.version_id = c.capture_id if c.capture_id is not None else row.capture_id, version_id
+    row.title, row.content_hash, row.canonical_text = c.title, c.content_hash, c.canonical_text
+    row.fields = dict(c.fields)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _on_reference(s: Session, doc: Document, source: str, c: _Content, is_new: bool) -> VersionResult:
+    """A record from the reference appearance: the versioning rule of the module docstring."""
+    doc_id = doc.id or 0
+    same_url = _latest_at(s, doc_id, c.url)
+    if same_url is not None:
+        match = same_url if same_url.content_hash == c.content_hash else None
+    else:
+        match = _latest_with_hash(s, doc_id, c.content_hash)
+    if match is not None:
+        prev = _previous(s, match)
+        seen = _see(s, doc_id, source, c, match.id, reference=True)
+        return VersionResult(doc_id, doc.key, match.id or 0, match.number, False, prev.id if prev else None, False,
+                             seen.id or 0, is_new)  # fmt: skip
+    prev = same_url or _by_number(s, doc_id, doc.latest_version)
+    version = _add_version(s, doc, source, c)
+    seen = _see(s, doc_id, source, c, version.id, reference=True)
+    return VersionResult(doc_id, doc.key, version.id or 0, version.number, True, prev.id if prev else None, False,
+                         seen.id or 0, is_new)  # fmt: skip
 
 
 class DocumentOps(StoreBase):
@@ -84,10 +190,14 @@ class DocumentOps(StoreBase):
         published: date | None,
         capture_id: int | None,
         seen_at: datetime,
+        authority: str | None = None,
     ) -> VersionResult:
-        """Find or create the document, then write a version if its content is new (see module doc).
+        """Find or create the document, record its appearance on ``source``, then write a version
+        if this is the reference appearance and its content is new (see module doc).
 
-        Idempotent: re-running with the same arguments returns the same ids with ``created=False``.
+        ``authority``: the source authoritative for this document (None: none is, the founding
+        appearance stays the reference). Idempotent: re-running with the same arguments returns
+        the same ids with ``created=False``.
 
         Example:
             >>> r = store.record_version(source="mofcom", key="mofcom:2025:1", url=u, title="公告",
@@ -100,39 +210,46 @@ class DocumentOps(StoreBase):
             self._require_source(s, source)
             if capture_id is not None and s.get(Capture, capture_id) is None:
                 raise NotFound("capture", capture_id)
+            content = _Content(url, title, text, canonical_text, content_hash, fields, published, capture_id, seen_at)
             doc = _find_document(s, key, url)
-            doc_created = doc is None
             if doc is None:
                 doc = Document(key=key, canonical_url=url, source=source, title=title, first_seen=seen_at,
                                last_seen=seen_at)  # fmt: skip
                 s.add(doc)
                 s.flush()
+                _ensure_alias(s, doc.id or 0, url, source)
+                version = _add_version(s, doc, source, content)
+                seen = _see(s, doc.id or 0, source, content, version.id, reference=True)
+                return VersionResult(doc.id or 0, doc.key, version.id or 0, version.number, True, None, True,
+                                     seen.id or 0, True)  # fmt: skip
             doc_id = doc.id or 0
             _ensure_alias(s, doc_id, url, source)
             doc.first_seen, doc.last_seen = min(doc.first_seen, seen_at), max(doc.last_seen, seen_at)
-            same_url = _latest_at(s, doc_id, url)
-            if same_url is not None:
-                match = same_url if same_url.content_hash == content_hash else None
-            else:
-                known = select(Version).where(Version.document_id == doc_id, Version.content_hash == content_hash)
-                match = s.exec(known.order_by(col(Version.number).desc()).limit(1)).first()
-            if match is not None:
-                prev = _previous(s, match)
-                s.add(doc)
-                return VersionResult(doc_id, doc.key, match.id or 0, match.number, False, prev.id if prev else None)
-            prev = same_url or _by_number(s, doc_id, doc.latest_version)
-            version = Version(
-                document_id=doc_id, number=doc.latest_version + 1, capture_id=capture_id, source=source, url=url,
-                title=title, text=text, canonical_text=canonical_text, content_hash=content_hash,
-                fields=dict(fields), published=published, created_at=seen_at,
-            )  # fmt: skip
-            s.add(version)
-            doc.latest_version, doc.title = version.number, title or doc.title
             s.add(doc)
-            s.flush()
-            return VersionResult(
-                doc_id, doc.key, version.id or 0, version.number, True, prev.id if prev else None, doc_created
-            )
+            here, ref = _appearance(s, doc_id, source), _reference(s, doc_id)
+            is_new = here is None
+            if ref is None or (here is not None and here.id == ref.id):  # no reference yet: this one is
+                return _on_reference(s, doc, source, content, is_new)
+            latest = _by_number(s, doc_id, doc.latest_version)
+            if source != authority:  # a copy: its own appearance, never a version
+                match = _latest_with_hash(s, doc_id, content_hash)
+                seen = _see(s, doc_id, source, content, match.id if match else None, reference=False)
+                number, version_id = (latest.number, latest.id or 0) if latest else (0, 0)
+                return VersionResult(doc_id, doc.key, version_id, number, False, None, False, seen.id or 0, is_new,
+                                     copy=True)  # fmt: skip
+            # The authoritative copy arrives: it becomes the reference, without an amendment.
+            ref.reference = False
+            s.add(ref)
+            s.flush()  # one reference at a time, also for a reader inside this transaction
+            if latest is not None and latest.content_hash == content_hash:
+                seen = _see(s, doc_id, source, content, latest.id, reference=True)
+                return VersionResult(doc_id, doc.key, latest.id or 0, latest.number, False, None, False,
+                                     seen.id or 0, is_new, reference=True)  # fmt: skip
+            version = _add_version(s, doc, source, content)
+            seen = _see(s, doc_id, source, content, version.id, reference=True)
+            return VersionResult(doc_id, doc.key, version.id or 0, version.number, True,
+                                 latest.id if latest else None, False, seen.id or 0, is_new,
+                                 reference=True)  # fmt: skip
 
     def record_change(
         self,
@@ -165,6 +282,11 @@ class DocumentOps(StoreBase):
             s.add(change)
             s.flush()
             return change.id or 0
+
+    def has_change(self, version_id: int) -> bool:
+        """True when a Change row leads to this version (its processing was completed)."""
+        with self._read() as s:
+            return s.exec(select(Change.id).where(Change.to_version_id == version_id).limit(1)).first() is not None
 
     def set_document_status(self, document_id: int, status: str) -> Document:
         """Mark a document ``active`` or ``withdrawn``."""
@@ -210,6 +332,42 @@ class DocumentOps(StoreBase):
         with self._read() as s:
             query = select(DocumentUrl).where(DocumentUrl.document_id == document_id)
             return list(s.exec(query.order_by(col(DocumentUrl.id))))
+
+    def appearances(self, document_id: int) -> list[Appearance]:
+        """Every source a document appears on, in order of first sighting (the founding one first).
+
+        Example:
+            >>> [(a.source, a.reference) for a in store.appearances(doc_id)]
+            [('govcn', False), ('miit', True)]
+        """
+        with self._read() as s:
+            query = select(Appearance).where(Appearance.document_id == document_id)
+            return list(s.exec(query.order_by(col(Appearance.first_seen), col(Appearance.id))))
+
+    def appearance(self, document_id: int, source: str) -> Appearance:
+        """The appearance of a document on ``source``; raises ``NotFound`` naming the sources it has."""
+        with self._read() as s:
+            found = _appearance(s, document_id, source)
+            if found is None:
+                doc = s.get(Document, document_id)
+                if doc is None:
+                    raise NotFound("document", document_id)
+                known = s.exec(select(Appearance.source).where(Appearance.document_id == document_id))
+                raise NotFound("appearance", f"{_label(doc)} on {source}",
+                               hint=f"it appears on {', '.join(sorted(known)) or 'no source'}")
+            return found
+
+    def set_appearance_status(self, appearance_id: int, status: str) -> Appearance:
+        """Mark one appearance ``active`` or ``withdrawn`` (a new sighting makes it active again)."""
+        if status not in APPEARANCE_STATUSES:
+            raise ValueError(f"appearance status must be one of {', '.join(APPEARANCE_STATUSES)}; got {status!r}")
+        with self._write() as s:
+            row = s.get(Appearance, appearance_id)
+            if row is None:
+                raise NotFound("appearance", appearance_id)
+            row.status = status
+            s.add(row)
+            return row
 
     def versions(self, document_id: int) -> list[Version]:
         """All versions of a document, oldest first."""

@@ -11,7 +11,7 @@ _NOT_FOUND_HINTS = {
     "document": "try `regwatch history` to list keys",
     "version": "try `regwatch show <key> --json` to list its versions",
     "capture": "capture ids come from `regwatch status` / the crawl log",
-    "alert": "try `regwatch alerts` to list alert ids",
+    "alert": "try `regwatch alerts list` to list alert ids",
     "run": "try `regwatch status` to list recent runs",
     "source": "register it with Store.ensure_source() (crawlers do this at start-up)",
     "change": "try `regwatch history` to list changes",

@@ -36,9 +36,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from store.appearances import create_appearances
 from store.errors import StoreError
 from store.fulltext import create_fulltext
-from store.models import TABLES, UTCDateTime
+from store.models import TABLES, Alert, AlertDelivery, Delivery, SinkState, UTCDateTime
 
 _meta = sa.MetaData()
 MIGRATIONS_TABLE = sa.Table(
@@ -172,6 +173,50 @@ def add_fulltext_search(conn: sa.Connection) -> None:
     create_fulltext(conn)
 
 
+def _add_columns(conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` for model columns the table lacks (nullable ones only)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        column = table.c[name]
+        if name not in have:
+            assert column.nullable, f"{table.name}.{name}: only nullable columns can be added in place"
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(conn.dialect)}")
+
+
+def add_delivery_plan(conn: sa.Connection) -> None:
+    """Migration 3: deliveries planned per (alert, sink) with state, backoff and lease
+    (``alert_delivery``), remembered sink state (``sink_state``), acknowledgements on alerts and
+    outcome/owner on the attempt log (``delivery``).
+
+    Backfill: every (alert, sink) with an ok attempt becomes a ``delivered`` planned delivery and
+    delivered alerts count as planned; pending alerts stay unplanned, so the next ``deliver`` plans
+    their remaining sinks once with the routes in force then. Alerts an older regwatch marked
+    ``dead`` stay dead (visible in ``regwatch alerts list``; ``regwatch alerts retry`` resends them).
+    """
+    SQLModel.metadata.create_all(conn, tables=[AlertDelivery.__table__, SinkState.__table__])  # type: ignore[attr-defined]
+    _add_columns(conn, Alert.__table__, ("planned", "acked_at", "acked_by", "ack_note"))  # type: ignore[attr-defined]
+    _add_columns(conn, Delivery.__table__, ("outcome", "owner", "finished_at"))  # type: ignore[attr-defined]
+    attempts = Delivery.__table__  # type: ignore[attr-defined]
+    plan = AlertDelivery.__table__  # type: ignore[attr-defined]
+    done = conn.execute(
+        sa.select(attempts.c.alert_id, attempts.c.sink, sa.func.min(attempts.c.at), sa.func.max(attempts.c.external_id))
+        .where(attempts.c.ok == sa.true())
+        .group_by(attempts.c.alert_id, attempts.c.sink)
+    ).all()
+    planned = {tuple(r) for r in conn.execute(sa.select(plan.c.alert_id, plan.c.sink)).all()}
+    rows = [
+        {"alert_id": alert_id, "sink": sink, "state": "delivered", "attempts": 1, "next_attempt_at": at,
+         "reconcile": False, "external_id": ext, "created_at": at, "updated_at": at, "delivered_at": at}
+        for alert_id, sink, at, ext in done if (alert_id, sink) not in planned
+    ]
+    if rows:
+        conn.execute(plan.insert(), rows)
+    alerts = Alert.__table__  # type: ignore[attr-defined]
+    conn.execute(alerts.update().where(alerts.c.status == "delivered").values(planned=True))
+    conn.execute(attempts.update().where(attempts.c.outcome.is_(None)).values(
+        outcome=sa.case((attempts.c.ok == sa.true(), "sent"), else_="retry")))
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -187,8 +232,13 @@ MIGRATIONS = Migrations(
     [
         Migration("0001_initial_schema", create_schema),
         Migration("0002_add_fulltext_search", add_fulltext_search),
-        # Keys per DOMAIN.md B.2 (agency codes kept; merged documents split), canonical texts
-        # re-hashed, search index rebuilt on them: data only, no schema change (store.rekey).
+        Migration("0003_outbox_delivery_plan", add_delivery_plan),
+        # 0005: one appearance per (document, source), backfilled from document_url/version rows
+        # (store.appearances); additive, reads only the 0001 schema.
+        Migration("0005_appearances", create_appearances),
+        # 0004: keys per DOMAIN.md B.2 (agency codes kept; merged documents split), canonical texts
+        # re-hashed, search index rebuilt on them; data only (store.rekey). It runs after 0005, so
+        # it always finds the appearance table and keeps it consistent with the split documents.
         Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
     ]
 )

@@ -136,6 +136,36 @@ class DocumentUrl(SQLModel, table=True):
     source: str = Field(foreign_key="source.slug")
 
 
+class Appearance(SQLModel, table=True):
+    """Where a document appears: one row per (document, source), with what was seen there last.
+
+    A document has one history of its legal text (``Version``); every source that publishes it
+    is an appearance. Exactly one appearance per document is the ``reference``: versions are
+    made from it only (the authoritative source once seen there, until then the founding one).
+    Other appearances are copies: they keep their own latest capture, hash and text (for
+    ``regwatch diff KEY --between A B``) and never become a version. ``version_id`` names the
+    version whose content equals what was seen there last, when one does. The URLs seen on the
+    source are the ``document_url`` rows of that source; ``url`` is the latest of them.
+    """
+
+    __tablename__ = "appearance"
+    __table_args__ = (sa.UniqueConstraint("document_id", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    source: str = Field(foreign_key="source.slug", index=True)
+    url: str
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+    status: str = "active"  # active | withdrawn
+    reference: bool = False
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    version_id: int | None = Field(default=None, foreign_key="version.id")
+    title: str = ""
+    content_hash: str = ""  # "" when nothing was read there yet (backfilled copies)
+    canonical_text: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    fields: dict[str, Any] = _json(dict)
+
+
 class Version(SQLModel, table=True):
     """An immutable text version of a document, numbered 1..n per document."""
 
@@ -201,7 +231,12 @@ class Relation(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """An outbox row: written by ``process``, drained by ``deliver``."""
+    """An outbox row: written by ``process`` together with its planned deliveries, drained by ``deliver``.
+
+    ``status`` summarizes the alert's deliveries (see ``store.outbox``); ``planned`` is false for
+    alerts queued by a regwatch that did not plan deliveries (they are planned once, by ``deliver``).
+    ``acked_*`` record that a person has seen and handled the alert (``regwatch alerts ack``).
+    """
 
     __tablename__ = "alert"
     id: int | None = Field(default=None, primary_key=True)
@@ -211,15 +246,66 @@ class Alert(SQLModel, table=True):
     source: str | None = None
     doc_key: str | None = None
     payload: dict[str, Any] = _json(dict)
-    status: str = Field(default="pending", index=True)  # pending | delivered | dead
+    status: str = Field(default="pending", index=True)  # pending | delivered | held | blocked | dead
     attempts: int = 0
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    planned: bool | None = Field(default=None, nullable=True)
+    acked_at: datetime | None = _ts(nullable=True)
+    acked_by: str | None = None
+    ack_note: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """The delivery of one alert to one sink, planned when the alert is queued.
+
+    ``state``: ``pending`` (due at ``next_attempt_at``), ``sending`` (claimed by ``lease_owner``
+    until ``lease_expires_at``: intent recorded, the send may be under way), ``delivered``,
+    ``held`` (the sink is not configured or disabled here: waits, never dies), ``blocked`` (the
+    sink reported a permanent error such as a bad token: waits for the fix), ``dead`` (retryable
+    failures for longer than the dead-after age, or rejected by the sink; ``alerts retry`` requeues).
+    """
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (sa.UniqueConstraint("alert_id", "sink"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    sink: str = Field(index=True)
+    state: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(index=True)
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _ts(nullable=True)
+    reconcile: bool = False  # the last attempt may have reached the sink: look before sending again
+    external_id: str | None = None
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    requeued_at: datetime | None = _ts(nullable=True)
+    delivered_at: datetime | None = _ts(nullable=True)
+
+
+class SinkState(SQLModel, table=True):
+    """What ``deliver`` remembers about a sink between runs: its resolved channel ID, whether it is
+    blocked by a permanent error (and since when), and a fingerprint of its configuration."""
+
+    __tablename__ = "sink_state"
+    name: str = Field(primary_key=True)
+    state: dict[str, Any] = _json(dict)  # sink-specific, e.g. {"channel_id": "C0123"}
+    fingerprint: str | None = None
+    blocked_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    blocked_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts()
 
 
 class Delivery(SQLModel, table=True):
-    """One attempt to deliver an alert to one sink; an ok delivery is never repeated."""
+    """The audit trail: one row per attempt to deliver an alert to a sink, never deleted.
+
+    ``outcome``: ``started`` (intent recorded, send under way or interrupted), ``sent``,
+    ``reconciled`` (found already posted), ``retry``, ``ambiguous`` (may have been posted),
+    ``blocked``, ``rejected``. Rows written before schema 3 have only ``ok``.
+    """
 
     __tablename__ = "delivery"
     id: int | None = Field(default=None, primary_key=True)
@@ -229,6 +315,9 @@ class Delivery(SQLModel, table=True):
     external_id: str | None = None  # e.g. Slack message ts
     detail: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
     at: datetime = _ts()
+    outcome: str | None = None
+    owner: str | None = None
+    finished_at: datetime | None = _ts(nullable=True)
 
 
 TABLES: tuple[type[SQLModel], ...] = (
@@ -242,6 +331,9 @@ TABLES: tuple[type[SQLModel], ...] = (
     Tag,
     Relation,
     Alert,
+    AlertDelivery,
+    SinkState,
     Delivery,
+    Appearance,
 )
 """Every regwatch table model, in dependency order."""

@@ -11,7 +11,8 @@ from sqlmodel import col, func, or_, select
 
 from store.errors import NotFound
 from store.fulltext import MIN_MATCH_CHARS, fold_query, has_fts_table, match_query, trigram_supported
-from store.models import Alert, Capture, Change, CrawlRun, Document, Source, Tag, Version
+from store.models import Alert, AlertDelivery, Capture, Change, CrawlRun, Document, SinkState, Source, Tag, Version
+from store.outbox import ALERT_STATUSES
 from store.results import HistoryRow, SearchHit
 from store.session import StoreBase
 
@@ -151,8 +152,13 @@ class QueryOps(StoreBase):
 
         Shape: ``{"sources": {slug: {name, last_run_at, last_run_status, consecutive_failures,
         documents, versions}}, "totals": {documents, versions, changes, captures},
-        "pending_alerts", "dead_alerts", "pending_captures", "failed_captures"}``
-        (datetimes are aware UTC ``datetime`` objects or None).
+        "pending_alerts", "dead_alerts", "pending_captures", "failed_captures", "alerts": {status: n},
+        "deliveries": {sink: {state: n}}, "blocked_sinks": [{sink, reason, since, blocked}],
+        "held_sinks": [{sink, reason, held}]}`` (datetimes are aware UTC ``datetime`` objects or None).
+
+        ``pending_alerts``/``dead_alerts`` count alerts by their summary status; ``deliveries``
+        counts the planned (alert, sink) deliveries; a blocked sink (permanent error, e.g. a bad
+        token) says why and since when, a held one (absent or disabled here) why.
         """
         with self._read() as s:
             sources = list(s.exec(select(Source).order_by(col(Source.slug))))
@@ -161,6 +167,17 @@ class QueryOps(StoreBase):
             alerts = dict(s.exec(select(Alert.status, func.count()).group_by(Alert.status)).all())
             captures = dict(s.exec(select(Capture.state, func.count()).group_by(Capture.state)).all())
             changes = s.exec(select(func.count()).select_from(Change)).one()
+            deliveries: dict[str, dict[str, int]] = {}
+            for sink, state, n in sorted(s.exec(select(AlertDelivery.sink, AlertDelivery.state, func.count())
+                                                .group_by(col(AlertDelivery.sink), col(AlertDelivery.state))).all()):
+                deliveries.setdefault(sink, {})[state] = n
+            held_reasons = {sink: s.exec(select(AlertDelivery.last_error)  # the latest reason given for the sink
+                                         .where(AlertDelivery.state == "held", AlertDelivery.sink == sink)
+                                         .order_by(col(AlertDelivery.updated_at).desc(), col(AlertDelivery.id).desc())
+                                         .limit(1)).first()
+                            for sink, states in deliveries.items() if states.get("held")}
+            blocked = list(s.exec(select(SinkState).where(col(SinkState.blocked_at).is_not(None))
+                                  .order_by(col(SinkState.name))))
             last_runs = {}
             for src in sources:
                 last_runs[src.slug] = s.exec(
@@ -192,5 +209,11 @@ class QueryOps(StoreBase):
             "dead_alerts": alerts.get("dead", 0),
             "pending_captures": captures.get("pending", 0),
             "failed_captures": captures.get("failed", 0),
+            "alerts": {status: alerts.get(status, 0) for status in ALERT_STATUSES},
+            "deliveries": deliveries,
+            "blocked_sinks": [{"sink": b.name, "reason": b.blocked_reason, "since": b.blocked_at,
+                               "blocked": deliveries.get(b.name, {}).get("blocked", 0)} for b in blocked],
+            "held_sinks": [{"sink": sink, "reason": reason, "held": deliveries[sink]["held"]}
+                           for sink, reason in held_reasons.items()],
         }
 

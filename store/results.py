@@ -34,6 +34,13 @@ class VersionResult:
     ``created`` is False when the content was already known (same hash as the latest version
     from the same URL); ``version_id``/``number`` then name that existing version.
     ``previous_version_id`` is the version to diff against (None for a new document).
+    ``appearance_id`` is the document's appearance on the recording source
+    (``appearance_created``: seen there for the first time).
+    ``copy``: the source is not the document's reference, so only its appearance was updated;
+    no version was made and ``version_id``/``number`` name the document's latest version.
+    ``reference``: this source just became the reference (the authoritative copy arrived); when
+    ``created`` too, the new version is the reference text, not an amendment, and
+    ``previous_version_id`` is the copy's text it replaces.
     """
 
     document_id: int
@@ -43,6 +50,10 @@ class VersionResult:
     created: bool
     previous_version_id: int | None
     document_created: bool = False
+    appearance_id: int = 0
+    appearance_created: bool = False
+    copy: bool = False
+    reference: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,17 @@
-"""The one place that opens SQLModel sessions: read and write units of work for ``Store``."""
+"""The one place that opens SQLModel sessions: read and write units of work for ``Store``.
+
+Every ``Store`` method runs in its own transaction unless the caller holds a *unit of work*
+(``with store.unit_of_work(): ...``): then every read and write inside it shares one session and
+one transaction, committed when the block ends and rolled back (nothing written at all) when it
+raises — or when the process dies half-way, since an uncommitted transaction never reaches the
+file. The process stage uses it so a version, its tags, relations, change row, alerts, planned
+deliveries and the capture's new state are stored together or not at all.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
@@ -24,14 +33,50 @@ class StoreBase:
         self.where = where
         self.timeout = timeout
         self._writer = writer(engine)
+        self._local = threading.local()  # the open unit of work of this thread, if any
+
+    def _current(self) -> Session | None:
+        return getattr(self._local, "session", None)
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Run every store call inside the block in ONE write transaction (nested blocks join it).
+
+        Example:
+            >>> with store.unit_of_work():
+            ...     _ = store.ensure_source("miit", "工业和信息化部")
+            ...     _ = store.ensure_source("govcn", "中国政府网")
+        """
+        if self._current() is not None:
+            yield
+            return
+        with translate_errors(self.where, self.timeout), Session(self._writer, expire_on_commit=False) as session:
+            self._local.session = session
+            try:
+                yield
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                self._local.session = None
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Session]:
+        current = self._current()
+        if current is not None:
+            yield current  # reads inside a unit of work see its own uncommitted writes
+            return
         with translate_errors(self.where, self.timeout), Session(self.engine, expire_on_commit=False) as session:
             yield session  # closing (not rolling back) keeps the loaded rows readable
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
+        current = self._current()
+        if current is not None:
+            yield current
+            current.flush()  # what a commit would have made visible to the next call
+            return
         with translate_errors(self.where, self.timeout), Session(self._writer, expire_on_commit=False) as session:
             try:
                 yield session

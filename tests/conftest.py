@@ -13,13 +13,19 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import threading
+import time
 import types
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from alerts.base import Alert, DeliveryResult
 from pipeline.clock import FixedClock
@@ -135,3 +141,191 @@ def page_tools() -> types.SimpleNamespace:
     """``save(store, case, at=...)``, ``read(source, cls, case)``, ``register_sources(store)``, ``T0``, ``FakeSink``."""
     return types.SimpleNamespace(save=save_page, read=read_page, register_sources=register_sources, T0=T0,
                                  FakeSink=FakeSink)
+
+
+# -- databases on both backends ---------------------------------------------------------------
+
+def _pg_schema_url() -> Iterator[sa.URL]:
+    base = os.environ.get("REGWATCH_TEST_PG_URL")
+    required = os.environ.get("REGWATCH_TEST_PG_REQUIRED") == "1"
+    if not base:
+        if required:
+            pytest.fail("REGWATCH_TEST_PG_REQUIRED=1 but REGWATCH_TEST_PG_URL is not set")
+        pytest.skip("REGWATCH_TEST_PG_URL not set")
+    schema = f"rw_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as err:
+        admin.dispose()
+        message = f"PostgreSQL at {sa.make_url(base).render_as_string(hide_password=True)} unreachable: {err.orig}"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url_factory() -> Iterator[Callable[[], sa.URL]]:
+    """``pg_url_factory()`` -> the URL of a new empty PostgreSQL schema (dropped after the test)."""
+    opened: list[Iterator[sa.URL]] = []
+
+    def make() -> sa.URL:
+        gen = _pg_schema_url()
+        opened.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in opened:
+        next(gen, None)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.URL | str]:
+    """A URL (or path) of an empty database on each backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "regwatch.db")
+    else:
+        yield from _pg_schema_url()
+
+
+
+
+# -- a fake Slack Web API ---------------------------------------------------------------------
+
+
+class FakeSlack:
+    """A stateful fake of the Slack Web API on 127.0.0.1, driven by the real ``slack_sdk`` client.
+
+    ``chat.postMessage`` stores messages (with metadata) per channel and answers with a ``ts``;
+    ``conversations.history`` and ``conversations.list`` read them back. ``script`` holds faults
+    for the next ``chat.postMessage`` calls, each one of:
+
+    * ``(status, headers, body)`` — answer with that and store nothing;
+    * ``"drop_after_post"`` — store the message, then close the connection without answering;
+    * ``("slow", seconds)`` — store the message, answer only after ``seconds``;
+    * ``"outage"`` — close the connection before storing anything (nothing reached Slack).
+
+    ``history_script`` does the same for ``conversations.history`` (status/headers/body only).
+    """
+
+    CHANNEL_ID = "C0REGWATCH"
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        import json as _json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        self.requests: list[dict] = []
+        self.script: list[object] = []
+        self.history_script: list[tuple[int, dict, object]] = []
+        self.posts: list[dict] = []
+        self.latency = latency
+        self.lock = threading.Lock()
+        self._ts = int(time.time() * 1_000_000)  # Slack stamps posts with its own (real) clock
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                is_json = self.headers.get("Content-Type", "").startswith("application/json")
+                body = _json.loads(raw) if is_json else {k: v[0] for k, v in parse_qs(raw).items()}
+                method = self.path.rsplit("/", 1)[-1]
+                with fake.lock:
+                    fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    step = None
+                    if method == "chat.postMessage" and fake.script:
+                        step = fake.script.pop(0)
+                    elif method == "conversations.history" and fake.history_script:
+                        step = fake.history_script.pop(0)
+                if fake.latency:
+                    time.sleep(fake.latency)
+                if step == "outage":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if isinstance(step, tuple) and len(step) == 3:
+                    return self._answer(*step)
+                answer = getattr(fake, "_" + method.replace(".", "_"))(body)
+                if step == "drop_after_post":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if isinstance(step, tuple) and step[0] == "slow":
+                    time.sleep(step[1])
+                self._answer(200, {}, answer)
+
+            def _answer(self, status: int, headers: dict, payload: object) -> None:
+                data = payload.encode() if isinstance(payload, str) else _json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    ctype = "text/html" if isinstance(payload, str) else "application/json; charset=utf-8"
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self.thread.start()
+
+    def _chat_postMessage(self, body: dict) -> dict:
+        import json as _json
+
+        with self.lock:
+            self._ts += 100
+            ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+            meta = body.get("metadata")
+            meta = _json.loads(meta) if isinstance(meta, str) else meta
+            self.posts.append({"ts": ts, "channel": body.get("channel"), "text": body.get("text"), "metadata": meta})
+        return {"ok": True, "channel": self.CHANNEL_ID, "ts": ts}
+
+    def _conversations_history(self, body: dict) -> dict:
+        oldest = float(body.get("oldest") or 0)
+        with self.lock:
+            messages = [{"ts": p["ts"], "text": p["text"], "metadata": p["metadata"]} for p in reversed(self.posts)
+                        if float(p["ts"]) >= oldest and body.get("channel") == self.CHANNEL_ID]
+        return {"ok": True, "messages": messages, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_list(self, body: dict) -> dict:
+        return {"ok": True, "channels": [{"id": self.CHANNEL_ID, "name": "export-controls"}],
+                "response_metadata": {"next_cursor": ""}}
+
+    def posted_ids(self) -> list[int]:
+        """Outbox ids of every message posted, in order (duplicates show up twice)."""
+        with self.lock:
+            return [(p["metadata"] or {}).get("event_payload", {}).get("id") for p in self.posts]
+
+    def calls(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for r in self.requests if r["path"].endswith("/" + method))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A running ``FakeSlack`` (``fake_slack.base_url`` for the sink's ``base_url``)."""
+    server = FakeSlack()
+    yield server
+    server.close()

@@ -20,14 +20,15 @@ import pytest
 
 from crawlers.replica import ReplicaServer, site_path
 from pipeline.cli import main
-from pipeline.cli.app import app, db_app
+from pipeline.cli.app import app
 from pipeline.process import process_pending
-from store import MIGRATIONS, Store
+from store import Store
+from store.migrations import MIGRATIONS
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
 COMMANDS = {"history", "show", "diff", "search", "status", "status-of", "crawl", "process", "deliver", "inspect",
-            "demo", "db", "deadlines", "daemon", "fixtures"}
+            "demo", "db", "deadlines", "daemon", "fixtures", "alerts"}
 INSPECT_KEYS = ["source", "url", "doc_key", "doc_number", "issuers", "title", "language", "published", "signed",
                 "effective", "dates", "eccns", "codes", "elements", "hs_codes", "relations", "attachments", "text"]
 URL_70 = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_8f9973bcbfee6f7a014c8258a50f702d.html"
@@ -86,7 +87,9 @@ def test_help_lists_every_command_and_each_has_an_example(capsys) -> None:
     assert code == 0 and "Usage: regwatch" in out
     listed = {line.split()[1] for line in out.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
     assert COMMANDS <= listed
-    for command in [*sorted(COMMANDS), *(f"db {c.name}" for c in db_app.registered_commands)]:
+    subcommands = [f"{g.name} {c.name}" for g in app.registered_groups for c in g.typer_instance.registered_commands]
+    assert {"db upgrade", "alerts list", "alerts show", "alerts retry", "alerts ack"} <= set(subcommands)
+    for command in [*sorted(COMMANDS), *subcommands]:
         code, out, err = cli(capsys, *command.split(), "--help")
         assert (code, err) == (0, ""), command
         assert "Example" in out, f"`regwatch {command} --help` has no Example"
@@ -149,6 +152,8 @@ def test_show_latest_and_older_version(capsys, shared_db) -> None:
     assert lines[3:6] == ["published: 2025-10-09", "signed: 2025-10-09", "effective: 2025-11-08"]
     assert out.count("effective:") == 1
     assert "codes: 3A001, 3B901.a, 3C901.a.1, 3C901.b, 3C902" in lines
+    assert lines[-4:] == ["timeline:", "  2025-10-09  not_yet_effective", f"  2025-11-08  suspended until 2026-11-10  ({K70})",
+                          f"  2026-11-11  in_force  ({K70})"]
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--version", "1", "--on", "2026-11-11")
     assert "version 1 of 2" in out and "status on 2026-11-11: in_force" in out
     assert "codes: 3A001, 3B901.a, 3C901.a.1, 3C902" in out.splitlines()
@@ -160,12 +165,17 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--json", "--on", "2026-11-10")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status"]
+    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "timeline", "appearances"]
+    assert [(a["source"], a["reference"], a["authoritative"]) for a in data["appearances"]] == [
+        ("mofcom", True, True)]
     assert (data["doc_key"], data["version"], [v["number"] for v in data["versions"]]) == (K58, 2, [1, 2])
     assert data["versions"][0]["created_at"] == "2025-11-10T03:00:00+00:00"
     assert "3C901.b" in data["eccns"]
     assert data["status"] == {"on": "2026-11-10", "status": "suspended", "until": "2026-11-10", "by": [K70],
                               "clauses": [], "note": data["status"]["note"]}
+    assert [(c["day"], c["status"], c["until"], c["cause"]) for c in data["timeline"]] == [
+        ("2025-10-09", "not_yet_effective", None, None), ("2025-11-08", "suspended", "2026-11-10", K70),
+        ("2026-11-11", "in_force", None, K70)]
 
 
 def test_diff_inline_unified_and_json(capsys, shared_db) -> None:
@@ -222,13 +232,14 @@ def test_status(capsys, shared_db) -> None:
     [row] = [line for line in out.splitlines() if line.startswith("│ mofcom")]
     assert [c.strip() for c in row.split("│")[1:-1]] == ["mofcom", "商务部", "-", "-", "0", "5", "6"]
     assert out.splitlines()[-1] == ("documents: 5  versions: 6  changes: 6  captures: 6 (0 pending, 0 unreadable)  "
-                                    "alerts: 13 pending, 0 dead")
+                                    "alerts: 13 pending, 0 held, 0 blocked, 0 dead")
     code, out, _ = cli(capsys, "--db", shared_db, "status", "--json")
     data = json.loads(out)
     assert data["totals"] == {"documents": 5, "versions": 6, "changes": 6, "captures": 6}
     assert data["sources"]["mofcom"] == {"name": "商务部", "last_run_at": None, "last_run_status": None,
                                          "consecutive_failures": 0, "documents": 5, "versions": 6}
     assert (data["pending_alerts"], data["dead_alerts"], data["failed_captures"]) == (13, 0, 0)
+    assert (data["deliveries"], data["blocked_sinks"], data["held_sinks"]) == ({"console": {"pending": 13}}, [], [])
 
 
 @pytest.mark.parametrize(("key", "day", "line"), [
@@ -332,7 +343,7 @@ def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
     assert err.startswith("  mofcom: anti-bot challenge page (HTTP 412) (https://www.mofcom.gov.cn/")
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
-                               "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
+                               "copies": 0, "skipped": 0, "failed": 0, "alerts": 0, "errors": [], "deadline_alerts": 0}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)
@@ -354,7 +365,14 @@ def test_deliver_dry_run_sends_and_records_nothing(capsys, db) -> None:
         assert all(store.deliveries(a.id) == [] for a in store.alerts(limit=100))
 
 
-def test_deliver_with_config_file(capsys, db, tmp_path) -> None:
+def test_routes_of_the_process_config_hold_when_deliver_runs_without_it(capsys, tmp_path, page_tools) -> None:
+    """The cron mistake from issue 7: `process` with schedules.yaml, `deliver` without it. The
+    deliveries were planned at enqueue: nothing goes to the console instead of Slack."""
+    db = tmp_path / "routed.db"
+    with Store.open(db) as store:
+        page_tools.register_sources(store)
+        for case in BASE:
+            page_tools.save(store, case, at=page_tools.T0)
     archive = tmp_path / "out" / "alerts.jsonl"
     config = tmp_path / "schedules.yaml"
     config.write_text(textwrap.dedent(f"""\
@@ -365,20 +383,28 @@ def test_deliver_with_config_file(capsys, db, tmp_path) -> None:
           - {{when: {{kind: [status]}}, to: [legal, archive]}}
         default_route: [archive]
         """), encoding="utf-8")
+    code, out, err = cli(capsys, "--db", db, "--config", config, "process")
+    assert code == 0 and "alerts queued" in out
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("{}\n", encoding="utf-8")
+    code, out, err = cli(capsys, "--db", db, "--config", empty, "deliver")  # only the built-in console sink
+    assert code == 0 and "● " not in out  # nothing printed instead of being sent
+    assert out.startswith("delivered 0 (0 found already posted), 0 waiting to retry, 26 held")
+    assert "held: 19 for sink 'archive' (not in this configuration)" in err
     code, out, err = cli(capsys, "--db", db, "--config", config, "deliver")
     assert code == 0
-    assert out == "delivered 6 alerts, 0 waiting to retry, 7 waiting for a disabled sink, 0 dead\n"
-    assert err == "sink legal disabled: slack: no token (set SLACK_BOT_TOKEN)\n"
+    assert out == ("delivered 19 (0 found already posted), 0 waiting to retry, 7 held for an absent or disabled "
+                   "sink, 0 blocked, 0 dead\n")
+    assert err == ("sink legal disabled: slack: no token (set SLACK_BOT_TOKEN)\n"
+                   "  held: 7 for sink 'legal' (slack: no token (set SLACK_BOT_TOKEN))\n")
     lines = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == 13 and len({x["id"] for x in lines}) == 13
+    assert len(lines) == 19 and len({x["id"] for x in lines}) == 19
     assert [x["kind"] for x in lines].count("status") == 7
-    [changed] = [x for x in lines if x["kind"] == "changed"]
-    assert changed["doc_key"] == K58 and "3C901.b" in changed["diff_text"]
 
-    code, out, _ = cli(capsys, "--db", db, "--config", config, "deliver", "--json")  # ./schedules.yaml is not read
+    code, out, _ = cli(capsys, "--db", db, "--config", config, "deliver", "--json")
     report = json.loads(out)
-    assert (report["delivered"], report["pending"], report["sent"]) == (0, 7, [])
-    assert len(archive.read_text(encoding="utf-8").splitlines()) == 13  # nothing sent twice
+    assert (report["delivered"], report["held"], report["sent"]) == (0, 7, [])
+    assert len(archive.read_text(encoding="utf-8").splitlines()) == 19  # nothing sent twice
 
 
 def test_crawl_the_local_replica(capsys, tmp_path) -> None:

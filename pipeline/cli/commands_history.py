@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, open_store, today
-from pipeline.cli.output import emit_json, fmt_time, stdout, table
+from pipeline.cli.app import app, config_of, open_store, today
+from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stdout, table
 from pipeline.errors import UserError
 
 JSON = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
@@ -83,16 +83,21 @@ def show(
     on: str = typer.Option(None, "--on", help="Legal status on this day (default: today, UTC)."),
     as_json: bool = JSON,
 ) -> None:
-    """One document: its extracted fields, versions and legal status.
+    """One document: its extracted fields, versions, legal status, the timeline of its status (each
+    change, the new status and the document that caused it) and its appearances (the sources it is on).
 
     Example: regwatch show mofcom+gacc:2025:70 --version 1
     """
-    from pipeline.lookup import load_version, status_json, status_of
+    day = _parse_day(on, "--on") or today()
+    with open_store(ctx) as store:
+        _show(ctx, store, doc_key, version, day, as_json)
+
+
+def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: date, as_json: bool) -> None:
+    from pipeline.lookup import StatusReader, change_json, load_version, status_json
 
     from store.errors import NotFound
 
-    store = open_store(ctx)
-    day = _parse_day(on, "--on") or today()
     try:
         stored = load_version(store, doc_key, version)
     except NotFound:
@@ -100,14 +105,19 @@ def show(
             raise
         _show_known_by_relations(store, doc_key, day, as_json)
         return
-    status = status_of(store, doc_key, day)
+    reader = StatusReader(store)
+    status = reader.status(doc_key, day)
+    timeline = reader.timeline(doc_key, None)
     versions = store.versions(stored.document.id)
+    appearances = _appearances(ctx, store, stored.document)
     if as_json:
         data = stored.record.to_json()
         data["version"] = stored.version.number
-        data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url,
+        data["versions"] = [{"number": v.number, "created_at": v.created_at, "url": v.url, "source": v.source,
                              "content_hash": v.content_hash} for v in versions]
         data["status"] = status_json(status)
+        data["timeline"] = [change_json(c) for c in timeline]
+        data["appearances"] = appearances
         emit_json(data)
         return
     rec = stored.record
@@ -137,18 +147,57 @@ def show(
         out.print(f"{rel.type} → {rel.target_key or rel.target_text}{extra}", markup=False)
     for att in rec.attachments:
         out.print(f"attachment: {att.title} {att.url}", markup=False)
+    out.print("appearances:")
+    for a in appearances:
+        role = ("reference" if a["reference"] else "copy") + (", authoritative" if a["authoritative"] else "")
+        out.print(f"  {a['source']:<7} {role:<24} {a['status']:<9} first {fmt_time(a['first_seen'])}  "
+                  f"last {fmt_time(a['last_seen'])}  {a['url']}", markup=False)
+        for url in a["urls"]:
+            if url != a["url"]:
+                out.print(f"  {'':<7} also at {url}", markup=False)
+    _print_timeline(timeline)
+
+
+def _appearances(ctx: typer.Context, store, document) -> list[dict]:
+    """The sources a document appears on, each marked reference/copy and authoritative or not."""
+    from pipeline.authority import authoritative_source
+
+    authority = authoritative_source(document.key, config_of(ctx).authority)
+    urls = store.document_urls(document.id)
+    return [{"source": a.source, "url": a.url, "urls": [u.url for u in urls if u.source == a.source],
+             "first_seen": a.first_seen, "last_seen": a.last_seen, "status": a.status, "reference": a.reference,
+             "authoritative": a.source == authority, "content_hash": a.content_hash or None,
+             "capture_id": a.capture_id, "version_id": a.version_id}
+            for a in store.appearances(document.id)]
+
+
+def _print_timeline(timeline) -> None:
+    """``timeline:`` then one line per change: day, new status (clauses, end) and its cause."""
+    if not timeline:
+        return
+    out = stdout()
+    out.print("timeline:")
+    for change in timeline:
+        st = change.status
+        clauses = f" [{', '.join(st.clauses)}]" if st.clauses else ""
+        until = f" until {st.until.isoformat()}" if st.until else ""
+        cause = f"  ({change.cause})" if change.cause else ""
+        out.print(f"  {change.day.isoformat()}  {st.status}{clauses}{until}{cause}", markup=False)
 
 
 def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> None:
     """A document regwatch has not fetched but other documents act on (e.g. suspend)."""
-    from pipeline.lookup import incoming_relations, status_json, status_of
+    from pipeline.lookup import StatusReader, change_json, status_json
 
-    status = status_of(store, doc_key, day)
-    incoming = incoming_relations(store, doc_key)
+    reader = StatusReader(store)
+    status = reader.status(doc_key, day)
+    timeline = reader.timeline(doc_key, None)
+    incoming = reader.relations_to(doc_key)
     if as_json:
         emit_json({"doc_key": doc_key, "fetched": False, "status": status_json(status),
                    "relations_in": [{"from": key, "type": r.type, "clause": r.clause,
-                                     "since": r.since, "until": r.until} for key, r in incoming]})
+                                     "since": r.since, "until": r.until} for key, r in incoming],
+                   "timeline": [change_json(c) for c in timeline]})
         return
     out = stdout()
     out.print(f"{doc_key}  (not fetched: known from documents that act on it)", markup=False)
@@ -158,6 +207,7 @@ def _show_known_by_relations(store, doc_key: str, day: date, as_json: bool) -> N
     for key, rel in incoming:
         extra = (f" {rel.clause}" if rel.clause else "") + (f" until {rel.until.isoformat()}" if rel.until else "")
         out.print(f"{key} {rel.type} it{extra}", markup=False)
+    _print_timeline(timeline)
 
 
 @app.command()
@@ -166,30 +216,59 @@ def diff(
     doc_key: str = typer.Argument(..., help="Canonical document key."),
     v1: int = typer.Argument(None, help="Old version (default: the one before V2)."),
     v2: int = typer.Argument(None, help="New version (default: latest)."),
+    between: tuple[str, str] | None = typer.Option(
+        None, "--between", metavar="SOURCE SOURCE",
+        help="Compare the latest copies on two sources instead of two versions, e.g. --between miit govcn."),
     unified: bool = typer.Option(False, "--unified", "-u", help="Line-based unified view instead of inline."),
     as_json: bool = JSON,
 ) -> None:
-    """What changed between two versions: field changes and the text diff.
+    """What changed between two versions (or differs between the copies on two sites): field changes and the text diff.
 
     Example: regwatch diff mofcom+gacc:2025:56 1 2
     """
     from pipeline.diff import diff_texts
     from pipeline.fielddiff import field_changes
     from pipeline.lookup import load_version
-    from pipeline.render_diff import render_inline, render_rich, render_unified
 
     store = open_store(ctx)
+    if between is not None:
+        if v1 is not None or v2 is not None:
+            raise UserError("--between compares copies, not versions", "drop V1/V2, or drop --between")
+        older, newer = (_copy_record(store, doc_key, source) for source in between)
+        tdiff = diff_texts(older.canonical_text, newer.canonical_text)
+        _print_diff(f"{between[0]} → {between[1]}", {
+            "doc_key": doc_key, "from_source": between[0], "to_source": between[1],
+            "from_url": older.url, "to_url": newer.url,
+        }, field_changes(older, newer), tdiff, unified, as_json)
+        return
     newest = load_version(store, doc_key, v2)
     new_n = newest.version.number
     old_n = v1 if v1 is not None else new_n - 1
     if old_n < 1:
         raise UserError(f"{doc_key} has only version {new_n}", "nothing to compare; see `regwatch show`")
-    older = load_version(store, doc_key, old_n)
-    tdiff = diff_texts(older.record.canonical_text, newest.record.canonical_text)
-    changes = field_changes(older.record, newest.record)
+    older_v = load_version(store, doc_key, old_n)
+    tdiff = diff_texts(older_v.record.canonical_text, newest.record.canonical_text)
+    _print_diff(f"v{old_n} → v{new_n}", {"doc_key": doc_key, "from_version": old_n, "to_version": new_n},
+                field_changes(older_v.record, newest.record), tdiff, unified, as_json)
+
+
+def _copy_record(store, doc_key: str, source: str):
+    """The record last read from the document's appearance on ``source`` (raises with a hint)."""
+    from pipeline.records import record_from_json
+
+    seen = store.appearance(store.document(doc_key).id, source)
+    if not seen.content_hash:
+        raise UserError(f"no text of {doc_key} recorded on {source} yet (its appearance predates appearances)",
+                        f"run `regwatch process --reparse --source {source}` to read its captures again")
+    return record_from_json(seen.fields, canonical_text=seen.canonical_text, content_hash=seen.content_hash)
+
+
+def _print_diff(label: str, head: dict, changes, tdiff, unified: bool, as_json: bool) -> None:
+    from pipeline.render_diff import render_inline, render_rich, render_unified
+
     if as_json:
         emit_json({
-            "doc_key": doc_key, "from_version": old_n, "to_version": new_n,
+            **head,
             "field_changes": [{"field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "summary": c.summary}
                               for c in changes],
             "inserted_chars": tdiff.inserted_chars, "deleted_chars": tdiff.deleted_chars,
@@ -197,7 +276,7 @@ def diff(
         })
         return
     out = stdout()
-    out.print(f"[bold]{escape(doc_key)}[/bold]  v{old_n} → v{new_n}")
+    out.print(f"[bold]{escape(head['doc_key'])}[/bold]  {escape(label)}")
     for change in changes:
         out.print(f"• {change.summary}", markup=False)
     if not tdiff.changed:
@@ -258,11 +337,29 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
          s["documents"], s["versions"]] for slug, s in summary["sources"].items()
     ], no_wrap=("source", "last run (UTC)"))
-    totals = summary["totals"]
+    _print_deliveries(summary)
+    totals, alerts = summary["totals"], summary["alerts"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
                    f"captures: {totals['captures']} ({summary['pending_captures']} pending, "
-                   f"{summary['failed_captures']} unreadable)  alerts: {summary['pending_alerts']} pending, "
-                   f"{summary['dead_alerts']} dead")
+                   f"{summary['failed_captures']} unreadable)  alerts: {alerts['pending']} pending, "
+                   f"{alerts['held']} held, {alerts['blocked']} blocked, {alerts['dead']} dead")
+
+
+def _print_deliveries(summary: dict) -> None:
+    """The alert backlog per sink: a table of delivery states, then why sinks are blocked or held."""
+    from store.outbox import DELIVERY_STATES
+
+    if not summary["deliveries"]:
+        return
+    table("alert deliveries", ["sink", *DELIVERY_STATES], [
+        [sink, *(counts.get(state, 0) for state in DELIVERY_STATES)] for sink, counts in summary["deliveries"].items()
+    ], no_wrap=("sink",))
+    for b in summary["blocked_sinks"]:
+        say(f"sink {safe_line(b['sink'])} blocked since {fmt_time(b['since'])} UTC: {safe_line(b['reason'] or '?')} — "
+            f"{b['blocked']} waiting; they go out by themselves once it is fixed "
+            f"(see `regwatch alerts list --sink {safe_line(b['sink'])} --state blocked`)")
+    for h in summary["held_sinks"]:
+        say(f"{h['held']} held for sink {safe_line(h['sink'])}: {safe_line(h['reason'] or 'not configured here')}")
 
 
 @app.command("status-of")
@@ -278,9 +375,9 @@ def status_of_cmd(
     """
     from pipeline.lookup import status_json, status_of
 
-    store = open_store(ctx)
     day = _parse_day(on, "--on") or today()
-    result = status_of(store, doc_key, day)
+    with open_store(ctx) as store:
+        result = status_of(store, doc_key, day)
     if as_json:
         emit_json({"doc_key": doc_key, **status_json(result)})
         return
@@ -300,7 +397,8 @@ def deadlines(
     past: int = typer.Option(30, "--past", help="Also list deadlines passed this many days ago."),
     as_json: bool = JSON,
 ) -> None:
-    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals.
+    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals
+    (a suspension end moved by an extension shows the date it moved from).
 
     Example: regwatch deadlines --on 2026-11-01 --days 30
     """
@@ -309,12 +407,15 @@ def deadlines(
     from pipeline.lookup import collect_deadlines, status_json
 
     day = _parse_day(on, "--on") or today()
-    found = [d for d in collect_deadlines(open_store(ctx), day - timedelta(days=past))
-             if d.scheduled and d.starts <= day + timedelta(days=days)]
+    with open_store(ctx) as store:
+        found = [d for d in collect_deadlines(store, day - timedelta(days=past))
+                 if d.scheduled and d.starts <= day + timedelta(days=days)]
     if as_json:
         emit_json([{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
                     "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by),
-                    "description": d.describe()} for d in found])
+                    "cause": d.cause, "description": d.describe(),
+                    "moves": [{"from": m.old, "to": m.new, "on": m.on, "by": m.by} for m in d.moves]}
+                   for d in found])
         return
     if not found:
         stdout().print(f"no deadlines between {(day - timedelta(days=past)).isoformat()} and "
@@ -324,4 +425,5 @@ def deadlines(
         left = (d.day - day).days
         when = "passed" if d.starts <= day else ("today" if left == 0 else f"in {left} day(s)")
         by = f"  (by {', '.join(d.by)})" if d.by else ""
-        stdout().print(f"{d.day.isoformat()}  {when:<14} {d.describe()}{by}", markup=False)
+        moved = f"  ({d.moved.describe()})" if d.moved else ""
+        stdout().print(f"{d.day.isoformat()}  {when:<14} {d.describe()}{by}{moved}", markup=False)

@@ -71,15 +71,19 @@ def process(
 
     Example: regwatch process --source mofcom
     """
+    from pipeline.outbox import Routing
     from pipeline.process import process_pending
     from pipeline.remind import check_deadlines
 
+    config = config_of(ctx)
+    routing = Routing.from_config(config)
     store = open_store(ctx)
     if reparse:
         store.requeue_captures(source=source)
     now = clock().now()
-    report = process_pending(store, now=now, source=source)
-    reminders = check_deadlines(store, now=now, lead_days=config_of(ctx).defaults.deadline_lead_days)
+    report = process_pending(store, now=now, source=source, routing=routing,
+                             authority=config.authority)
+    reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)
     if as_json:
         emit_json(report.as_dict() | {"deadline_alerts": reminders})
         return
@@ -102,7 +106,9 @@ def deliver(
     """
     from alerts.base import Alert
     from alerts.console import ConsoleSink
+    from pipeline.daemon import delivery_policy
     from pipeline.deliver import deliver_pending
+    from pipeline.outbox import Routing
     from pipeline.sinks import build_from_config
 
     config = config_of(ctx)
@@ -115,13 +121,17 @@ def deliver(
     sinks, routes, disabled = build_from_config(config)
     for name, reason in disabled.items():
         stderr().print(f"sink {name} disabled: {reason}", markup=False)
-    report = deliver_pending(store, sinks, routes, default=config.default_route, now=clock().now(),
-                             max_attempts=config.defaults.max_delivery_attempts)
+    report = deliver_pending(store, sinks, now=clock().now(), routing=Routing(tuple(routes), tuple(config.default_route)),
+                             policy=delivery_policy(config), disabled=disabled)
     if as_json:
         emit_json(report.as_dict())
         return
-    stdout().print(f"delivered {report.delivered} alerts, {report.failed} waiting to retry, "
-                   f"{report.pending} waiting for a disabled sink, {report.dead} dead")
+    stdout().print(f"delivered {report.delivered} ({report.reconciled} found already posted), "
+                   f"{report.failed} waiting to retry, {report.held} held for an absent or disabled sink, "
+                   f"{report.blocked} blocked, {report.dead} dead")
+    for name, count in sorted(report.held_sinks.items()):
+        stderr().print(f"  held: {count} for sink {name!r} ({disabled.get(name) or 'not in this configuration'})",
+                       markup=False)
     for err in report.errors[:10]:
         stderr().print(f"  {err}", markup=False)
 

@@ -56,4 +56,23 @@ def fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-__all__ = ["emit_json", "fmt_time", "stderr", "stdout", "table"]
+def safe_line(text: Any, limit: int | None = None) -> str:
+    """Untrusted text (titles, sink errors) as one terminal-safe line: control and bidi-override
+    characters replaced (``alerts.render.terminal_safe``), whitespace folded, cut to ``limit``.
+
+    Example:
+        >>> safe_line("<!channel>\x1b[31m red\n\u202eevil")
+        '<!channel>\ufffd[31m red \ufffdevil'
+    """
+    from alerts.render import one_line, terminal_safe
+
+    line = one_line(terminal_safe("" if text is None else str(text)))
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
+
+
+def say(text: str) -> None:
+    """Print one line on stdout taken literally: no rich markup, emoji codes or highlighting."""
+    stdout().print(text, markup=False, emoji=False, highlight=False)
+
+
+__all__ = ["emit_json", "fmt_time", "safe_line", "say", "stderr", "stdout", "table"]

@@ -20,7 +20,13 @@ What does *not* make a relation:
 A trigger sentence that announces a list (``以下文件同时废止：``) acts on the following item lines
 that hold only a citation (``（一）…第33号；``). ``停止执行`` / ``不再执行`` repeal. Narrated history
 (``2025年11月7日，…发布…``), retold content (``X规定，…``, ``《办法》施行后…``) and Q&A pages (``问：/答：``
-lines) make no relations. ``恢复实施`` (lifting a suspension) is deliberately not a relation.
+lines) make no relations.
+
+``恢复实施`` / ``恢复执行`` / ``重新实施`` (English "shall resume", "resumption", "the suspension …
+shall be lifted") lift a suspension early: ``resumes``, dated like a suspension (``自…起``, else the
+publication date). Its target is the suspended document, or the suspending notice when the
+sentence names that ("第N号公告暂停实施的措施自…起恢复实施": the sentence's ``暂停实施`` is then no
+suspension, as in an extension). ``已恢复实施`` is narrated background.
 
 A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
 of the preceding sentence. When a sentence both extends and suspends (``将…规定的暂停实施期限延长至``)
@@ -29,7 +35,7 @@ it is an extension.
 Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至`` (or before
 ``まで``); ``since`` a date between ``自/从`` and ``起``, or the publication date for
 ``自即日起`` / ``自公布之日起``. Suspensions, repeals and supersessions without a start date start
-on the publication date (``published``) when it is known.
+on the publication date (``published``) when it is known; so do resumptions.
 
 Clauses of the target right after a citation (``…第46号第二条``, ``…公告第二款``) are given in
 the canonical form of ``pipeline.tagging.rules.clause_refs`` (printed article and paragraph
@@ -52,6 +58,8 @@ _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
     Rule(rf"继续暂停(?:实施|执行|适用)|延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
     Rule(r"(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
+    # lifting a suspension: "自…起恢复实施X", "X暂停实施的措施恢复执行" (X the suspending notice)
+    Rule(r"(?:恢复|重新)(?:实施|执行|适用)", "resumes"),
     # "…同时废止" ends the old instrument: a repeal. Supersession needs the replacement verb.
     Rule(r"(?:予以)?(?:代替|取代|替代)", "supersedes"),
     Rule(r"(?:同时)?(?:予以)?废止", "repeals"),
@@ -65,9 +73,14 @@ RULES: tuple[Rule, ...] = (
     # English copies (english.mofcom.gov.cn): "X shall be repealed at the same time", "replaces X"
     Rule(r"\b(?:shall|is|are)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:repealed|abolished|annulled|rescinded)\b", "repeals", 0, re.I),
     Rule(r"\b(?:shall[ ]+)?(?:replaces?|supersedes?)\b", "supersedes", 0, re.I),
+    Rule(r"\bresum(?:e|es|ed|ing|ption)\b|\b(?:be|is|are|was|were)[ ]+lifted\b|\blift(?:s|ed)?[ ]+the[ ]+suspension\b",
+         "resumes", 0, re.I),
 )
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
 _DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
+# Lifting a suspension names what was suspended ("第N号公告暂停实施的措施…恢复实施"): there the
+# attributive "暂停实施的" is no act of its own.
+_ATTRIBUTIVE = re.compile(r"[的之]")
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
 _BASIS = re.compile(
     rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
@@ -97,12 +110,13 @@ _RETOLD = re.compile(r"^[ ]*(?:[一二三四五六七八九十]+、|\d{1,2}[.、
 _SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
 _UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
+_SINCE_BEFORE_EN = re.compile(r"\b(?:from|as[ ]+of|starting(?:[ ]+on)?)[ ]+$", re.I)
 _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
 # Japanese notices are cited by era and gazette number; they have no canonical key (target_key None)
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
 )
-_DATED_TYPES = ("suspends", "repeals", "supersedes")
+_DATED_TYPES = ("suspends", "repeals", "supersedes", "resumes")
 # A Japanese trigger followed by an instrument noun is part of a title ("輸出貿易管理令の一部を改正する政令").
 _JA_TITLE_NOUN = re.compile(r"(?:政令|省令|府令|告示|法律|規則|訓令|通達|命令|件)")
 
@@ -152,6 +166,8 @@ def _triggers(sentence: str) -> list[_Trigger]:
             found.append(_Trigger(rule.kind, m.start(), m.end()))
     kinds = {t.type for t in found}
     dropped = {d for k in kinds for d in _DOMINATES.get(k, ())}
+    if "resumes" in kinds:
+        found = [t for t in found if not (t.type == "suspends" and _ATTRIBUTIVE.match(sentence, t.end))]
     return sorted((t for t in found if t.type not in dropped), key=lambda t: t.start)
 
 
@@ -192,6 +208,8 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
             until = d.date
         elif since is None and _SINCE_BEFORE.search(before) and after.lstrip().startswith("起"):
             since = d.date
+        elif since is None and _SINCE_BEFORE_EN.search(sentence[max(0, d.start - 20) : d.start]):
+            since = d.date  # "shall resume implementation from July 1, 2031"
         elif since is None and _WINDOW_START.match(after):  # "在2027年1月1日至2027年6月30日期间"
             since = d.date
     if since is None and _SINCE_TODAY.search(sentence):

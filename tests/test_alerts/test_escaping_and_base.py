@@ -50,7 +50,7 @@ def test_payload_round_trip_through_json() -> None:
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"kind": "moved"}, "kind", "'moved' is not one of new, changed, withdrawn, status, deadline, source_health"),
+        ({"kind": "moved"}, "kind", "'moved' is not one of new, changed, withdrawn, status, deadline, source_health, sink_health"),
         ({"severity": "loud"}, "severity", "'loud' is not one of info, warning, critical"),
         ({"created_at": "2025-11-07T10:15:00"}, "created_at", "must be a timezone-aware datetime"),
         ({"created_at": "yesterday"}, "created_at", "not an ISO 8601 timestamp: 'yesterday'"),

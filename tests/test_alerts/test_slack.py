@@ -13,11 +13,6 @@ from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.http_retry import (
-    ConnectionErrorRetryHandler,
-    FixedValueRetryIntervalCalculator,
-    RateLimitErrorRetryHandler,
-)
 
 from alerts.base import Alert, DeliveryResult
 from alerts.errors import ReconcileError, SinkConfigError, SinkDisabled
@@ -102,25 +97,20 @@ def test_post_ok_sends_blocks_text_and_metadata(sink: SlackSink, fake: FakeSlack
         "channel": "#export-controls",
         "text": expected["text"],
         "blocks": expected["blocks"],
-        "metadata": {"event_type": "regwatch_alert", "event_payload": {"id": 101}},
+        "metadata": {"event_type": "regwatch_alert",
+                     "event_payload": {"id": 101, "created_at": alert.created_at.isoformat()}},
         "unfurl_links": False,
         "unfurl_media": False,
     }
     assert sink.channel_id == "C0REGWATCH"
 
 
-def test_rate_limited_then_ok_is_retried(sink: SlackSink, fake: FakeSlack) -> None:
-    fake.script = [RATELIMITED, RATELIMITED]
+def test_rate_limited_is_not_slept_inline_but_reported_with_retry_after(sink: SlackSink, fake: FakeSlack) -> None:
+    fake.script = [(429, {"Retry-After": "30"}, {"ok": False, "error": "ratelimited"})]
     result = sink.send(load_alert("source_health"))
-    assert result.ok and result.external_id == "1762480500.000100"
-    assert len(fake.requests) == 3
-
-
-def test_rate_limited_beyond_three_retries_is_retryable_failure(sink: SlackSink, fake: FakeSlack) -> None:
-    fake.script = [RATELIMITED] * 4
-    result = sink.send(load_alert("source_health"))
-    assert result == DeliveryResult(False, None, "slack legal: chat.postMessage failed: HTTP 429 ratelimited", True)
-    assert len(fake.requests) == 4
+    assert result == DeliveryResult(False, None, "slack legal: chat.postMessage failed: HTTP 429 ratelimited",
+                                    retryable=True, retry_after=30.0)
+    assert len(fake.requests) == 1  # the outbox schedules the retry; this process holds no lease asleep
 
 
 @pytest.mark.parametrize(
@@ -130,10 +120,11 @@ def test_rate_limited_beyond_three_retries_is_retryable_failure(sink: SlackSink,
         ((503, {}, "<html>Service Unavailable</html>"), "HTTP 503 Received a response in a non-JSON format: <html>Service Unavailable</html>"),
     ],
 )
-def test_server_errors_are_retryable_and_not_retried_inline(sink, fake, reply, detail) -> None:
+def test_server_errors_are_ambiguous_and_not_retried_inline(sink, fake, reply, detail) -> None:
     fake.script = [reply]
     result = sink.send(load_alert("source_health"))
-    assert result == DeliveryResult(False, None, f"slack legal: chat.postMessage failed: {detail}", True)
+    assert result == DeliveryResult(False, None, f"slack legal: chat.postMessage failed: {detail}", retryable=True,
+                                    ambiguous=True)
     assert len(fake.requests) == 1
 
 
@@ -143,20 +134,27 @@ def test_server_errors_are_retryable_and_not_retried_inline(sink, fake, reply, d
         ("invalid_auth", "check the bot token (SLACK_BOT_TOKEN)"),
         ("not_in_channel", "invite the bot to the channel (/invite @regwatch)"),
         ("channel_not_found", "check the channel name or use its ID"),
+        ("missing_scope", "add the chat:write and channels:history scopes to the Slack app"),
     ],
 )
-def test_permanent_api_errors_are_not_retryable(sink, fake, error, hint) -> None:
+def test_permanent_api_errors_block_the_sink(sink, fake, error, hint) -> None:
     fake.script = [(200, {}, {"ok": False, "error": error})]
     result = sink.send(load_alert("source_health"))
-    assert result == DeliveryResult(False, None, f"slack legal: chat.postMessage failed: HTTP 200 {error} ({hint})", False)
+    assert result == DeliveryResult(False, None, f"slack legal: chat.postMessage failed: HTTP 200 {error} ({hint})",
+                                    blocked=True)
 
 
-def test_connection_refused_is_retried_once_then_retryable(fake: FakeSlack) -> None:
-    fake.close()  # nothing listens on that port any more
-    handlers = [ConnectionErrorRetryHandler(max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.0))]
-    sink = SlackSink("legal", WebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=handlers), "#export-controls")
+def test_rejected_blocks_are_a_dead_end_for_this_alert_only(sink, fake) -> None:
+    fake.script = [(200, {}, {"ok": False, "error": "invalid_blocks"})]
     result = sink.send(load_alert("source_health"))
-    assert not result.ok and result.retryable
+    assert (result.ok, result.retryable, result.blocked, result.ambiguous) == (False, False, False, False)
+
+
+def test_connection_refused_is_retryable_and_not_ambiguous(fake: FakeSlack) -> None:
+    fake.close()  # nothing listens on that port any more: the post cannot have reached Slack
+    sink = SlackSink("legal", WebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[]), "#export-controls")
+    result = sink.send(load_alert("source_health"))
+    assert not result.ok and result.retryable and not result.ambiguous
     assert result.detail.startswith(f"slack legal: connection to {fake.base_url} failed: URLError: ")
     fake.server = _Closed()  # the fixture's close() must not fail
 
@@ -182,7 +180,7 @@ def test_token_never_leaks(fake: FakeSlack, caplog: pytest.LogCaptureFixture, mo
         with pytest.raises(SinkConfigError) as info:
             SlackSink.from_config("legal", bad)
         seen.append(str(info.value))
-    assert len(fake.requests) == 5 and any("Sending a request" in r.getMessage() for r in caplog.records)
+    assert len(fake.requests) == 4 and any("Sending a request" in r.getMessage() for r in caplog.records)
     everything = "\n".join(seen + [r.getMessage() for r in caplog.records] + [caplog.text])
     assert TOKEN not in everything and "SECRET" not in everything
     assert repr(sink) == f"SlackSink(name='legal', channel='#c', base_url='{fake.base_url}', token=<redacted>)"
@@ -215,11 +213,7 @@ def test_config_errors(cfg: dict, message: str) -> None:
 
 def test_client_is_built_with_explicit_retry_handlers() -> None:
     sink = SlackSink.from_config("legal", {"kind": "slack", "token": TOKEN, "channel": "C0123ABCD", "base_url": "http://127.0.0.1:9/api"})
-    handlers = sink.client.retry_handlers
-    assert [(type(h), h.max_retry_count) for h in handlers] == [
-        (ConnectionErrorRetryHandler, 1),
-        (RateLimitErrorRetryHandler, 3),
-    ]
+    assert sink.client.retry_handlers == []  # no SDK resend of a post that may have reached Slack
     assert sink.client.base_url == "http://127.0.0.1:9/api/"
     assert sink.channel_id == "C0123ABCD"  # configured by ID: reconciliation works before any post
 
@@ -242,7 +236,9 @@ def test_find_posted_pages_through_history(sink: SlackSink, fake: FakeSlack) -> 
 
 def test_find_posted_absent_and_errors(sink: SlackSink, fake: FakeSlack) -> None:
     oldest = datetime(2026, 1, 8, tzinfo=timezone.utc)
-    with pytest.raises(ReconcileError, match=r"channel ID unknown for #export-controls; configure the channel by ID"):
+    fake.script = [(200, {}, {"ok": False, "error": "missing_scope"})]  # conversations.list without channels:read
+    with pytest.raises(ReconcileError, match=r"channel ID unknown for #export-controls and conversations.list failed: "
+                                             r"HTTP 200 missing_scope; configure the channel by ID"):
         sink.find_posted(1, oldest=oldest)
     sink.channel_id = "C0REGWATCH"
     fake.script = [(200, {}, {"ok": True, "messages": []})]

@@ -91,6 +91,7 @@ def test_suspension_raises_one_status_alert_per_resolved_target() -> None:
     ("repeals", None, None, "critical", "mofcom:2024:46 repealed"),
     ("amends", "一", None, "warning", "mofcom:2024:46 (一) amended"),
     ("supersedes", None, None, "warning", "mofcom:2024:46 superseded"),
+    ("resumes", "第二款", None, "critical", "mofcom:2024:46 (第二款) suspension lifted"),
 ])
 def test_status_alert_wording_and_severity(rel_type, clause, until, severity, title) -> None:
     rel = Relation(rel_type, "mofcom:2024:46", "2024年第46号", until, clause, "证据")

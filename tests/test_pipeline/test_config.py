@@ -39,6 +39,9 @@ def test_env_secret_resolved(tmp_path: Path) -> None:
         ("defaults:\n  jitter_seconds: -5\n", "defaults.jitter_seconds"),
         ("bogus_key: 1\n", "bogus_key"),
         ("- a\n- b\n", "top level must be a mapping"),
+        ("authority: {gac: mofcom}\n", "authority: Value error, unknown issuer 'gac'"),
+        ("authority: {gacc: customs}\n", "gacc: unknown source 'customs' (use one of govcn, meti, miit, mofcom)"),
+        ("authority: [mofcom]\n", "authority: Input should be a valid dictionary"),
     ],
 )
 def test_broken_config_names_file_and_field(tmp_path: Path, text: str, message: str) -> None:
@@ -53,6 +56,18 @@ def test_broken_config_names_file_and_field(tmp_path: Path, text: str, message: 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_authority_overrides_extend_the_default_table(tmp_path: Path) -> None:
+    from pipeline.authority import DEFAULT_AUTHORITY
+
+    assert load_config(None).authority == DEFAULT_AUTHORITY
+    assert DEFAULT_AUTHORITY["gacc"] == "mofcom" and DEFAULT_AUTHORITY["state-council"] == "govcn"
+    path = tmp_path / "s.yaml"
+    path.write_text("authority: {gacc: govcn, ndrc: govcn}\n", encoding="utf-8")
+    table = load_config(path, env={}).authority
+    assert table == {**DEFAULT_AUTHORITY, "gacc": "govcn", "ndrc": "govcn"}
+    assert table["miit"] == "miit"  # entries not overridden keep their default
 
 
 def test_no_path_gives_defaults() -> None:

@@ -6,10 +6,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from pipeline.deadlines import Deadline, deadline_alerts, deadlines_of, due_lead
+from pipeline.deadlines import Deadline, Move, deadline_alerts, deadlines_of, due_lead
 from pipeline.process import process_pending
-from pipeline.records import LegalStatus
+from pipeline.records import LegalStatus, Relation
 from pipeline.remind import check_deadlines, issuer_timezone
+from pipeline.status import status_timeline
 
 LEADS = [30, 7, 1, 0]
 
@@ -62,10 +63,57 @@ def test_changes_effective_on_publication_are_not_deadlines() -> None:
 
 
 def test_document_known_only_from_relations_is_in_force_after_its_suspension() -> None:
-    suspended = LegalStatus(on=date(2031, 1, 1), status="suspended", until=date(2031, 11, 10), by=("x:2031:1",))
-    unknown = LegalStatus(on=date(2031, 11, 11), status="unknown")
-    (d,) = deadlines_of("x:2031:2", [(date(2031, 1, 1), suspended), (date(2031, 11, 11), unknown)])
-    assert (d.after.status, d.day, d.by) == ("in_force", date(2031, 11, 10), ("x:2031:1",))
+    rel = Relation("suspends", "x:2031:2", "2031年第2号", since=date(2031, 1, 1), until=date(2031, 11, 10))
+    timeline = status_timeline(start=date(2031, 1, 1), effective=None, published=None, key="x:2031:2",
+                               incoming=[("x:2031:1", rel)])
+    (d,) = deadlines_of("x:2031:2", timeline)
+    assert (d.after.status, d.day, d.by, d.cause) == ("in_force", date(2031, 11, 10), ("x:2031:1",), "x:2031:1")
+
+
+def moved(until: date, old: date, known: date) -> Deadline:
+    d = suspension(until)
+    return Deadline(d.doc_key, d.starts, d.before, d.after, d.announced,
+                    (Move(old, until, known, "mofcom+gacc:2031:99", known),), "mofcom+gacc:2031:99")
+
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (date(2031, 10, 30), None),  # before the move was known
+    (date(2031, 11, 1), ("moved", "Deadline moved from 2031-11-10 to 2032-01-10 by mofcom+gacc:2031:99: "
+                                  "mofcom+gacc:2031:56 suspended until 2032-01-10; in force from 2032-01-11")),
+    (date(2031, 12, 11), ("lead30", "Deadline in 30 day(s): mofcom+gacc:2031:56 suspended until 2032-01-10; in force "
+                                    "from 2032-01-11 (moved from 2031-11-10 to 2032-01-10 by mofcom+gacc:2031:99)")),
+    (date(2032, 1, 11), ("passed", "Deadline passed: mofcom+gacc:2031:56 suspended until 2032-01-10; in force from "
+                                   "2032-01-11 (moved from 2031-11-10 to 2032-01-10 by mofcom+gacc:2031:99)")),
+])
+def test_reminders_of_a_moved_date(today, expected) -> None:
+    alerts = deadline_alerts([moved(date(2032, 1, 10), date(2031, 11, 10), date(2031, 11, 1))], today=today,
+                             lead_days=LEADS)
+    if expected is None:
+        assert alerts == []
+        return
+    (alert,) = alerts
+    assert (alert.dedup_key, alert.title) == (f"deadline:mofcom+gacc:2031:56:suspended>in_force:2032-01-11:{expected[0]}",
+                                              expected[1])
+    assert ("Moved", "from 2031-11-10 to 2032-01-10 by mofcom+gacc:2031:99") in alert.facts
+    assert "deadline:moved" in alert.tags
+
+
+def test_moved_notice_only_shortly_after_the_move() -> None:
+    far = moved(date(2033, 1, 10), date(2031, 11, 10), date(2031, 11, 1))
+    assert [a.dedup_key.rsplit(":", 1)[1] for a in deadline_alerts([far], today=date(2031, 12, 31), lead_days=LEADS)] \
+        == ["moved"]
+    assert deadline_alerts([far], today=date(2032, 1, 1), lead_days=LEADS) == []  # 61 days after it
+
+
+def test_extension_moves_the_deadline_instead_of_adding_one() -> None:
+    a = Relation("suspends", "x:2031:2", "2031年第2号", since=date(2031, 1, 1), until=date(2031, 11, 10))
+    c = Relation("extends", "x:2031:1", "2031年第1号", until=date(2032, 1, 10))
+    timeline = status_timeline(start=date(2031, 1, 1), effective=date(2030, 1, 1), published=None, key="x:2031:2",
+                               incoming=[("x:2031:1", a), ("x:2031:9", c)], starts={"x:2031:9": date(2031, 10, 30)})
+    (d,) = deadlines_of("x:2031:2", timeline, lambda by: date(2031, 10, 30) if "x:2031:9" in by else date(2031, 1, 1))
+    assert (d.day, d.cause, d.moves) == (date(2032, 1, 10), "x:2031:9", (
+        Move(date(2031, 11, 10), date(2032, 1, 10), date(2031, 10, 30), "x:2031:9", date(2031, 10, 30)),))
+    assert d.scheduled
 
 
 def test_issuer_calendars() -> None:

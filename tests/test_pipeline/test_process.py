@@ -261,5 +261,5 @@ def test_source_filter_and_limit(store, clock, capture_page) -> None:
     assert process_pending(store, now=clock.now(), limit=1).processed == 1
     assert process_pending(store, now=clock.now(), source="mofcom").processed == 1
     assert process_pending(store, now=clock.now()).as_dict() == {
-        "processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0, "skipped": 0, "failed": 0,
+        "processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0, "copies": 0, "skipped": 0, "failed": 0,
         "alerts": 0, "errors": []}

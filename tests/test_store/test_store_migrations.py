@@ -13,7 +13,6 @@ from store import (
     CorruptDatabase,
     DatabaseLocked,
     Migration,
-    Migrations,
     SchemaTooNew,
     SchemaTooOld,
     Store,
@@ -32,15 +31,12 @@ def _add_watch_table(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE TABLE watch (id INTEGER PRIMARY KEY, doc_key VARCHAR NOT NULL)"))
 
 
-# The mechanics are tested on the first two migrations (later ones may need the pipeline's rules,
-# see test_store_rekey.py).
-BASE = Migrations(MIGRATIONS.migrations[:2])
-V3_NOT_ADDITIVE = BASE.plus(Migration("0003_document_note", _add_note_column, additive=False))
-V3_ADDITIVE = BASE.plus(Migration("0003_watch_table", _add_watch_table))
+V3_NOT_ADDITIVE = MIGRATIONS.plus(Migration("9001_document_note", _add_note_column, additive=False))
+V3_ADDITIVE = MIGRATIONS.plus(Migration("9001_watch_table", _add_watch_table))
 
 
 def _fill(db_url) -> int:
-    with Store.open(db_url, at=T0, migrations=BASE) as s:
+    with Store.open(db_url, at=T0) as s:
         s.ensure_source("mofcom", "商务部", at=T0)
         r = s.record_version(
             source="mofcom", key="mofcom:2025:61", url=URL, title="决定", text="正文", canonical_text="正文",
@@ -48,8 +44,15 @@ def _fill(db_url) -> int:
         )  # fmt: skip
         s.enqueue_alert(dedup_key="change:1", kind="new", severity="high", source="mofcom", doc_key="mofcom:2025:61",
                         payload={"t": "决定"}, created_at=T0)  # fmt: skip
-        assert s.schema_version == 2
+        assert s.schema_version == HEAD
         return r.document_id
+
+
+HEAD = MIGRATIONS.version
+
+
+def _head() -> list[tuple[str, int]]:
+    return [(name, i) for i, name in enumerate(MIGRATIONS.names, start=1)]
 
 
 def _applied(store: Store) -> list[tuple[str, int]]:
@@ -66,18 +69,18 @@ def _assert_data_intact(store: Store, doc_id: int) -> None:
 
 def test_fresh_database_records_every_migration(db_url) -> None:
     with Store.open(db_url, at=T0, migrations=V3_ADDITIVE) as s:
-        assert _applied(s) == [("0001_initial_schema", 1), ("0002_add_fulltext_search", 2), ("0003_watch_table", 3)]
-        assert s.schema_version == 3 and s.upgrade() == []
+        assert _applied(s) == [*_head(), ("9001_watch_table", HEAD + 1)]
+        assert s.schema_version == HEAD + 1 and s.upgrade() == []
         # the baseline builds the head schema from the models; later steps are only recorded
         assert "watch" not in sa.inspect(s.engine).get_table_names()
 
 
 def test_upgrade_in_place_keeps_data(db_url) -> None:
     doc_id = _fill(db_url)
-    with pytest.raises(SchemaTooOld, match="needs migrations 0003_document_note; back it up, then run `regwatch db up"):
+    with pytest.raises(SchemaTooOld, match="needs migrations 9001_document_note; back it up, then run `regwatch db up"):
         Store.open(db_url, migrations=V3_NOT_ADDITIVE)
     with Store.open(db_url, migrations=V3_NOT_ADDITIVE, upgrade=True, at=T0 + timedelta(days=1)) as s:
-        assert _applied(s) == [("0001_initial_schema", 1), ("0002_add_fulltext_search", 2), ("0003_document_note", 3)]
+        assert _applied(s) == [*_head(), ("9001_document_note", HEAD + 1)]
         assert "note" in {c["name"] for c in sa.inspect(s.engine).get_columns("document")}
         _assert_data_intact(s, doc_id)
         s.record_version(
@@ -92,7 +95,7 @@ def test_additive_migrations_apply_on_open(db_url) -> None:
     with pytest.raises(SchemaTooOld):
         Store.open(db_url, migrations=V3_ADDITIVE, upgrade=False)
     with Store.open(db_url, migrations=V3_ADDITIVE, at=T0) as s:
-        assert s.schema_version == 3
+        assert s.schema_version == HEAD + 1
         assert "watch" in sa.inspect(s.engine).get_table_names()
         _assert_data_intact(s, doc_id)
 
@@ -101,16 +104,16 @@ def test_newer_schema_is_refused(db_url) -> None:
     _fill(db_url)
     Store.open(db_url, migrations=V3_ADDITIVE, at=T0).close()
     with pytest.raises(SchemaTooNew) as err:
-        Store.open(db_url, migrations=BASE)
+        Store.open(db_url)
     where = err.value.where
-    assert str(err.value).startswith(f"database {where} was written by a newer regwatch (schema 3 > 2); upgrade regwatch")
+    assert str(err.value).startswith(f"database {where} was written by a newer regwatch (schema {HEAD + 1} > {HEAD}); upgrade regwatch")
 
 
 def test_unknown_migration_name_is_refused(tmp_path) -> None:
     path = tmp_path / "renamed.db"
     Store.open(path, migrations=V3_ADDITIVE, at=T0).close()
-    renamed = BASE.plus(Migration("0003_something_else", _add_watch_table))
-    with pytest.raises(SchemaTooNew, match="newer regwatch \\(unknown migrations 0003_watch_table\\)"):
+    renamed = MIGRATIONS.plus(Migration("9001_something_else", _add_watch_table))
+    with pytest.raises(SchemaTooNew, match="newer regwatch \\(unknown migrations 9001_watch_table\\)"):
         Store.open(path, migrations=renamed)
 
 

@@ -20,7 +20,7 @@ def _at(minutes: int) -> datetime:
 
 @pytest.fixture
 def world(store: Store, record) -> dict[str, int]:
-    """Two documents: 61 (new, then changed on gov.cn, tagged 1C902.a) and 70 (new, suspends 61)."""
+    """Two documents: 61 (new, then version 2 from gov.cn, tagged 1C902.a) and 70 (new, suspends 61)."""
     ids = {}
 
     def change(result, kind: str, minutes: int) -> int:
@@ -33,7 +33,9 @@ def world(store: Store, record) -> dict[str, int]:
     r61 = record("mofcom:2025:61", M61, "稀土物项出口管制 1C902.a", minutes=0, title="关于稀土物项的决定")
     ids["61-new"] = change(r61, "new", 0)
     store.replace_tags(r61.version_id, [{"kind": "code", "scheme": "cn-dual-use", "value": "1C902.a"}])
-    r61b = record("mofcom:2025:61", G61, "稀土物项出口管制（修订） 1C902.a", minutes=60, source="govcn")
+    # gov.cn named as the authority: its copy takes over as the reference, version 2
+    r61b = record("mofcom:2025:61", G61, "稀土物项出口管制（修订） 1C902.a", minutes=60, source="govcn",
+                  authority="govcn")
     ids["61-changed"] = change(r61b, "changed", 60)
     r70 = record("mofcom:2025:70", M70, "暂停实施2025年第61号公告", minutes=120, title="暂停实施的公告")
     ids["70-new"] = change(r70, "new", 120)

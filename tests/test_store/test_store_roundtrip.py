@@ -153,10 +153,12 @@ def test_alert_and_delivery_round_trip(store: Store) -> None:
         "change:1", "new", "high", "mofcom", "mofcom:2025:61", payload,
     )  # fmt: skip
     assert (a.status, a.attempts, a.created_at, a.updated_at, a.last_error) == ("pending", 0, T0, T0, None)
-    d_id = store.record_delivery(alert_id, "slack-legal", True, T0, external_id="1728467000.000100", detail="ok")
+    store.plan_deliveries(alert_id, ["slack-legal"], T0)
+    claim = store.claim_delivery(["slack-legal"], owner="me", now=T0, lease_seconds=60)
+    store.finish_delivery(claim, outcome="sent", at=T0, external_id="1728467000.000100", detail="ok")
     (d,) = store.deliveries(alert_id)
-    assert (d.id, d.alert_id, d.sink, d.ok, d.external_id, d.detail, d.at) == (
-        d_id, alert_id, "slack-legal", True, "1728467000.000100", "ok", T0,
+    assert (d.id, d.alert_id, d.sink, d.ok, d.external_id, d.detail, d.at, d.outcome, d.owner, d.finished_at) == (
+        claim.attempt_id, alert_id, "slack-legal", True, "1728467000.000100", "ok", T0, "sent", "me", T0,
     )  # fmt: skip
 
 

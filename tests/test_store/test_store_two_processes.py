@@ -55,7 +55,10 @@ def test_writer_process_and_reader_never_lock(tmp_path) -> None:
             store.status_summary()
             if reads % 5 == 0:  # the reader writes too, like `regwatch deliver` marking alerts
                 for alert in store.pending_alerts(limit=3):
-                    store.mark_alert(alert.id, "delivered", at=T0)
+                    store.plan_deliveries(alert.id, ["legal"], T0)
+                    claim = store.claim_delivery(["legal"], owner="reader", now=T0, lease_seconds=60)
+                    if claim is not None:
+                        store.finish_delivery(claim, outcome="sent", at=T0, external_id="1.1")
             assert all(r.document_key.startswith("mofcom:2025:") for r in rows)
             reads += 1
         out, err = proc.communicate(timeout=60)

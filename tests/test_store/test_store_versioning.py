@@ -123,7 +123,7 @@ def test_record_change_is_idempotent(store: Store, record) -> None:
     assert store.record_change(**args) == first
     assert store.record_change(**{**args, "kind": "status"}) != first
     assert [c.kind for c in store.changes(v2.document_id)] == ["changed", "status"]
-    with pytest.raises(ValueError, match="change kind must be one of new, changed, withdrawn, status"):
+    with pytest.raises(ValueError, match="change kind must be one of new, changed, reference, withdrawn, status"):
         store.record_change(**{**args, "kind": "moved"})
 
 
