@@ -21,6 +21,10 @@ the record's ``to_json()``: ``doc_key`` and ``doc_number``) and:
   crawl after the upgrade compares like with like and makes no wave of fake versions (the
   alternative, comparing against a hash recomputed at every crawl, would leave the stored hashes
   stale for every other reader: the search index, ``show --json``, the versioning rule itself);
+* keeps appearances (``store.appearances``) consistent: those of a split document are rebuilt
+  per (document, source) from its URLs, versions and captures, each keeping what was last seen on
+  its source when that record printed the document's own number; every appearance's stored record
+  is re-keyed and its canonical text re-hashed like the versions';
 * rebuilds the search index (``store.fulltext``) from the recomputed canonical texts.
 
 Nothing is deleted and no two documents are ever merged: a key already taken by another document
@@ -79,6 +83,13 @@ _REL = sa.table(
 )  # fmt: skip
 _ALERT = sa.table("alert", sa.column("id", sa.Integer), sa.column("dedup_key", sa.String),
                   sa.column("doc_key", sa.String))  # fmt: skip
+_APPEARANCE = sa.table(
+    "appearance", sa.column("id", sa.Integer), sa.column("document_id", sa.Integer), sa.column("source", sa.String),
+    sa.column("url", sa.String), sa.column("status", sa.String), sa.column("capture_id", sa.Integer),
+    sa.column("version_id", sa.Integer), sa.column("title", sa.String), sa.column("content_hash", sa.String),
+    sa.column("canonical_text", sa.Text), sa.column("fields", sa.JSON), sa.column("first_seen", UTCDateTime()),
+    sa.column("last_seen", UTCDateTime()),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,12 +170,13 @@ class _Version:
 _PAGE = 500  # versions read per query
 
 
-def _version_pages(conn: sa.Connection, *columns: sa.ColumnElement[Any]) -> Iterator[Sequence[sa.Row[Any]]]:
-    """All versions, ``_PAGE`` at a time by id, so big texts are never all in memory and the
-    updates made between pages do not disturb an open cursor."""
+def _pages(conn: sa.Connection, *columns: sa.ColumnElement[Any],
+                   table: sa.TableClause = _VER) -> Iterator[Sequence[sa.Row[Any]]]:
+    """All rows of ``table`` (versions), ``_PAGE`` at a time by id, so big texts are never all in
+    memory and the updates made between pages do not disturb an open cursor."""
     last = 0
     while True:
-        query = sa.select(_VER.c.id, *columns).where(_VER.c.id > last).order_by(_VER.c.id).limit(_PAGE)
+        query = sa.select(table.c.id, *columns).where(table.c.id > last).order_by(table.c.id).limit(_PAGE)
         rows = conn.execute(query).all()
         if not rows:
             return
@@ -188,7 +200,7 @@ def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
     light = [_VER.c[name] for name in ("document_id", "number", "url", "source", "title", "content_hash",
                                        "created_at")]  # fmt: skip
     loaded: list[_Version] = []
-    for rows in _version_pages(conn, *light, _VER.c.fields):
+    for rows in _pages(conn, *light, _VER.c.fields):
         for row in rows:
             fields = row.fields if isinstance(row.fields, dict) else {}
             v = _Version(**{k: row._mapping[k] for k in ("id", "document_id", "number", "url", "source", "title",
@@ -225,6 +237,17 @@ def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
         else:
             assigned.update(keys)
 
+    # what each appearance of a document to split last saw there: (document, source, URL) -> key,
+    # and (document, source, "") for the source's other URLs
+    has_appearances = "appearance" in sa.inspect(conn).get_table_names()
+    seen_as: dict[tuple[int, str, str], str] = {}
+    if has_appearances and plans:
+        query = sa.select(_APPEARANCE.c.document_id, _APPEARANCE.c.source, _APPEARANCE.c.url, _APPEARANCE.c.fields)
+        for row in conn.execute(query.where(_APPEARANCE.c.document_id.in_(list(plans)))):
+            key = _own_key(rules, row.fields)
+            if key is not None:
+                seen_as[(row.document_id, row.source, row.url)] = seen_as[(row.document_id, row.source, "")] = key
+
     # 2. documents: free the old keys first (unique column), then write the new ones
     for doc_id in plans:
         conn.execute(_DOC.update().where(_DOC.c.id == doc_id).values(key=None))
@@ -232,6 +255,7 @@ def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
     final_key: dict[int, str] = {}  # document id -> key
     rekeyed: dict[str, str] = {}  # unambiguous old key -> new key
     split_keys: dict[str, list[str]] = {}
+    families: dict[int, list[int]] = {}  # split document id -> it and the documents split off it
     for doc_id, groups in plans.items():
         doc = docs[doc_id]
         (first_key, first_versions), *others = groups
@@ -258,8 +282,15 @@ def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
                               [(key, [v.number for v in group]) for key, group in groups]))
         if doc.key is not None:
             split_keys[doc.key] = [key for key, _ in groups]
-        _split_urls(conn, doc_id, groups, final_doc)
+        by_key = {key: final_doc[group[0].id] for key, group in groups}
+        copies = {(source, url): by_key[key] for (owner, source, url), key in seen_as.items()
+                  if owner == doc_id and key in by_key}
+        _split_urls(conn, doc_id, groups, final_doc, copies)
         _split_changes(conn, doc_id, versions[doc_id], final_doc, final_key, doc.key)
+        families[doc_id] = [doc_id, *(new_id for new_id, _, _ in split_off)]
+
+    if has_appearances and families:
+        _split_appearances(conn, rules, families, final_key, docs, report)
 
     by_id = {v.id: v for vs in versions.values() for v in vs}
     old_key_of = {v.id: docs[v.document_id].key for v in by_id.values()}
@@ -283,8 +314,10 @@ def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
                                      f"{', '.join(split_keys[old])})")
         return old
 
-    # ... and in every version's stored record (fields) and canonical text, page by page
+    # ... and in every version's (and appearance's) stored record (fields) and canonical text
     hashes = _rewrite_versions(conn, rules, key_now, by_id, target, report)
+    if has_appearances:
+        _rewrite_appearances(conn, rules, target, report)
 
     # 4. relation rows: the citing version's own key, and targets
     for row in conn.execute(sa.select(_REL).order_by(_REL.c.id)).all():
@@ -347,9 +380,10 @@ def _insert_document(conn: sa.Connection, key: str, group: Sequence[_Version], d
 
 
 def _split_urls(conn: sa.Connection, doc_id: int, groups: list[tuple[str, list[_Version]]],
-                final_doc: Mapping[int, int]) -> None:
+                final_doc: Mapping[int, int], copies: Mapping[tuple[str, str], int]) -> None:
     """Each URL row goes with the versions seen at it; a URL with versions in several documents is
-    listed for each; an URL without versions (an identical copy) stays with the original."""
+    listed for each. A URL without versions (a copy on another site) goes with the document its
+    appearance's last record names (``copies``: (source, URL) -> document), else stays."""
     holders: dict[str, list[int]] = {}
     sources: dict[str, str] = {}
     for _, group in groups:
@@ -361,7 +395,7 @@ def _split_urls(conn: sa.Connection, doc_id: int, groups: list[tuple[str, list[_
     rows = conn.execute(sa.select(_URL).where(_URL.c.document_id == doc_id).order_by(_URL.c.id)).all()
     listed = {(doc_id, row.url) for row in rows}
     for row in rows:
-        owners = holders.get(row.url, [doc_id])
+        owners = holders.get(row.url) or [copies.get((row.source, row.url), copies.get((row.source, ""), doc_id))]
         if doc_id not in owners:
             conn.execute(_URL.update().where(_URL.c.id == row.id).values(document_id=owners[0]))
             listed.discard((doc_id, row.url))
@@ -406,6 +440,72 @@ def _split_changes(conn: sa.Connection, doc_id: int, old_versions: Sequence[_Ver
                                      f"{new_number[to.id]}` computes it)")
         if values:
             conn.execute(_CHANGE.update().where(_CHANGE.c.id == row.id).values(**values))
+
+
+def _own_key(rules: KeyRules, fields: Any) -> str | None:
+    """The current key of the number a stored record (``fields``) prints, None when it has none."""
+    if not isinstance(fields, dict) or not fields.get("doc_key"):
+        return None
+    return rules.document_key(fields["doc_key"], fields.get("doc_number"))
+
+
+def _split_appearances(conn: sa.Connection, rules: KeyRules, families: Mapping[int, list[int]],
+                       final_key: Mapping[int, str], docs: Mapping[int, Any], report: RekeyReport) -> None:
+    """Appearances of split documents, rebuilt: one per (document, source) from their URLs,
+    versions and captures (``store.appearances``, as migration 0005 does), then each keeps what
+    was last seen on its source when that record printed the document's own number."""
+    from store.appearances import backfill_appearances  # the appearance table exists (checked by the caller)
+
+    split = list(families)
+    old = conn.execute(sa.select(_APPEARANCE).where(_APPEARANCE.c.document_id.in_(split))).all()
+    conn.execute(_APPEARANCE.delete().where(_APPEARANCE.c.document_id.in_(split)))
+    backfill_appearances(conn)
+    members = {doc_id: original for original, ids in families.items() for doc_id in ids}
+    rebuilt = conn.execute(sa.select(_APPEARANCE).where(_APPEARANCE.c.document_id.in_(list(members)))).all()
+    place = {(members[row.document_id], row.source, final_key[row.document_id]): row for row in rebuilt}
+    for row in old:
+        key = _own_key(rules, row.fields) or final_key[row.document_id]
+        target = place.get((row.document_id, row.source, key))
+        if target is None:
+            report.unresolved.append(f"appearance of {docs[row.document_id].key} on {row.source} (seen as {key}): "
+                                     "rebuilt from its versions and captures; its next capture refreshes it")
+            continue
+        values = {"url": row.url, "status": row.status, "capture_id": row.capture_id, "title": row.title,
+                  "content_hash": row.content_hash, "canonical_text": row.canonical_text, "fields": row.fields,
+                  "first_seen": min(row.first_seen, target.first_seen), "last_seen": row.last_seen}
+        versions_there = {v for (v,) in conn.execute(sa.select(_VER.c.id).where(_VER.c.document_id
+                                                                                 == target.document_id))}
+        if row.version_id in versions_there:
+            values["version_id"] = row.version_id
+        conn.execute(_APPEARANCE.update().where(_APPEARANCE.c.id == target.id).values(**values))
+
+
+def _rewrite_appearances(conn: sa.Connection, rules: KeyRules, target: Callable[[str | None, str, str], str | None],
+                         report: RekeyReport) -> None:
+    """Keys in each appearance's last record, and its canonical text/hash with the current rule
+    (an appearance never read yet, ``content_hash == ""``, is left so)."""
+    columns = (_APPEARANCE.c.fields, _APPEARANCE.c.content_hash, _APPEARANCE.c.canonical_text)
+    for row in (r for rows in _pages(conn, *columns, table=_APPEARANCE) for r in rows):
+        if not isinstance(row.fields, dict):
+            continue
+        fields = dict(row.fields)
+        own = _own_key(rules, fields)
+        if own is not None:
+            fields["doc_key"] = own
+        if isinstance(fields.get("relations"), list):
+            fields["relations"] = [
+                {**r, "target_key": target(r["target_key"], r.get("target_text") or "", "")}
+                if isinstance(r, dict) and r.get("target_key") is not None else r
+                for r in fields["relations"]
+            ]
+        values: dict[str, Any] = {"fields": fields} if fields != row.fields else {}
+        if row.content_hash and "title" in fields and isinstance(fields.get("text"), str):
+            canonical = rules.canonical_text(fields["title"], fields["text"])
+            digest = rules.content_hash(canonical)
+            if (canonical, digest) != (row.canonical_text, row.content_hash):
+                values.update(canonical_text=canonical, content_hash=digest)
+        if values:
+            conn.execute(_APPEARANCE.update().where(_APPEARANCE.c.id == row.id).values(**values))
 
 
 def _replace_key(text: str, old: str, new: str) -> str:
@@ -469,7 +569,7 @@ def _rewrite_versions(conn: sa.Connection, rules: KeyRules, key_now: Mapping[int
     record's title and the same text); any other row is left as its writer made it.
     """
     hashes: dict[int, str] = {}
-    for rows in _version_pages(conn, _VER.c.text, _VER.c.canonical_text, _VER.c.content_hash, _VER.c.fields):
+    for rows in _pages(conn, _VER.c.text, _VER.c.canonical_text, _VER.c.content_hash, _VER.c.fields):
         for row in rows:
             values: dict[str, Any] = {}
             hashes[row.id] = row.content_hash

@@ -1,9 +1,10 @@
 """Migration 0004 (issue 8): a database written with the old key rule is re-keyed per DOMAIN.md B.2.
 
 The old rule keyed ``工信部原〔2026〕9号`` and ``工信部科〔2026〕9号`` both ``miit:2026:9``, so one document
-held versions of two. The database here is built the way the old pipeline wrote it (schema 2,
-old-form keys in documents, version fields, tags, relations and alerts, canonical texts of the old
-rule), then upgraded with ``regwatch db upgrade``'s registry, on SQLite and PostgreSQL.
+held versions of two. The database here is built the way the old pipeline wrote it (every
+migration but 0004; old-form keys in documents, version fields, appearances, tags, relations and
+alerts; canonical texts of the old rule), then upgraded with ``regwatch db upgrade``'s registry,
+on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from store import MIGRATIONS, Migrations, NotFound, SchemaTooOld, Store, StoreEr
 from store.rekey import run_rekey
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
-OLD_SCHEMA = Migrations(MIGRATIONS.migrations[:2])  # what regwatch wrote before 0004
+REKEY = "0004_rekey_agency_codes"
+OLD_SCHEMA = Migrations([m for m in MIGRATIONS.migrations if m.name != REKEY])  # what regwatch wrote before 0004
 URL_A = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2026/art_aaaa.html"
 URL_B = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2026/art_bbbb.html"
 URL_C = "https://www.gov.cn/zhengce/content/2024-02/01/content_c.htm"
 URL_D = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2026/art_dddd.html"
+URL_G = "https://www.gov.cn/zhengce/zhengceku/202603/content_b.htm"
 TEXT_A = ("工信部原〔2026〕9号\n关于开展稀土试点工作的通知\n各有关单位：\n现将 有关事项通知如下，物项编号1C902。\n"
           "《稀土指令性生产计划管理暂行办法》（工信部原〔2012〕285号）同时废止。\n本通知自印发之日起施行。")
 TEXT_A2 = TEXT_A.replace("1C902。", "1C902、1C903。")  # a real edit of A, same URL
@@ -65,17 +68,22 @@ def _record(source: str, url: str, text: str, published: date) -> DocumentRecord
     return extract_text(text, source=source, url=url, published=published, title=text.split("\n")[1])
 
 
+def _record_old(store: Store, record: DocumentRecord, minutes: int, authority: str | None = None):
+    fields = _old_fields(record)
+    canonical = _old_canonical(record.title, record.text)
+    return store.record_version(
+        source=record.source, key=fields["doc_key"], url=record.url, title=record.title or "", text=record.text,
+        canonical_text=canonical, content_hash=content_hash(canonical), fields=fields,
+        published=record.published, capture_id=None, seen_at=T0 + timedelta(minutes=minutes), authority=authority,
+    )  # fmt: skip
+
+
 def _store_old(store: Store, record: DocumentRecord, minutes: int, *, previous: int | None = None,
                fake_diff: bool = False) -> int:
     """Write one version the way the old process stage did; returns its version id."""
     fields = _old_fields(record)
     key = fields["doc_key"]
-    canonical = _old_canonical(record.title, record.text)
-    result = store.record_version(
-        source=record.source, key=key, url=record.url, title=record.title or "", text=record.text,
-        canonical_text=canonical, content_hash=content_hash(canonical), fields=fields,
-        published=record.published, capture_id=None, seen_at=T0 + timedelta(minutes=minutes),
-    )  # fmt: skip
+    result = _record_old(store, record, minutes, authority=record.source)
     assert result.created
     tags = [{"kind": "code", "scheme": c.scheme, "value": c.code} for c in record.codes]
     store.replace_tags(result.version_id, [*tags, {"kind": "doc_number", "value": key}])
@@ -105,6 +113,8 @@ def old_db(db_url) -> dict[str, int]:
         ids = {"a1": _store_old(old, a, 0)}
         ids["b"] = _store_old(old, _record("miit", URL_B, TEXT_B, date(2026, 3, 3)), 10, previous=ids["a1"],
                               fake_diff=True)  # merged by the old key: a fake "change" of A
+        copy = _record_old(old, _record("govcn", URL_G, TEXT_B, date(2026, 3, 3)), 15, authority="miit")
+        assert copy.copy and not copy.created  # gov.cn's reprint of B: an appearance of the merged document
         ids["a2"] = _store_old(old, _record("miit", URL_A, TEXT_A2, date(2026, 3, 2)), 20, previous=ids["a1"])
         ids["c"] = _store_old(old, _record("govcn", URL_C, TEXT_C, date(2024, 2, 1)), 30)
         ids["c2"] = _store_old(old, _record("govcn", URL_C, TEXT_C.replace("现予印发", "现予 印发"), date(2024, 2, 1)),
@@ -122,7 +132,8 @@ def old_db(db_url) -> dict[str, int]:
                           severity="critical", source="mofcom", doc_key=OLD_A, payload={}, created_at=T0)
         merged = old.document(OLD_A)
         assert [v.url for v in old.versions(merged.id)] == [URL_A, URL_B, URL_A]
-        assert old.schema_version == 2
+        assert [(a.source, a.reference) for a in old.appearances(merged.id)] == [("miit", True), ("govcn", False)]
+        assert REKEY not in old.schema_state().applied
         ids["merged_doc"] = merged.id
     return ids
 
@@ -163,7 +174,16 @@ def test_old_keys_are_migrated_and_merged_documents_split(db_url, old_db) -> Non
         assert (b.latest_version, b.canonical_url, b.source, b.title) == (1, URL_B, "miit", "关于公布科技试点名单的通知")
         assert (b.first_seen, b.last_seen) == (T0 + timedelta(minutes=10), T0 + timedelta(minutes=10))
         assert [u.url for u in s.document_urls(a.id)] == [URL_A]
-        assert [u.url for u in s.document_urls(b.id)] == [URL_B]
+        assert [u.url for u in s.document_urls(b.id)] == [URL_B, URL_G]
+
+        # appearances: one per (document, source), each with what that source last showed of it
+        fresh_b_copy = _record("govcn", URL_G, TEXT_B, date(2026, 3, 3))
+        got = {(x.document_id, x.source): x for x in s.appearances(a.id) + s.appearances(b.id)}
+        assert {k: (x.reference, x.url) for k, x in got.items()} == {
+            (a.id, "miit"): (True, URL_A), (b.id, "miit"): (True, URL_B), (b.id, "govcn"): (False, URL_G)}
+        assert got[(a.id, "miit")].version_id == old_db["a2"] and got[(b.id, "miit")].version_id == old_db["b"]
+        copy = got[(b.id, "govcn")]
+        assert (copy.fields["doc_key"], copy.content_hash) == (NEW_B, fresh_b_copy.content_hash)
 
         # changes: B's fake diff against A is gone, it is a new document; A's real edit keeps its diff
         [b_new] = s.changes(b.id)
@@ -221,7 +241,7 @@ def test_old_keys_are_migrated_and_merged_documents_split(db_url, old_db) -> Non
         assert str(again_report) == "re-keyed 0 documents; split 0 merged documents"
         assert _snapshot(s) == before
     with Store.open(db_url, migrations=BOUND, upgrade=True) as s:
-        assert s.migration_reports == {} and s.schema_version == MIGRATIONS.version
+        assert s.migration_reports == {} and s.schema_state().applied == MIGRATIONS.names
 
 
 def test_a_fresh_database_records_the_migration_without_running_it(db_url) -> None:
