@@ -10,10 +10,17 @@ Printed forms read (on ``match_text`` output; full-width digits and U+3000 also 
   (``商务部令2020年第1号``) keeps it in the number (``mofcom:order:2020-1``) so that it cannot
   collide with the same issuer's announcement of that year and number;
 - agency-code numbers: ``工信部原〔2012〕285号``, ``国发〔2024〕5号``, ``商办贸函[2025]12号``,
-  ``(2024)`` brackets → issuer slug + year + number (``miit:2012:285``);
+  ``(2024)`` brackets → issuer slug + agency code as printed (NFKC) + year + number
+  (``miit:工信部原:2012:285``, ``state-council:国发:2024:5``). Each agency code (机关代字) is its
+  own series restarting every year, so ``工信部原〔2026〕9号``, ``工信部科〔2026〕9号`` and
+  ``工业和信息化部公告2026年第9号`` are three documents. The code is the run of Han characters
+  before the bracket that starts with a known code prefix (``AGENCY_CODES``, which only decides
+  the issuer slug): ``…经商务部商办贸函〔2025〕12号`` has the code ``商办贸函``. An issuer name
+  with ``公告``/``通告`` before the bracket is the announcement series, not a code:
+  ``海关总署公告〔2027〕第3号`` is ``gacc:2027:3``, like ``海关总署公告2027年第3号``;
 - METI press releases: ``/press/2025/10/20251009001/...`` → ``meti:press:20251009-001``.
 
-Issuer names and agency codes are data (``ISSUERS``, ``AGENCY_CODES``). General Offices (办公厅)
+Issuer names and agency-code prefixes are data (``ISSUERS``, ``AGENCY_CODES``). General Offices (办公厅)
 are separate issuing organs with their own number series, so they get their own slugs
 (``mofcom-general-office``, ``state-council-general-office`` …) instead of folding into the ministry.
 
@@ -28,6 +35,7 @@ own issuers); with no default it is reported with ``issuers == ()`` and has no k
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -75,7 +83,8 @@ ISSUERS: dict[str, str] = {
     "METI": "meti",
 }
 
-# Agency code printed before a bracketed year -> slug; the longest matching prefix wins.
+# Prefix of an agency code printed before a bracketed year -> issuer slug (the code itself is
+# taken as printed); the longest matching prefix wins.
 AGENCY_CODES: dict[str, str] = {
     "国发": "state-council",
     "国函": "state-council",
@@ -135,11 +144,15 @@ _CONT = re.compile(
 )
 # After a bare "第N" (no 号) these words mean it was an ordinal, not a document number.
 _NOT_NUMBER_AFTER = re.compile(rf"{_SP}[条款项批次期届季周章节个页天月日年位名轮]")
-_CODE_ALT = "|".join(re.escape(c) for c in sorted(AGENCY_CODES, key=len, reverse=True))
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The Han run before a bracketed year holds the agency code at its end (see ``agency_code``).
 _BRACKET = re.compile(
-    rf"(?P<code>(?:{_CODE_ALT})[\u4e00-\u9fff]{{0,6}}?){_SP}[〔\[［(（【]{_SP}(?P<year>{_YEAR}){_SP}[〕\]］)）】]"
+    rf"(?P<run>[{_HAN}]{{1,16}}){_SP}[〔\[［(（【]{_SP}(?P<year>{_YEAR}){_SP}[〕\]］)）】]"
     rf"{_SP}(?:第{_SP})?(?P<num>{_NUM}){_SP}号"
 )
+_MAX_CODE_TAIL = 6  # Han characters an agency code may have after its known prefix (工信部 + 联原)
+# "海关总署公告〔2027〕第3号": the issuer's announcement series printed with brackets, not a code
+_SERIES_RUN = re.compile(rf"(?P<issuers>{_ISSUER_LIST}){_SP}(?:公告|通告)$")
 _MAX_RANGE = 60  # a longer "第1号至第999号" is a typo or not a list of documents
 
 
@@ -191,6 +204,45 @@ def agency_slug(code: str) -> str | None:
     return None
 
 
+def agency_code(run: str) -> tuple[int, str, str] | None:
+    """``(offset, code, slug)`` of the agency code that ends a run of Han characters, else ``None``.
+
+    The code starts at a known prefix (``AGENCY_CODES``) at most ``_MAX_CODE_TAIL`` characters
+    before the end; with several candidates the longest prefix wins, then the rightmost start
+    (``…商务部商办贸函`` → ``商办贸函``, ``国家发改委发改外资`` → ``发改外资``). The code is NFKC.
+
+    Example:
+        >>> agency_code("工信部原"), agency_code("经商务部商办贸函"), agency_code("某某发")
+        ((0, '工信部原', 'miit'), (4, '商办贸函', 'mofcom-general-office'), None)
+    """
+    run = unicodedata.normalize("NFKC", run) if len(unicodedata.normalize("NFKC", run)) == len(run) else run
+    best: tuple[int, int, str] | None = None  # (prefix length, offset, prefix)
+    for i in range(len(run)):
+        for prefix in AGENCY_CODES:
+            if run.startswith(prefix, i) and len(run) - i - len(prefix) <= _MAX_CODE_TAIL:
+                if best is None or (len(prefix), i) > best[:2]:
+                    best = (len(prefix), i, prefix)
+    if best is None:
+        return None
+    _, offset, prefix = best
+    return offset, run[offset:], AGENCY_CODES[prefix]
+
+
+def _bracket_number(m: re.Match[str], original: str) -> tuple[DocNumber, int] | None:
+    """The DocNumber of a ``_BRACKET`` match and the offset where it starts, or None (unknown code)."""
+    run, year, num = m["run"], int(m["year"]), str(int(m["num"]))
+    series = _SERIES_RUN.search(run)
+    if series is not None:  # 海关总署公告〔2027〕第3号 = 海关总署公告2027年第3号
+        start = m.start("run") + series.start()
+        return DocNumber(issuer_slugs(series["issuers"]), "year", num, year, original[start : m.end()]), start
+    found = agency_code(run)
+    if found is None:
+        return None
+    offset, code, slug = found
+    start = m.start("run") + offset
+    return DocNumber((slug,), "year", num, year, original[start : m.end()], code), start
+
+
 def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = None) -> list[NumberMatch]:
     """Every document-number citation in ``text``, expanded item by item, in text order.
 
@@ -207,12 +259,12 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
         return all(end <= s or start >= e for s, e in taken)
 
     for m in _BRACKET.finditer(text):
-        slug = agency_slug(m["code"])
-        if slug is None:
+        bracket = _bracket_number(m, original)
+        if bracket is None:
             continue
-        doc = DocNumber((slug,), "year", str(int(m["num"])), int(m["year"]), original[m.start() : m.end()])
-        found.append(NumberMatch(doc, m.start(), m.end(), original[m.start() : m.end()]))
-        taken.append((m.start(), m.end()))
+        doc, start = bracket
+        found.append(NumberMatch(doc, start, m.end(), original[start : m.end()]))
+        taken.append((start, m.end()))
 
     for m in _ORDER.finditer(text):
         if not free(m.start(), m.end()):
@@ -306,6 +358,38 @@ def parse_doc_number(text: str, *, default_issuers: tuple[str, ...] | None = Non
         if m.doc_number.issuers:
             return m.doc_number
     return _english_number(text)
+
+
+def agency_number(text: str) -> DocNumber | None:
+    """The first agency-code number (``工信部原〔2012〕285号``) with a known code in ``text``, else None.
+
+    Example:
+        >>> agency_number("工信部原〔2012〕285号").key, agency_number("商务部公告2025年第61号")
+        ('miit:工信部原:2012:285', None)
+    """
+    return next((m.doc_number for m in find_doc_numbers(text) if m.doc_number.code), None)
+
+
+def rekey(stored_key: str | None, printed: str | None) -> str | None:
+    """The B.2 key of a number stored as ``stored_key`` (by an older rule) and printed as ``printed``.
+
+    Only agency-code numbers changed form (the code joined the key), so only they are keyed again,
+    from the printed text, when its year and number are those of the stored key; every other key
+    is kept: it may come from context the printed text lacks (a citing document's issuers for
+    ``2024年第46号公告``, a METI release URL). Empty ``printed`` keeps the key too.
+
+    Example:
+        >>> rekey("miit:2012:285", "工信部原〔2012〕285号"), rekey("mofcom:2024:46", "2024年第46号公告")
+        ('miit:工信部原:2012:285', 'mofcom:2024:46')
+        >>> rekey("miit:工信部原:2012:285", "工信部原〔2012〕285号"), rekey("miit:2013:1", "工信部原〔2012〕285号")
+        ('miit:工信部原:2012:285', 'miit:2013:1')
+    """
+    number = agency_number(printed) if printed else None
+    if number is None:
+        return stored_key
+    if stored_key is not None and stored_key.split(":")[-2:] != [str(number.year), number.number]:
+        return stored_key  # the stored key did not come from this number
+    return number.key
 
 
 # English titles of the same announcements (english.mofcom.gov.cn, seen 2025-2026):
@@ -446,6 +530,8 @@ __all__ = [
     "ISSUERS",
     "ORDER_CODES",
     "NumberMatch",
+    "agency_code",
+    "agency_number",
     "agency_slug",
     "find_doc_numbers",
     "find_english_doc_numbers",
@@ -454,4 +540,5 @@ __all__ = [
     "meti_press_number",
     "parse_citation_list",
     "parse_doc_number",
+    "rekey",
 ]

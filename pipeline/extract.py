@@ -17,7 +17,7 @@ from crawlers.pages.base import ParsedPage
 from crawlers.sources import SOURCES, SourceDef
 from pipeline.dates import find_dates, parse_date, parse_timestamp
 from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
-from pipeline.normalize import canonical_text, content_hash, match_text
+from pipeline.normalize import content_hash, match_text, record_canonical_text
 from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
 from pipeline.tagging.codes import extract_codes
 from pipeline.tagging.dates import extract_dates
@@ -141,7 +141,7 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     codes = extract_codes(body, language=parsed.language)
     elements = extract_elements(f"{title or ''}\n{body}")
     hs_codes = extract_hs_codes(body)
-    canon = canonical_text(f"{title or ''}\n{parsed.body_text}")
+    canon = record_canonical_text(title, parsed.body_text)
     return DocumentRecord(
         source=parsed.source,
         url=parsed.url,

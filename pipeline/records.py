@@ -32,11 +32,14 @@ CodeScheme = Literal["cn-dual-use", "us-eccn"]
 
 @dataclass(frozen=True, slots=True)
 class DocNumber:
-    """A parsed document number (文号) and its canonical key.
+    """A parsed document number (文号) and its canonical key (DOMAIN.md B.2).
 
     Example: ``商务部 海关总署公告2025年第56号`` ->
     ``DocNumber(issuers=("mofcom", "gacc"), kind="year", year=2025, number="56", text=...)``,
-    ``key == "mofcom+gacc:2025:56"``.
+    ``key == "mofcom+gacc:2025:56"``. A number with an agency code (机关代字) and a bracketed
+    year is its own yearly series, so the code (NFKC, as printed) is part of the key:
+    ``工信部原〔2012〕285号`` -> ``DocNumber(("miit",), "year", "285", 2012, ..., code="工信部原")``,
+    ``key == "miit:工信部原:2012:285"``.
     """
 
     issuers: tuple[str, ...]
@@ -44,6 +47,7 @@ class DocNumber:
     number: str
     year: int | None = None
     text: str = ""
+    code: str | None = None  # agency code of a bracket-year number (工信部原, 国发, 工信厅原函)
 
     @property
     def key(self) -> str:
@@ -52,6 +56,8 @@ class DocNumber:
             return f"{prefix}:order:{self.number}"
         if self.kind == "press":
             return f"{prefix}:press:{self.number}"
+        if self.code:
+            return f"{prefix}:{self.code}:{self.year}:{self.number}"
         return f"{prefix}:{self.year}:{self.number}"
 
 
@@ -206,11 +212,21 @@ def _date(value: str | None) -> date | None:
 
 
 def _number_from_key(key: str, text: str) -> DocNumber:
+    """The DocNumber of a canonical key (the inverse of ``DocNumber.key``).
+
+    Example:
+        >>> _number_from_key("miit-general-office:工信厅原函:2026:58", "").code
+        '工信厅原函'
+        >>> _number_from_key("mofcom+gacc:2025:56", "").key, _number_from_key("meti:press:20251009-001", "").kind
+        ('mofcom+gacc:2025:56', 'press')
+    """
     issuers, _, rest = key.partition(":")
-    first, _, second = rest.partition(":")
-    if first in ("order", "press"):
-        return DocNumber(tuple(issuers.split("+")), first, second, None, text)  # type: ignore[arg-type]
-    return DocNumber(tuple(issuers.split("+")), "year", second, int(first), text)
+    parts = rest.split(":")
+    if parts[0] in ("order", "press"):
+        return DocNumber(tuple(issuers.split("+")), parts[0], ":".join(parts[1:]), None, text)  # type: ignore[arg-type]
+    if len(parts) == 3:  # issuer:code:year:number
+        return DocNumber(tuple(issuers.split("+")), "year", parts[2], int(parts[1]), text, parts[0])
+    return DocNumber(tuple(issuers.split("+")), "year", parts[1], int(parts[0]), text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps):
     ) -> None:
         super().__init__(engine, where, timeout)
         self.migrations = migrations
+        self.migration_reports: dict[str, str] = {}  # name -> what a migration applied here did to the data
 
     @classmethod
     def open(
@@ -143,7 +144,7 @@ class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps):
             if state.fresh:
                 self.migrations.create(conn, at)
                 return list(self.migrations.names)
-            return self.migrations.apply(conn, state.pending, at)
+            return self.migrations.apply(conn, state.pending, at, self.migration_reports)
 
     def _check(self, state: SchemaState) -> SchemaState:
         if state.unknown:

@@ -113,7 +113,9 @@ def _appearances_of(doc: Any, urls: list[Any], versions: list[Any],
         captures = sorted(seen.get((doc["id"], source), []), key=lambda c: (c[0], c[1]))
         times = [c[0] for c in captures] or [v["created_at"] for v in mine]
         founding, only = source == doc["source"], len(sources) == 1
-        first_seen = min([*times, *([doc["first_seen"]] if founding else [])])
+        # a source known only from a URL row (no processed capture there, no version) was seen when
+        # the document was, as far as the database can tell
+        first_seen = min([*times, *([doc["first_seen"]] if founding else [])], default=doc["first_seen"])
         last_seen = doc["last_seen"] if only else max(times, default=first_seen)
         own_urls = [u["url"] for u in urls if u["source"] == source]
         fallback = last["url"] if last is not None else (own_urls or [doc["canonical_url"]])[-1]

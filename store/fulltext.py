@@ -1,8 +1,15 @@
 """Full-text search over the latest version of each document (schema migration 0002).
 
+What is indexed is each latest version's title and its *canonical text* (``Version.canonical_text``:
+NFKC, so full-width ``１Ｃ９０２`` is ``1C902``; whitespace folded as ``pipeline.normalize`` does),
+and the query is folded the same way (``fold_query``: NFKC, zero-width characters dropped,
+whitespace runs collapsed), so ``１Ｃ９０２`` and ``1C902`` find the same documents on both backends.
+Spaces inserted between CJK characters are dropped from the canonical text by the pipeline; the CLI
+passes its query through the same ``pipeline.normalize.canonical_text`` before calling the store.
+
 SQLite (ECOSYSTEM.md §4): an FTS5 table ``document_fts`` with the ``trigram`` tokenizer holds the
-title and text of each document's latest version, ``rowid`` = ``document.id``. Triggers keep it
-in sync, so every writer (the Store, a script, a future bulk import) updates it in the same
+title and canonical text of each document's latest version, ``rowid`` = ``document.id``. Triggers
+keep it in sync, so every writer (the Store, a script, a future bulk import) updates it in the same
 transaction: after a version is inserted and after ``document.latest_version`` changes, the
 document's row is rebuilt from the current latest version; deleting a document deletes its row.
 Trigram needs SQLite >= 3.34 with FTS5; without it the table is not created (a warning is logged)
@@ -11,14 +18,18 @@ version table, because a trigram index cannot match fewer than 3 characters.
 
 PostgreSQL has no FTS table: search uses ``ILIKE`` on the latest versions. Migration 0002 there
 tries ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` (trusted since PostgreSQL 13: needs CREATE on the
-database) and adds GIN trigram indexes on ``version.title`` and ``version.text``, which serve the
-same ``ILIKE`` queries; without the permission it logs a warning and ``ILIKE`` scans the table.
+database) and adds GIN trigram indexes on ``version.title`` and ``version.canonical_text``, which
+serve the same ``ILIKE`` queries; without the permission it logs a warning and ``ILIKE`` scans the
+table. ``create_fulltext`` is idempotent and brings an older index up to this definition (it
+recreates the SQLite triggers and drops the PostgreSQL index on the raw ``version.text`` that
+earlier versions searched); migration 0004 runs it after re-computing canonical texts.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 import sqlalchemy as sa
 
@@ -32,12 +43,14 @@ _TITLE_WEIGHT = 5.0  # bm25 weight of a hit in the title relative to the text
 _REBUILD_ONE = f"""
     DELETE FROM {FTS_TABLE} WHERE rowid = {{doc}};
     INSERT INTO {FTS_TABLE} (rowid, title, text)
-        SELECT v.document_id, v.title, v.text FROM version v JOIN document d ON d.id = v.document_id
+        SELECT v.document_id, v.title, v.canonical_text FROM version v JOIN document d ON d.id = v.document_id
         WHERE d.id = {{doc}} AND v.number = d.latest_version;
 """
 
+_TRIGGERS = (f"{FTS_TABLE}_version_ai", f"{FTS_TABLE}_document_au", f"{FTS_TABLE}_document_ad")
 _DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, text, tokenize='trigram')",
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS),  # an older definition is replaced
     f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_version_ai AFTER INSERT ON version BEGIN
         {_REBUILD_ONE.format(doc="new.document_id")}
     END""",
@@ -51,7 +64,9 @@ _DDL = (
 
 
 _PG_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
-PG_INDEXES = {"ix_version_title_trgm": "title", "ix_version_text_trgm": "text"}
+PG_INDEXES = {"ix_version_title_trgm": "title", "ix_version_canonical_text_trgm": "canonical_text"}
+_PG_STALE_INDEXES = ("ix_version_text_trgm",)  # on the raw text, searched before migration 0004
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 
 
 def trigram_supported(conn: sa.Connection) -> bool:
@@ -94,6 +109,8 @@ def create_fulltext(conn: sa.Connection) -> None:
         True
     """
     if conn.dialect.name == "postgresql":
+        for name in _PG_STALE_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         _create_pg_trigram_indexes(conn)
         return
     if conn.dialect.name != "sqlite":
@@ -111,7 +128,7 @@ def create_fulltext(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE}")
     conn.exec_driver_sql(
         f"""INSERT INTO {FTS_TABLE} (rowid, title, text)
-            SELECT v.document_id, v.title, v.text FROM version v JOIN document d ON d.id = v.document_id
+            SELECT v.document_id, v.title, v.canonical_text FROM version v JOIN document d ON d.id = v.document_id
             WHERE v.number = d.latest_version"""
     )
 
@@ -136,6 +153,19 @@ def _create_pg_trigram_indexes(conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON version USING gin ({column} {opclass})")
 
 
+def fold_query(text: str) -> str:
+    """A search query in the form of the indexed canonical text: NFKC (full-width letters and
+    digits become ASCII, U+3000 and NBSP a space), zero-width characters dropped, whitespace runs
+    collapsed to one space, trimmed.
+
+    Example:
+        >>> fold_query(" １Ｃ９０２\u3000出口\u200b管制  ")
+        '1C902 出口管制'
+    """
+    folded = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))
+    return " ".join(folded.split())
+
+
 def match_expression(text: str) -> str:
     """``text`` as one FTS5 phrase: quoted, inner quotes doubled, so no character is FTS syntax.
 
@@ -147,11 +177,12 @@ def match_expression(text: str) -> str:
 
 
 def match_query(text: str, limit: int) -> tuple[sa.TextClause, dict[str, object]]:
-    """The ranked FTS5 query for ``text`` (>= 3 characters): rows of document id, key, title, url,
-    version number and text, best bm25 first (title hits weigh more), then newest.
+    """The ranked FTS5 query for ``text`` (>= 3 characters, folded by ``fold_query``): rows of
+    document id, key, title, url, version number, text and canonical text, best bm25 first (title
+    hits weigh more), then newest.
     """
     query = sa.text(
-        f"""SELECT d.id, d.key, v.title, v.url, v.number, v.text
+        f"""SELECT d.id, d.key, v.title, v.url, v.number, v.text, v.canonical_text
             FROM {FTS_TABLE} f
             JOIN document d ON d.id = f.rowid
             JOIN version v ON v.document_id = d.id AND v.number = d.latest_version

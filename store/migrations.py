@@ -16,6 +16,15 @@ recorded with its name and position. Rules:
   upgraded one end up with the same schema.
 * A database that records a migration this code does not know was written by a newer regwatch
   and is refused with ``SchemaTooNew``.
+* A migration's ``apply`` may return a report (text) of what it did to the data; ``Store`` keeps
+  the reports of the migrations it applied (``Store.migration_reports``) and ``regwatch db
+  upgrade`` prints them.
+* A migration that needs the pipeline's rules (``0004_rekey_agency_codes``: document keys and
+  canonical text, see ``store.rekey``) is registered here with an ``apply`` that refuses to run,
+  because ``store`` imports nothing internal; ``Migrations.bind`` gives the registry with the real
+  ``apply``, and ``pipeline.migrations.MIGRATIONS`` is that registry. Names and order are the same
+  in both, so every opener agrees on the schema version; only ``regwatch db upgrade`` (which uses
+  the bound registry) can run it, and it is not additive, so other openers ask for that command.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from store.appearances import create_appearances
+from store.errors import StoreError
 from store.fulltext import create_fulltext
 from store.models import TABLES, Alert, AlertDelivery, Delivery, SinkState, UTCDateTime
 
@@ -43,10 +53,11 @@ MIGRATIONS_TABLE = sa.Table(
 
 @dataclass(frozen=True)
 class Migration:
-    """One named schema step; ``apply`` runs inside the migrating transaction."""
+    """One named schema step; ``apply`` runs inside the migrating transaction and may return a
+    report of what it changed (shown by ``regwatch db upgrade``)."""
 
     name: str
-    apply: Callable[[sa.Connection], None]
+    apply: Callable[[sa.Connection], str | None]
     additive: bool = True
 
 
@@ -91,6 +102,18 @@ class Migrations:
         """A new registry with one more migration at the end (used by tests and plug-ins)."""
         return Migrations([*self.migrations, migration])
 
+    def bind(self, name: str, apply: Callable[[sa.Connection], str | None]) -> Migrations:
+        """The same registry with migration ``name`` running ``apply`` (names, order, additivity kept).
+
+        Example:
+            >>> bound = MIGRATIONS.bind(REKEY_AGENCY_CODES, lambda conn: "done")
+            >>> bound.names == MIGRATIONS.names, bound.migrations[-1].apply(None)
+            (True, 'done')
+        """
+        if name not in self.names:
+            raise ValueError(f"no migration {name!r} to bind; known: {', '.join(self.names)}")
+        return Migrations([Migration(m.name, apply, m.additive) if m.name == name else m for m in self.migrations])
+
     def state(self, conn: sa.Connection) -> SchemaState:
         """Compare the database behind ``conn`` with this registry (reads only)."""
         tables = set(sa.inspect(conn).get_table_names())
@@ -113,13 +136,18 @@ class Migrations:
         for number, migration in enumerate(self.migrations, start=1):
             self._record(conn, migration, number, at)
 
-    def apply(self, conn: sa.Connection, pending: Sequence[Migration], at: datetime) -> list[str]:
-        """Run ``pending`` migrations in registry order and record them; returns their names."""
+    def apply(
+        self, conn: sa.Connection, pending: Sequence[Migration], at: datetime, reports: dict[str, str] | None = None
+    ) -> list[str]:
+        """Run ``pending`` migrations in registry order and record them; returns their names.
+        The reports migrations return are put in ``reports`` (by name) when it is given."""
         done = []
         for migration in pending:
-            migration.apply(conn)
+            report = migration.apply(conn)
             self._record(conn, migration, self.names.index(migration.name) + 1, at)
             done.append(migration.name)
+            if report and reports is not None:
+                reports[migration.name] = report
         return done
 
     @staticmethod
@@ -189,6 +217,17 @@ def add_delivery_plan(conn: sa.Connection) -> None:
         outcome=sa.case((attempts.c.ok == sa.true(), "sent"), else_="retry")))
 
 
+REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
+
+
+def rekey_needs_rules(conn: sa.Connection) -> None:
+    """Migration 0004 as registered by ``store``: it needs the pipeline's key rules (see ``store.rekey``)."""
+    raise StoreError(
+        f"migration {REKEY_AGENCY_CODES} re-keys documents with the pipeline's document-number rules",
+        "run `regwatch db upgrade` (in code: Store.open(..., migrations=pipeline.migrations.MIGRATIONS, upgrade=True))",
+    )
+
+
 MIGRATIONS = Migrations(
     [
         Migration("0001_initial_schema", create_schema),
@@ -197,6 +236,10 @@ MIGRATIONS = Migrations(
         # 0005: one appearance per (document, source), backfilled from document_url/version rows
         # (store.appearances); additive, reads only the 0001 schema.
         Migration("0005_appearances", create_appearances),
+        # 0004: keys per DOMAIN.md B.2 (agency codes kept; merged documents split), canonical texts
+        # re-hashed, search index rebuilt on them; data only (store.rekey). It runs after 0005, so
+        # it always finds the appearance table and keeps it consistent with the split documents.
+        Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, func, or_, select
 
 from store.errors import NotFound
-from store.fulltext import MIN_MATCH_CHARS, has_fts_table, match_query, trigram_supported
+from store.fulltext import MIN_MATCH_CHARS, fold_query, has_fts_table, match_query, trigram_supported
 from store.models import Alert, AlertDelivery, Capture, Change, CrawlRun, Document, SinkState, Source, Tag, Version
 from store.outbox import ALERT_STATUSES
 from store.results import HistoryRow, SearchHit
@@ -39,6 +39,19 @@ def _snippet(text: str, needle: str) -> str:
         return text[: 2 * _SNIPPET]
     start = max(0, found.start() - _SNIPPET)
     return ("…" if start else "") + text[start : found.end() + _SNIPPET]
+
+
+def _hit_snippet(text: str, canonical: str, needle: str) -> str:
+    """The snippet from the text as published when the (folded) query is in it, else from the
+    canonical text it matched in (e.g. a full-width ``１Ｃ９０２`` in the page found by ``1C902``).
+
+    Example:
+        >>> _hit_snippet("物项编号１Ｃ９０２。", "物项编号1C902。", "1C902")
+        '物项编号1C902。'
+    """
+    if re.search(re.escape(needle), text, re.IGNORECASE) or not re.search(re.escape(needle), canonical, re.I):
+        return _snippet(text, needle)
+    return _snippet(canonical, needle)
 
 
 class QueryOps(StoreBase):
@@ -96,7 +109,8 @@ class QueryOps(StoreBase):
             ]
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
-        """Latest versions whose title or text contains ``text`` (case-insensitive, taken literally).
+        """Latest versions whose title or canonical text contains ``text`` (case-insensitive, taken
+        literally, folded like the index: ``１Ｃ９０２`` finds ``1C902``; see ``store.fulltext``).
 
         SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters, ``LIKE`` for shorter
         queries or without trigram support; PostgreSQL: ``ILIKE`` (see ``store.fulltext``).
@@ -106,7 +120,7 @@ class QueryOps(StoreBase):
             >>> [h.document_key for h in store.search("稀土")]
             ['mofcom:2025:61']
         """
-        needle = text.strip()
+        needle = fold_query(text)
         if not needle:
             raise ValueError("search text is empty; pass a word or code to look for")
         with self._read() as s:
@@ -114,11 +128,12 @@ class QueryOps(StoreBase):
             if len(needle) >= MIN_MATCH_CHARS and has_fts_table(conn) and trigram_supported(conn):
                 query, params = match_query(needle, limit)
                 return [
-                    SearchHit(doc_id, doc_key, title, url, number, _snippet(body, needle))
-                    for doc_id, doc_key, title, url, number, body in conn.execute(query, params)
+                    SearchHit(doc_id, doc_key, title, url, number, _hit_snippet(body, canonical, needle))
+                    for doc_id, doc_key, title, url, number, body, canonical in conn.execute(query, params)
                 ]
             pattern = _like(needle)
-            contains = [col(column).ilike(pattern, escape="\\") for column in (Version.title, Version.text)]
+            columns = (Version.title, Version.canonical_text)
+            contains = [col(column).ilike(pattern, escape="\\") for column in columns]
             like = (
                 select(Version, Document.key)
                 .join(Document, col(Version.document_id) == col(Document.id))
@@ -128,7 +143,8 @@ class QueryOps(StoreBase):
                 .limit(limit)
             )
             return [
-                SearchHit(v.document_id, doc_key, v.title, v.url, v.number, _snippet(v.text, needle))
+                SearchHit(v.document_id, doc_key, v.title, v.url, v.number,
+                          _hit_snippet(v.text, v.canonical_text, needle))
                 for v, doc_key in s.exec(like)
             ]
 

@@ -217,6 +217,15 @@ def test_search(capsys, shared_db) -> None:
     assert (code, out) == (1, "") and err.startswith("error: search text is empty (hint:")
 
 
+def test_search_normalizes_the_query_like_the_index(capsys, shared_db) -> None:
+    _, ascii_out, _ = cli(capsys, "--db", shared_db, "search", "3C901.b", "--json")
+    code, wide_out, _ = cli(capsys, "--db", shared_db, "search", "３Ｃ９０１．ｂ", "--json")  # full-width
+    assert code == 0 and json.loads(wide_out) == json.loads(ascii_out) != []
+    _, joined, _ = cli(capsys, "--db", shared_db, "search", "暂停实施", "--json")
+    code, spaced, _ = cli(capsys, "--db", shared_db, "search", "暂停\u00a0实施", "--json")  # NBSP between Han
+    assert code == 0 and [h["doc_key"] for h in json.loads(spaced)] == [h["doc_key"] for h in json.loads(joined)] != []
+
+
 def test_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "status")
     assert code == 0

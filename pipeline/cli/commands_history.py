@@ -26,7 +26,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
 @app.command()
 def history(
     ctx: typer.Context,
-    doc_key: str = typer.Argument(None, help="Canonical document key, e.g. mofcom+gacc:2025:56."),
+    doc_key: str = typer.Argument(None, help="Canonical document key, e.g. mofcom+gacc:2025:56 or miit:工信部原:2012:285."),
     source: str = typer.Option(None, "--source", help="Only this source (mofcom, miit, govcn, meti)."),
     since: str = typer.Option(None, "--since", help="Only changes on/after this day (YYYY-MM-DD, UTC)."),
     code: str = typer.Option(None, "--code", help="Only documents tagged with this control code, e.g. 1C914."),
@@ -298,14 +298,19 @@ def search(
 ) -> None:
     """Find documents whose latest version mentions TEXT (taken literally, case-insensitive: 2b902 finds 2B902).
 
-    Best matches first (SQLite full-text index; newest first for 1-2 character queries and on PostgreSQL).
+    TEXT is normalized like the indexed text: full-width １Ｃ９０２ finds 1C902, and spaces between
+    Chinese characters are ignored. Best matches first (SQLite full-text index; newest first for
+    1-2 character queries and on PostgreSQL).
 
     Example: regwatch search 稀土
     """
-    if not text.strip():
+    from pipeline.normalize import canonical_text
+
+    query = canonical_text(text)
+    if not query:
         raise UserError("search text is empty", "pass a word or code to look for, e.g. regwatch search 稀土")
     store = open_store(ctx)
-    rows = store.search(text, limit=limit)
+    rows = store.search(query, limit=limit)
     if as_json:
         emit_json([{"doc_key": r.document_key, "title": r.title, "url": r.url, "version": r.number,
                     "snippet": r.snippet} for r in rows])

@@ -72,14 +72,19 @@ def _print_summary(data: dict) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
-    """Apply pending schema migrations in place (nothing is lost; a newer schema is refused).
+    """Apply pending schema migrations in place (nothing is lost; a newer schema is refused) and
+    say what each one did to the data (e.g. documents re-keyed, merged documents split).
 
     Example: regwatch --db /var/lib/regwatch/regwatch.db db upgrade
     """
+    from pipeline.migrations import MIGRATIONS
     from store import Store
 
-    store = Store.open(globals_of(ctx).db, upgrade=True)
-    stdout().print(f"database {store.url} is at schema version {store.schema_version}", markup=False)
+    out = stdout()
+    with Store.open(globals_of(ctx).db, upgrade=True, migrations=MIGRATIONS) as store:
+        for name, report in store.migration_reports.items():
+            out.print(f"{name}: {report}", markup=False)
+        out.print(f"database {store.url} is at schema version {store.schema_version}", markup=False)
 
 
 @app.command()

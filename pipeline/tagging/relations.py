@@ -14,7 +14,8 @@ What does *not* make a relation:
   act (questions, ``答记者问``);
 * ``implements`` unless the citation follows ``为实施/为贯彻实施/贯彻落实`` in the same comma
   clause and carries a number (``为实施《…条例》（国务院令第N号）``);
-* the document itself (``self_key``) and ``本公告``.
+* the document itself (``self_key``) and ``本公告``. Keys carry the agency code (DOMAIN.md B.2), so
+  ``工信部科〔2026〕9号`` cited by ``工信部原〔2026〕9号`` is another document, not itself.
 
 A trigger sentence that announces a list (``以下文件同时废止：``) acts on the following item lines
 that hold only a citation (``（一）…第33号；``). ``停止执行`` / ``不再执行`` repeal. Narrated history

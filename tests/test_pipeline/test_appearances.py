@@ -39,7 +39,7 @@ PAGES = {
     "govcn": ("https://www.gov.cn/zhengce/zhengceku/202508/content_7037412.htm",
               REPLICAS / "govcn/base/zhengce/zhengceku/202508/content_7037412.htm"),
 }
-ARTICLE_2 = "第二条 国家对稀土开采和稀土冶炼分离实行总量调控管理"
+ARTICLE_2 = "第二条国家对稀土开采和稀土冶炼分离实行总量调控管理"  # canonical form (no space between Han), as diffs show it
 ORDERS = {"miit-first": ("miit", "govcn"), "govcn-first": ("govcn", "miit")}
 
 

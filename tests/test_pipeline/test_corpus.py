@@ -38,7 +38,7 @@ EXPECTED_FIELDS = set(SCALAR_FIELDS) | set(SORTED_LIST_FIELDS) | {
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CODE_RE = re.compile(r"^(?:[0-9][A-E][0-9]{3}(?:\.[a-z](?:\.[0-9]+)*)*|EAR99)$")
 HS_RE = re.compile(r"^\d{4}(?:\.\d{2}){1,3}$")
-KEY_RE = re.compile(r"^[a-z-]+(?:\+[a-z-]+)*:(?:\d{4}|order|press):[0-9]+(?:-[0-9]+)?$")
+KEY_RE = re.compile(r"^[a-z-]+(?:\+[a-z-]+)*:(?:(?:[\u4e00-\u9fff]+:)?\d{4}|order|press):[0-9]+(?:-[0-9]+)?$")
 MIN_CASES = 65
 # Thresholds of the whole-corpus summary (see test_corpus_precision_recall).
 THRESHOLDS = {"codes": 0.98, "dates": 0.95, "relations": 1.0}

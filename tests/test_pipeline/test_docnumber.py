@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.docnumber import (
     ISSUERS,
+    agency_code,
     agency_slug,
     find_doc_numbers,
     issuer_slugs,
@@ -143,11 +144,13 @@ def test_order_numbers_round_trip(issuers, sep, number, form, wide) -> None:
     brackets=st.sampled_from(["〔〕", "[]", "［］", "()", "（）"]),
     year=st.integers(1990, 2040),
     number=st.integers(1, 999),
+    lead=st.sampled_from(["（", "根据", "经商务部", "印发"]),
 )
-def test_bracket_numbers_round_trip(code, brackets, year, number) -> None:
+def test_bracket_numbers_round_trip(code, brackets, year, number, lead) -> None:
     text = f"{code}{brackets[0]}{year}{brackets[1]}{number}号"
-    parsed = parse_doc_number(f"（{text}）")
-    assert parsed is not None and parsed.key == f"{agency_slug(code)}:{year}:{number}", text
+    parsed = parse_doc_number(f"{lead}{text}）")
+    assert parsed is not None and parsed.key == f"{agency_slug(code)}:{code}:{year}:{number}", text
+    assert (parsed.text, parsed.code) == (text, code)
 
 
 @settings(max_examples=100, deadline=None)
@@ -182,3 +185,45 @@ def test_long_runs_of_issuer_names_stay_fast() -> None:
     find_doc_numbers("自" + "商务部 " * 5000 + "x")
     find_doc_numbers("商务部公告2025年第" + "55号、" * 3000)
     assert time.perf_counter() - started < 2.0
+
+
+# --- agency-code keys (DOMAIN.md B.2, issue 8) -------------------------------------------------
+
+
+def test_each_agency_code_is_its_own_series() -> None:
+    """Same year and number, three series: three documents, never merged."""
+    from pipeline.extract import extract_text
+
+    url = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2026/art_{}.html"
+    heads = {"工信部原〔2026〕9号": "miit:工信部原:2026:9", "工信部科〔2026〕9号": "miit:工信部科:2026:9",
+             "工业和信息化部公告2026年第9号": "miit:2026:9"}
+    keys = [extract_text(f"{head}\n关于开展试点工作的通知\n本通知自印发之日起施行。", source="miit",
+                         url=url.format(i), published=date(2026, 3, 2)).doc_key
+            for i, head in enumerate(heads)]
+    assert keys == list(heads.values())
+
+
+def test_agency_code_keys_round_trip_through_stored_records() -> None:
+    from pipeline.extract import extract_text
+    from pipeline.records import record_from_json
+
+    record = extract_text("工信厅原函〔2026〕58号\n关于公布名单的通知\n现予公布。", source="miit",
+                          url="https://www.miit.gov.cn/a.html", published=date(2026, 4, 1))
+    again = record_from_json(record.to_json())
+    assert again.doc_key == record.doc_key == "miit-general-office:工信厅原函:2026:58"
+    assert (again.doc_number.code, again.doc_number.year, again.doc_number.number, again.issuers) == (
+        "工信厅原函", 2026, "58", ("miit-general-office",))
+
+
+def test_alert_routing_reads_the_issuer_of_agency_code_keys() -> None:
+    from alerts.routing import issuers
+
+    assert issuers("miit-general-office:工信厅原函:2026:58") == ("miit-general-office",)
+    assert issuers("state-council:国发:2024:5") == ("state-council",)
+
+
+def test_agency_code_is_nfkc_and_taken_as_printed() -> None:
+    # a compatibility ideograph (U+F9F4 林 → U+6797) is folded; an unknown tail after a known prefix stays
+    (match,) = find_doc_numbers("工信部\uf9f4〔2027〕3号")
+    assert match.key == "miit:工信部林:2027:3"
+    assert agency_code("某某发") is None

@@ -14,6 +14,8 @@ from store.migrations import create_tables
 
 T0 = datetime(2025, 10, 9, 10, 0, tzinfo=timezone.utc)
 SCHEMA_1 = Migrations([Migration("0001_initial_schema", create_tables)])  # what regwatch wrote before 0002
+# every migration that Store.open applies by itself (0004 needs the pipeline's rules: test_store_rekey.py)
+ADDITIVE = Migrations([m for m in MIGRATIONS.migrations if m.additive])
 LONG = "前言" * 40 + "对稀土物项实施出口管制，物项编号2B902。" + "附则" * 40
 
 
@@ -61,9 +63,9 @@ def _schema_1_database(db_url) -> dict[str, int]:
 
 def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
     ids = _schema_1_database(db_url)
-    with Store.open(db_url, at=T0) as s:  # additive: applied on open
-        assert [n for n in s.schema_state().applied] == MIGRATIONS.names
-        assert s.schema_version == MIGRATIONS.version and s.upgrade() == []
+    with Store.open(db_url, at=T0, migrations=ADDITIVE) as s:  # additive: applied on open
+        assert [n for n in s.schema_state().applied] == ADDITIVE.names
+        assert s.schema_version == ADDITIVE.version and s.upgrade() == []
         hits = s.search("出口管制")
         assert [(h.document_id, h.document_key, h.number) for h in hits] == [(ids["a"], "mofcom:2025:1", 2)]
         assert _keys(s, "旧的文本") == []  # only latest versions are searched
@@ -74,7 +76,7 @@ def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
         assert _keys(s, "3c901") == ["mofcom:2025:2", "mofcom:2025:3"]
         assert _keys(s, "暂停实施") == []
         if s.engine.dialect.name == "postgresql":
-            assert _pg_trigram_indexes(s) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+            assert _pg_trigram_indexes(s) == ["ix_version_canonical_text_trgm", "ix_version_title_trgm"]
         else:
             before = _fts_rows(s)
             assert [doc for doc, _ in before] == [ids["a"], ids["b"], ids["b"] + 1]
@@ -84,8 +86,11 @@ def test_upgrade_from_schema_1_backfills_and_keeps_syncing(db_url) -> None:
 
 
 def test_upgraded_sqlite_schema_equals_fresh(tmp_path) -> None:
+    from pipeline.migrations import MIGRATIONS as BOUND  # every migration, 0004 included
+
     _schema_1_database(tmp_path / "old.db")
-    with Store.open(tmp_path / "old.db") as upgraded, Store.open(tmp_path / "fresh.db") as fresh:
+    with Store.open(tmp_path / "old.db", migrations=BOUND, upgrade=True) as upgraded, \
+            Store.open(tmp_path / "fresh.db") as fresh:
         assert _schema(upgraded) == _schema(fresh)
         assert any(name == FTS_TABLE for _, name, _ in _schema(fresh))
 
@@ -149,9 +154,27 @@ def test_limit_and_ranking(store: Store, docs) -> None:
         assert keys == ["mofcom:2025:14", "mofcom:2025:10"]  # ILIKE: newest first
 
 
+def test_full_width_query_finds_what_the_ascii_query_finds(store: Store) -> None:
+    """The query is folded like the indexed canonical text (NFKC): on SQLite (FTS5 and LIKE) and PostgreSQL."""
+    ascii_doc = _version(store, "mofcom:2025:20", "物项编号1C902的出口管制", 0)
+    wide = store.record_version(  # a page printing full-width characters: its canonical text is NFKC
+        source="mofcom", key="mofcom:2025:21", url="https://mofcom.example/21", title="公告",
+        text="物项编号１Ｃ９０２．ａ，出口许可", canonical_text="公告\n物项编号1C902.a,出口许可", content_hash="h:21",
+        fields={}, published=None, capture_id=None, seen_at=T0 + timedelta(minutes=5),
+    )  # fmt: skip
+    for query in ("1C902", "１Ｃ９０２", "１ｃ９０２", " 1C902\u200b "):
+        assert _keys(store, query) == ["mofcom:2025:20", "mofcom:2025:21"], query
+    for query in ("1C902.a", "１Ｃ９０２．ａ"):
+        assert _keys(store, query) == ["mofcom:2025:21"], query
+    assert _keys(store, "１Ｃ") == ["mofcom:2025:20", "mofcom:2025:21"]  # short: LIKE on both backends
+    hits = {h.document_id: h.snippet for h in store.search("１Ｃ９０２")}
+    assert hits[ascii_doc.document_id] == "物项编号1C902的出口管制"  # the text as published when it holds the query
+    assert hits[wide.document_id] == "公告\n物项编号1C902.a,出口许可"  # else the canonical text it matched in
+
+
 def test_fresh_postgres_database_has_trigram_indexes(store: Store) -> None:
     if store.engine.dialect.name == "postgresql":
-        assert _pg_trigram_indexes(store) == ["ix_version_text_trgm", "ix_version_title_trgm"]
+        assert _pg_trigram_indexes(store) == ["ix_version_canonical_text_trgm", "ix_version_title_trgm"]
     else:
         assert FTS_TABLE in sa.inspect(store.engine).get_table_names()
 
@@ -176,3 +199,4 @@ def test_without_trigram_support_search_falls_back_to_like(db_url, monkeypatch, 
 def test_migration_registry_has_fulltext_step() -> None:
     assert MIGRATIONS.names[:2] == ["0001_initial_schema", "0002_add_fulltext_search"]
     assert MIGRATIONS.migrations[1].additive
+    assert (MIGRATIONS.names[-1], MIGRATIONS.migrations[-1].additive) == ("0004_rekey_agency_codes", False)
