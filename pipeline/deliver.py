@@ -186,17 +186,17 @@ def _deliver_claim(store: Store, claim: Claim, sink: AlertSink, routing: Routing
         _after_success(store, claim, sink, now, routing)
         return
     report.errors.append(f"alert {claim.alert_id} → {claim.sink}: {result.detail}")
-    cooling.add(claim.sink)
+    if not result.blocked and not result.retryable:  # this alert only (e.g. blocks Slack rejects): the sink is fine
+        store.finish_delivery(claim, outcome="rejected", at=now, detail=result.detail)
+        report.dead += 1
+        return
+    cooling.add(claim.sink)  # the sink itself is failing: leave it alone for the rest of this pass
     if result.blocked:
         probe_at = now + timedelta(seconds=policy.probe_every)
         store.finish_delivery(claim, outcome="blocked", at=now, detail=result.detail, next_attempt_at=probe_at)
         if store.block_sink(claim.sink, result.detail, at=now, probe_at=probe_at):
             _sink_alert(store, claim.sink, result.detail, now, routing, blocked=True)
         report.blocked += 1
-        return
-    if not result.retryable:
-        store.finish_delivery(claim, outcome="rejected", at=now, detail=result.detail)
-        report.dead += 1
         return
     too_old = now >= claim.age_from + policy.dead_after
     wait = policy.backoff(claim.delivery_id, claim.attempts, result.retry_after)

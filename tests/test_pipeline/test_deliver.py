@@ -242,3 +242,27 @@ def test_retry_after_a_lost_response_does_not_post_twice(store, clock, fake_sink
     assert sink.posts == 1 and report.delivered == 1
     assert [(d.sink, d.ok, d.external_id) for d in store.deliveries(alert_id)] == [
         ("legal", False, None), ("archive", True, "archive-1"), ("legal", True, "1731.000100")]
+
+
+def test_a_rejected_alert_is_dead_at_once_and_does_not_hold_up_the_sink(store, clock, fake_sink) -> None:
+    from alerts.base import DeliveryResult
+
+    ids = enqueue(store, clock, n=3, default=["legal"])
+
+    class RejectsFirst:
+        kind, name = "slack", "legal"
+
+        def __init__(self) -> None:
+            self.sent: list[int] = []
+
+        def send(self, alert):
+            if alert.id == ids[0]:
+                return DeliveryResult.failure("invalid_blocks (rendering bug)", retryable=False)
+            self.sent.append(alert.id)
+            return DeliveryResult.success(f"ts-{alert.id}")
+
+    sink = RejectsFirst()
+    report = run(store, clock, {"legal": sink})
+    assert (report.dead, report.delivered, sink.sent) == (1, 2, ids[1:])  # the others went out in the same pass
+    assert [store.alert(i).status for i in ids] == ["dead", "delivered", "delivered"]
+    assert [d.outcome for d in store.deliveries(ids[0])] == ["rejected"]
