@@ -161,6 +161,12 @@ def deliver(
     sinks, routes, disabled = build_from_config(config)
     for name, reason in disabled.items():
         stderr().print(f"sink {name} disabled: {reason}", markup=False)
+    from pipeline.leader import lock_holder
+
+    holder = lock_holder(store)
+    if holder:  # safe (each delivery is leased to one sender), but the operator should know
+        stderr().print(f"note: a daemon delivers on this database too: {holder}; each alert still goes out once",
+                       markup=False)
     report = deliver_pending(store, sinks, now=clock().now(), routing=Routing(tuple(routes), tuple(config.default_route)),
                              policy=delivery_policy(config), disabled=disabled)
     if as_json:
