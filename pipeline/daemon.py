@@ -161,7 +161,7 @@ class Daemon:
     def deliver(self) -> int:
         self.check_lock()
         report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
-                                 policy=delivery_policy(self.config), disabled=self.disabled)
+                                 policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
         return report.delivered
 
     def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def deliver(
         stderr().print(f"note: a daemon delivers on this database too: {holder}; each alert still goes out once",
                        markup=False)
     report = deliver_pending(store, sinks, now=clock().now(), routing=Routing(tuple(routes), tuple(config.default_route)),
-                             policy=delivery_policy(config), disabled=disabled)
+                             policy=delivery_policy(config), disabled=disabled, clock=clock().now)
     if as_json:
         emit_json(report.as_dict())
         return
