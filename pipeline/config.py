@@ -255,6 +255,7 @@ class _Checker:
         self.doc = YamlDoc(None)
         self.problems: list[Problem] = []
         self.unset: list[tuple[tuple[Any, ...], str]] = []  # (path of the {$env} value, variable)
+        self.route_errors: set[int] = set()  # routes the model already reported
 
     def add(self, where: tuple[Any, ...], message: str, hint: str = "", *, warning: bool = False,
             line: int | None = None) -> None:
@@ -300,8 +301,12 @@ class _Checker:
         sinks = resolved.get("sinks") if isinstance(resolved.get("sinks"), dict) else None
         if sinks is not None:
             self.check_sinks(sinks, self.resolve(raw.get("sinks"), ("sinks",), placeholder=True, collect=False))
-        known = set(sinks or {}) | {"console"} if sinks is not None or "sinks" not in raw else {"console"}
-        self.check_routes(resolved, known)
+        for where, var in self.unset:
+            if where[:1] != ("sinks",):
+                self.add(where, f"environment variable {var} is not set (the value is empty)",
+                         "set it where regwatch runs", warning=True)
+        if sinks is not None or "sinks" not in raw:  # with a broken sinks: table, route names cannot be checked
+            self.check_routes(resolved, set(sinks or {}) | {"console"})
         if config is not None:
             config.sinks.setdefault("console", {"kind": "console"})  # always available for the default route
         return self.report(config)
@@ -336,7 +341,6 @@ class _Checker:
         try:
             return Config.model_validate({**resolved, "path": str(self.path)})
         except ValidationError as exc:
-            self.route_errors: set[int] = set()
             for err in exc.errors():
                 loc = tuple(p for p in err["loc"] if p != "[key]")
                 if loc[:1] == ("routes",) and len(loc) > 1 and isinstance(loc[1], int):
@@ -413,10 +417,9 @@ class _Checker:
         self.add(where, message, hint)
 
     def check_routes(self, resolved: dict[str, Any], sinks: set[str]) -> None:
-        bad = getattr(self, "route_errors", set())
         routes = resolved.get("routes")
         for i, item in enumerate(routes if isinstance(routes, list) else []):
-            if i in bad or not isinstance(item, dict):
+            if i in self.route_errors or not isinstance(item, dict):
                 continue
             try:
                 Route.from_dict(item, f"routes[{i}]")
