@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.app import app, clock, config_of, open_store
+from pipeline.cli.app import app, clock, config_of, open_store, reads_config
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
@@ -12,6 +12,7 @@ JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
 
 
 @app.command()
+@reads_config
 def crawl(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="Source to crawl: mofcom, miit, govcn or meti."),
@@ -82,6 +83,7 @@ def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
 
 
 @app.command()
+@reads_config
 def process(
     ctx: typer.Context,
     source: str = typer.Option(None, "--source", help="Only captures of this source."),
@@ -135,6 +137,7 @@ def process(
 
 
 @app.command()
+@reads_config
 def deliver(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print pending alerts; send and record nothing."),
@@ -183,6 +186,7 @@ def deliver(
 
 
 @app.command()
+@reads_config
 def daemon(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Run every enabled source's cycle once, then exit (for cron)."),
@@ -190,6 +194,9 @@ def daemon(
 ) -> None:
     """Run the scheduler from schedules.yaml: per source crawl → process → reminders → deliver,
     outbox retries every few minutes, daily deadline reminders. One daemon per database.
+
+    SIGHUP reloads the configuration file between jobs; an invalid file is logged and the old
+    configuration keeps running. With --once, exit 1 when a source's crawl failed.
 
     Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
     """
@@ -201,15 +208,19 @@ def daemon(
     if once:
         with leader_lock(store) as lock:
             results = runner.run_once(lock)
+        failed = sorted(source for source, result in results.items() if result["crawl"].get("status") == "failed")
         if as_json:
             emit_json(results)
-            return
-        for source, result in results.items():
-            stdout().print(f"{source}: crawl {result['crawl'].get('status')}, "
-                           f"{result['process']['new_versions']} new versions, {result['reminders']} reminders, "
-                           f"{result['delivered']} alerts delivered", markup=False)
-        if not results:
-            stdout().print("no enabled source with a spider in the configuration")
+        else:
+            for source, result in results.items():
+                stdout().print(f"{source}: crawl {result['crawl'].get('status')}, "
+                               f"{result['process']['new_versions']} new versions, {result['reminders']} reminders, "
+                               f"{result['delivered']} alerts delivered", markup=False)
+            if not results:
+                stdout().print("no enabled source with a spider in the configuration")
+        if failed:
+            stderr().print(f"crawl failed: {', '.join(failed)} (see `regwatch status`)", markup=False)
+            raise typer.Exit(1)
         return
     jobs = job_specs(config, crawlable=crawlable)
     stderr().print("regwatch daemon: " + ", ".join(f"{j.id} ({j.trigger})" for j in jobs), markup=False)
