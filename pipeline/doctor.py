@@ -124,6 +124,10 @@ def check_database(db: str | None) -> DatabaseReport:
 
 
 def _db_error(where: str, exc: BaseException) -> str:
+    from store.errors import StoreError
+
+    if isinstance(exc, StoreError):  # names the database and the fix already
+        return str(exc)
     orig = getattr(exc, "orig", None)
     return f"cannot read {where}: {str(orig or exc).strip()}"
 

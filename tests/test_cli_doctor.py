@@ -311,3 +311,30 @@ def test_lock_and_outbox_backlog(capsys, db) -> None:
                                               "themselves once it is fixed")
     code, checks, _ = doctor(capsys, "--db", db)
     assert checks["daemon lock"] == ("ok", "free (no daemon runs on this database)")
+
+
+def test_slack_unreachable_and_unknown_channel(capsys, tmp_path, db, fake_slack, slack_env) -> None:
+    config = write_config(tmp_path, f"""
+sinks:
+  down: {{kind: slack, token: {{$env: SLACK_BOT_TOKEN}}, channel: C0DOWN0, base_url: "http://127.0.0.1:{closed_port()}/api/"}}
+  gone: {{kind: slack, token: {{$env: SLACK_BOT_TOKEN}}, channel: C0GONE0, base_url: "{fake_slack.base_url}"}}
+  typo: {{kind: slack, token: {{$env: SLACK_BOT_TOKEN}}, chanel: "#export-controls"}}
+""")
+    code, checks, out = doctor(capsys, "--db", db, "--config", config)
+    assert code == 1
+    verdict, detail = checks["slack down: auth"]
+    assert verdict == "FAIL" and detail.startswith("cannot reach http://127.0.0.1:") and "ConnectionRefusedError" in detail
+    assert checks["slack gone: channel"] == (
+        "FAIL", "C0GONE0 (C0GONE0): conversations.info: HTTP 200 channel_not_found (check the channel name or use its ID)")
+    assert checks["sink typo"][0] == "FAIL" and "sink 'typo'" in checks["sink typo"][1] and "chanel" in out
+    assert TOKEN not in out
+
+
+def test_an_unreachable_postgres_fails_and_skips_what_reads_it(capsys) -> None:
+    code, checks, _ = doctor(capsys, "--db", f"postgresql+psycopg://regwatch:secret-pw@127.0.0.1:{closed_port()}/regwatch")
+    assert code == 1
+    verdict, detail = checks["database"]
+    assert verdict == "FAIL" and "secret-pw" not in detail
+    assert detail.startswith("cannot connect to database postgresql+psycopg://regwatch:***@127.0.0.1:")
+    assert detail.endswith("check that the server is running and the --db URL is right")
+    assert "daemon lock" not in checks and "database write" not in checks
