@@ -109,7 +109,7 @@ class JsonlSink:
 
         Example:
             >>> import tempfile
-            >>> JsonlSink("archive", tempfile.mkdtemp() + "/new/alerts.jsonl").check()[0].verdict
+            >>> JsonlSink("archive", tempfile.gettempdir() + "/regwatch-none/alerts.jsonl").check()[0].verdict
             'ok'
         """
         name = f"jsonl {self.name}: path"

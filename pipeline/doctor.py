@@ -6,8 +6,11 @@ back, sinks test themselves (``check()``: Slack asks its Web API, JSONL opens it
 appending) and send nothing, and source sites get one ``HEAD`` each (skipped ``offline``).
 
 Example:
-    >>> [c.verdict for c in check_config(None, lambda: _raise_config("x.yaml: sources.mofcom.cron: bad"))]
-    ['FAIL']
+    >>> checks, config = check_config(Path("x.yaml"), lambda: _raise_config("x.yaml: sources.mofcom.cron: bad"))
+    >>> checks, config
+    ([Check(name='config', verdict='FAIL', detail='x.yaml: sources.mofcom.cron: bad')], None)
+    >>> has_failure(checks)
+    True
 """
 
 from __future__ import annotations

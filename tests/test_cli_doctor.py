@@ -338,3 +338,21 @@ def test_an_unreachable_postgres_fails_and_skips_what_reads_it(capsys) -> None:
     assert detail.startswith("cannot connect to database postgresql+psycopg://regwatch:***@127.0.0.1:")
     assert detail.endswith("check that the server is running and the --db URL is right")
     assert "daemon lock" not in checks and "database write" not in checks
+
+
+def test_no_scopes_header_is_a_warning_naming_the_scopes(capsys, tmp_path, db, fake_slack, slack_env) -> None:
+    fake_slack.scopes = None
+    code, checks, _ = doctor(capsys, "--db", db, "--config", slack_config(tmp_path, fake_slack.base_url))
+    assert code == 0
+    assert checks["slack legal: scopes"] == (
+        "warn", "Slack did not report the granted scopes (no x-oauth-scopes header); make sure the app has "
+                "chat:write and channels:history")
+
+
+def test_doctor_module_examples() -> None:
+    import doctest
+
+    import pipeline.doctor
+
+    result = doctest.testmod(pipeline.doctor)
+    assert (result.failed, result.attempted >= 5) == (0, True)
