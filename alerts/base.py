@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Mapping, NamedTuple, Protocol, runtime_checkable
 
 from alerts.errors import InvalidAlert
 
@@ -206,11 +206,31 @@ class DeliveryResult:
                    ambiguous=ambiguous, blocked=blocked, retry_after=retry_after)
 
 
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+VERDICTS: tuple[str, ...] = (OK, WARN, FAIL)
+
+
+class Check(NamedTuple):
+    """One line of ``regwatch doctor``: what was checked, the verdict (ok / warn / FAIL), and a
+    detail that says what to do when it is not ok. Never holds a secret.
+
+    Example:
+        >>> Check("slack legal: scopes", FAIL, "missing channels:history (add it to the Slack app)").verdict
+        'FAIL'
+    """
+
+    name: str
+    verdict: str
+    detail: str
+
+
 @runtime_checkable
 class AlertSink(Protocol):
     """A named destination. Built by ``cls.from_config(name, cfg)``; raises ``SinkDisabled`` to opt out.
 
     ``send`` must not raise for delivery problems: it returns a failed :class:`DeliveryResult`.
+    A sink may also offer ``check() -> list[Check]`` (its configuration tested against the real
+    destination, sending nothing); ``regwatch doctor`` calls it when present.
     """
 
     kind: str
@@ -235,4 +255,4 @@ class Reconciling(Protocol):
         ...
 
 
-__all__ = ["KINDS", "SEVERITIES", "Alert", "AlertSink", "DeliveryResult", "Reconciling", "severity_rank"]
+__all__ = ["FAIL", "KINDS", "OK", "SEVERITIES", "VERDICTS", "WARN", "Alert", "Check", "AlertSink", "DeliveryResult", "Reconciling", "severity_rank"]

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from alerts.base import Alert, DeliveryResult
+from alerts.base import FAIL, OK, WARN, Alert, Check, DeliveryResult
 from alerts.errors import ReconcileError
 from alerts.options import Options
 
@@ -102,6 +102,38 @@ class JsonlSink:
             detail += " (fix the path or its permissions, then redeliver)"
         permanent = exc.errno in _PERMANENT  # the sink's path is wrong: every alert waits for the fix
         return DeliveryResult.failure(detail, retryable=not permanent, blocked=permanent)
+
+    def check(self) -> list[Check]:
+        """Whether alerts can be appended to ``path``, writing nothing: the file opens for appending,
+        or (not there yet) its directory exists or can be created by this user.
+
+        Example:
+            >>> import tempfile
+            >>> JsonlSink("archive", tempfile.gettempdir() + "/regwatch-none/alerts.jsonl").check()[0].verdict
+            'ok'
+        """
+        name = f"jsonl {self.name}: path"
+        if not self.path.is_absolute():
+            return [Check(name, WARN, f"{self.path} is relative: it is resolved against the working directory "
+                          f"(here {self.path.absolute()}); give an absolute path for a service")]
+        if self.path.exists():
+            try:
+                with open(self.path, "ab"):  # append mode, nothing written: the file is unchanged
+                    pass
+            except OSError as exc:
+                return [Check(name, FAIL, f"cannot append to {self.path}: {exc.strerror or exc} "
+                              "(fix the path or its permissions)")]
+            return [Check(name, OK, f"{self.path} is appendable ({self.path.stat().st_size} bytes)")]
+        existing = self.path.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return [Check(name, FAIL, f"cannot create {self.path}: {existing} is not a directory")]
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return [Check(name, FAIL, f"cannot create {self.path}: directory {existing} is not writable by this user "
+                          "(fix its permissions, or use a path under the service's data directory)")]
+        missing = "" if existing == self.path.parent else f" (with the directory {self.path.parent})"
+        return [Check(name, OK, f"{self.path} will be created on the first alert{missing}")]
 
     def find_posted(self, alert_id: int, *, oldest: datetime, created_at: datetime | None = None) -> str | None:
         """The ``"<path>#<offset>"`` of a line already written for ``alert_id`` (and ``created_at``), else None.

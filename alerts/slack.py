@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
 
-from alerts.base import Alert, DeliveryResult
+from alerts.base import FAIL, OK, WARN, Alert, Check, DeliveryResult
 from alerts.errors import ReconcileError, SinkConfigError, SinkDisabled
 from alerts.options import Options
 from alerts.render import to_block_kit
@@ -252,6 +252,94 @@ class SlackSink:
         raise ReconcileError(self.name, f"alert {alert_id} not found in {max_pages} pages of history; widen oldest")
 
 
+    # -- doctor ------------------------------------------------------------------------------
+
+    def check(self) -> list[Check]:
+        """Test the token, channel, scopes and membership against Slack, posting nothing.
+
+        ``auth.test`` proves the token; the ``x-oauth-scopes`` header Slack returns on Web API
+        calls lists the granted scopes (``chat:write`` to post, ``channels:history`` — or
+        ``groups:history`` for a private channel — to reconcile); the channel's ID comes from the
+        configuration, the remembered state (:meth:`import_state`) or ``conversations.list``;
+        ``conversations.info`` says whether the bot is a member. Stops after a failed
+        ``auth.test`` (nothing else can work). The token never appears in a detail.
+        """
+        prefix = f"slack {self.name}"
+        try:
+            auth = self.client.auth_test()
+        except SlackApiError as exc:
+            return [Check(f"{prefix}: auth", FAIL, "auth.test failed: " + _api_error(exc))]
+        except (URLError, HTTPException, OSError) as exc:
+            reason = _connection_reason(exc)
+            return [Check(f"{prefix}: auth", FAIL, f"cannot reach {self.client.base_url}: {type(reason).__name__}: "
+                          f"{reason} (check the network, a proxy, or base_url)")]
+        except SlackClientError as exc:
+            return [Check(f"{prefix}: auth", FAIL, f"auth.test failed: client error {type(exc).__name__}")]
+        who = f"bot {auth.get('user') or auth.get('user_id') or '?'} in workspace {auth.get('team') or '?'}"
+        checks = [Check(f"{prefix}: auth", OK, f"token accepted (auth.test): {who}")]
+        channel_check, info = self._check_channel()
+        checks.append(channel_check)
+        private = bool(info.get("is_private")) if info else (self.channel_id or "").startswith("G")
+        checks.append(self._check_scopes(_scopes(auth), private=private))
+        checks.append(self._check_membership(info, str(auth.get("user") or "regwatch")))
+        return checks
+
+    def _check_channel(self) -> tuple[Check, dict[str, Any]]:
+        """The channel's ID (configured, remembered or looked up) and its ``conversations.info``."""
+        name = f"slack {self.name}: channel"
+        if self.channel_id is None:
+            try:
+                self._resolve_channel_id()
+            except ReconcileError as exc:
+                return Check(name, WARN, f"{self.channel}: no channel ID ({exc.detail}); posting works by name, "
+                             "but a post that may have gone through cannot be checked before a resend"), {}
+            how = "looked up with conversations.list"
+        elif self.channel_id == self.channel:
+            how = "configured by ID"
+        else:
+            how = "remembered from an earlier post or lookup"
+        try:
+            info = self.client.conversations_info(channel=self.channel_id)
+        except SlackApiError as exc:
+            error = _error_code(exc)
+            if error == "channel_not_found":
+                return Check(name, FAIL, f"{self.channel} ({self.channel_id}): conversations.info: "
+                             + _api_error(exc)), {}
+            return Check(name, OK, f"{self.channel} → {self.channel_id} ({how}; conversations.info failed: "
+                         f"{_api_error(exc)})"), {}
+        except (URLError, HTTPException, OSError) as exc:
+            return Check(name, WARN, f"{self.channel} → {self.channel_id} ({how}); conversations.info: connection "
+                         f"failed: {type(exc).__name__}"), {}
+        data = info.get("channel") or {}
+        if data.get("is_archived"):
+            return Check(name, FAIL, f"{self.channel} ({self.channel_id}) is archived ({HINTS['is_archived']})"), data
+        return Check(name, OK, f"{self.channel} → {self.channel_id} ({how})"), data
+
+    def _check_scopes(self, granted: set[str] | None, *, private: bool) -> Check:
+        name = f"slack {self.name}: scopes"
+        history = "groups:history" if private else "channels:history"
+        needed = ["chat:write", history]
+        if granted is None:
+            return Check(name, WARN, "Slack did not report the granted scopes (no x-oauth-scopes header); make sure "
+                         f"the app has {' and '.join(needed)}")
+        missing = [scope for scope in needed if scope not in granted]
+        if missing:
+            why = {"chat:write": "needed to post", history: "needed to check for a post before a resend"}
+            return Check(name, FAIL, "missing " + ", ".join(f"{m} ({why[m]})" for m in missing)
+                         + ": add it under OAuth & Permissions → Bot Token Scopes and reinstall the app")
+        return Check(name, OK, ", ".join(needed) + " granted")
+
+    def _check_membership(self, info: Mapping[str, Any], bot: str) -> Check:
+        name = f"slack {self.name}: membership"
+        if "is_member" not in info:
+            return Check(name, WARN, f"cannot tell whether the bot is in {self.channel} (needs the channel ID and "
+                         "channels:read / groups:read for conversations.info)")
+        if not info["is_member"]:
+            return Check(name, FAIL, f"the bot is not a member of {self.channel}: invite the bot "
+                         f"(/invite @{bot} in the channel)")
+        return Check(name, OK, f"the bot is a member of {self.channel}")
+
+
 def _retry_after(response: Any) -> float | None:
     headers = getattr(response, "headers", None) or {}
     for key, value in dict(headers).items():
@@ -262,6 +350,43 @@ def _retry_after(response: Any) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def _header(response: Any, name: str) -> str | None:
+    """A response header, case-insensitively (slack_sdk keeps the server's spelling)."""
+    for key, value in dict(getattr(response, "headers", None) or {}).items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) and value else value
+    return None
+
+
+def _scopes(response: Any) -> set[str] | None:
+    """The scopes Slack reports as granted (``x-oauth-scopes: chat:write,channels:history``), or None.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> sorted(_scopes(SimpleNamespace(headers={"X-OAuth-Scopes": "chat:write, channels:history"})))
+        ['channels:history', 'chat:write']
+        >>> _scopes(SimpleNamespace(headers={})) is None
+        True
+    """
+    raw = _header(response, "x-oauth-scopes")
+    if raw is None:
+        return None
+    return {scope.strip() for scope in str(raw).split(",") if scope.strip()}
+
+
+def _error_code(exc: SlackApiError) -> str:
+    data = exc.response.data if isinstance(getattr(exc.response, "data", None), dict) else {}
+    return str(data.get("error") or "unknown_error")[:200]
+
+
+def _api_error(exc: SlackApiError) -> str:
+    """``HTTP 200 invalid_auth (check the bot token (SLACK_BOT_TOKEN))``: the error with its hint."""
+    error = _error_code(exc)
+    hint = HINTS.get(error)
+    status = getattr(exc.response, "status_code", None) or 0
+    return f"HTTP {status} {error}" + (f" ({hint})" if hint else "")
 
 
 def _stamp(when: datetime) -> str:

@@ -217,6 +217,10 @@ class FakeSlack:
 
     ``history_script`` does the same for ``conversations.history`` and ``scripts[method]`` for any
     other method (status/headers/body only).
+
+    Every answer carries the ``x-oauth-scopes`` header with ``scopes`` (set it to drop one, or to
+    None for no header); ``auth.test`` answers for the bot ``regwatch``, ``conversations.info``
+    with ``is_member`` (``member = False``: the bot was not invited) and ``is_private`` (``private``).
     """
 
     CHANNEL_ID = "C0REGWATCH"
@@ -230,6 +234,9 @@ class FakeSlack:
         self.scripts: dict[str, list[object]] = {"chat.postMessage": [], "conversations.history": []}
         self.posts: list[dict] = []
         self.latency = latency
+        self.scopes: list[str] | None = ["chat:write", "channels:history", "channels:read"]
+        self.member = True
+        self.private = False
         self.lock = threading.Lock()
         self._ts = int(time.time() * 1_000_000)  # Slack stamps posts with its own (real) clock
         fake = self
@@ -237,13 +244,20 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:  # noqa: N802 (slack_sdk sends conversations.info/list as GET)
+                path, _, query = self.path.partition("?")
+                self._handle(path, {k: v[0] for k, v in parse_qs(query).items()})
+
             def do_POST(self) -> None:  # noqa: N802 (http.server API)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
                 is_json = self.headers.get("Content-Type", "").startswith("application/json")
                 body = _json.loads(raw) if is_json else {k: v[0] for k, v in parse_qs(raw).items()}
-                method = self.path.rsplit("/", 1)[-1]
+                self._handle(self.path, body)
+
+            def _handle(self, path: str, body: dict) -> None:
+                method = path.rsplit("/", 1)[-1]
                 with fake.lock:
-                    fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    fake.requests.append({"path": path, "headers": dict(self.headers), "body": body})
                     queue = fake.scripts.get(method)
                     step = queue.pop(0) if queue else None
                 if fake.latency:
@@ -270,6 +284,8 @@ class FakeSlack:
                     ctype = "text/html" if isinstance(payload, str) else "application/json; charset=utf-8"
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(data)))
+                    if fake.scopes is not None:
+                        self.send_header("x-oauth-scopes", ",".join(fake.scopes))
                     for key, value in headers.items():
                         self.send_header(key, value)
                     self.end_headers()
@@ -321,6 +337,16 @@ class FakeSlack:
             messages = [{"ts": p["ts"], "text": p["text"], "metadata": p["metadata"]} for p in reversed(self.posts)
                         if float(p["ts"]) >= oldest and body.get("channel") == self.CHANNEL_ID]
         return {"ok": True, "messages": messages, "response_metadata": {"next_cursor": ""}}
+
+    def _auth_test(self, body: dict) -> dict:
+        return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "regwatch",
+                "team_id": "T0EXAMPLE", "user_id": "U0REGWATCH", "bot_id": "B0REGWATCH"}
+
+    def _conversations_info(self, body: dict) -> dict:
+        if body.get("channel") != self.CHANNEL_ID:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": self.CHANNEL_ID, "name": "export-controls", "is_member": self.member,
+                                        "is_private": self.private, "is_archived": False}}
 
     def _conversations_list(self, body: dict) -> dict:
         return {"ok": True, "channels": [{"id": self.CHANNEL_ID, "name": "export-controls"}],

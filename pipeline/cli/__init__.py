@@ -15,6 +15,7 @@ import typer
 from pipeline.cli import (  # noqa: F401
     commands_alerts,
     commands_config,
+    commands_doctor,
     commands_fixtures,
     commands_history,
     commands_run,
