@@ -6,10 +6,12 @@ import errno
 import json
 import logging
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
 from alerts.base import Alert, DeliveryResult
+from alerts.errors import ReconcileError
 from alerts.options import Options
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ class JsonlSink:
 
     Each alert is one ``os.write`` of a full line on an ``O_APPEND`` descriptor. A short write is
     rolled back with ``ftruncate``; if an earlier crash left a partial last line, a newline is
-    written first so the new line stays parseable. Deduplication is the outbox's job, not this one's.
+    written first so the new line stays parseable. ``find_posted`` lets the outbox check, after a
+    crash in the middle of a delivery, that the line is not there already before writing it again.
 
     Example:
         >>> JsonlSink.from_config("archive", {"kind": "jsonl", "path": "alerts.jsonl"})
@@ -97,7 +100,35 @@ class JsonlSink:
         detail = f"jsonl {self.name}: cannot append to {self.path}: {exc.strerror or exc}"
         if exc.errno in _PERMANENT:
             detail += " (fix the path or its permissions, then redeliver)"
-        return DeliveryResult.failure(detail, retryable=exc.errno not in _PERMANENT)
+        permanent = exc.errno in _PERMANENT  # the sink's path is wrong: every alert waits for the fix
+        return DeliveryResult.failure(detail, retryable=not permanent, blocked=permanent)
+
+    def find_posted(self, alert_id: int, *, oldest: datetime, created_at: datetime | None = None) -> str | None:
+        """The ``"<path>#<offset>"`` of a line already written for ``alert_id`` (and ``created_at``), else None.
+
+        The outbox asks before writing again after a crash in the middle of a delivery, so the
+        archive never holds an alert twice. ``oldest`` is not needed: the file is read whole.
+        """
+        stamp = created_at.astimezone(timezone.utc).isoformat() if created_at is not None else None
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ReconcileError(self.name, f"cannot read {self.path}: {exc.strerror or exc}") from None
+        with fh:
+            offset = 0
+            for raw in fh:
+                start, offset = offset, offset + len(raw)
+                if f'"id": {alert_id},'.encode() not in raw and f'"id":{alert_id},'.encode() not in raw:
+                    continue
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    continue  # a torn line from an earlier crash
+                if data.get("id") == alert_id and (stamp is None or data.get("created_at") == stamp):
+                    return f"{self.path}#{start}"
+        return None
 
 
 def _ends_with_newline(path: Path, size: int) -> bool:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.clock import Clock, SystemClock
-from pipeline.config import Config, SourceConfig
+from pipeline.config import Config, ConfigReport, SourceConfig, check_config
 from pipeline.crawl import crawl_source
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
@@ -32,13 +34,13 @@ from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
+from pipeline.triggers import cron_trigger, schedule_trigger
 from pipeline.withdrawals import check_withdrawals
 from store import Store
 
 log = logging.getLogger(__name__)
 DELIVER_EVERY_MINUTES = 3
 REMINDER_CRON = {"hour": 0, "minute": 10, "timezone": "Asia/Shanghai"}  # just after midnight in Beijing
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -51,39 +53,9 @@ class JobSpec:
     source: str | None = None
 
 
-def cron_trigger(expr: str, *, timezone: str, jitter: int | None) -> CronTrigger:
-    """A CronTrigger with crontab semantics: day-of-week 0 and 7 are Sunday.
-
-    APScheduler's own ``from_crontab`` counts 0 as Monday (agronholm/apscheduler#286), so
-    numeric weekdays are translated to names here.
-
-    Example:
-        >>> str(cron_trigger("0 9 * * 1-5", timezone="Asia/Tokyo", jitter=None).fields[4])
-        'mon-fri'
-    """
-    minute, hour, day, month, dow = expr.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_named_days(dow),
-                       timezone=ZoneInfo(timezone), jitter=jitter or None)
-
-
-def _named_days(field: str) -> str:
-    def name(token: str) -> str:
-        return _CRON_DAYS[int(token)] if token.isdigit() and int(token) <= 7 else token
-
-    parts = []
-    for part in field.split(","):
-        step = ""
-        if "/" in part:
-            part, step = part.split("/", 1)
-            step = "/" + step
-        parts.append("-".join(name(t) for t in part.split("-")) + step)
-    return ",".join(parts)
-
-
 def source_trigger(src: SourceConfig, *, jitter: int) -> Any:
-    if src.cron:
-        return cron_trigger(src.cron, timezone=src.timezone, jitter=jitter)
-    return IntervalTrigger(minutes=src.interval_minutes, timezone=ZoneInfo(src.timezone), jitter=jitter or None)
+    """The trigger of one source: its cron (crontab semantics) or its interval, in its time zone."""
+    return schedule_trigger(src.cron, src.interval_minutes, timezone=src.timezone, jitter=jitter)
 
 
 def job_specs(config: Config, *, crawlable: Callable[[str], bool]) -> list[JobSpec]:
@@ -125,11 +97,50 @@ class Daemon:
         self.crawl = crawl or run_crawl_subprocess
         self.lock: LeaderLock | None = None
         self.lost: LockLost | None = None
-        self.sinks, routes, disabled = build_from_config(config)
+        self.sched: BlockingScheduler | None = None
+        self._use(config, *build_from_config(config))
+
+    def _use(self, config: Config, sinks: dict[str, Any], routes: list[Any], disabled: dict[str, str]) -> None:
+        self.config = config
+        self.sinks = sinks
         self.routing = Routing(tuple(routes), tuple(config.default_route))
         self.disabled = disabled
         for name, reason in disabled.items():
             log.warning("Disabled sink %s: %s", name, reason)
+
+    def reload(self, path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> list[str]:
+        """Switch to the configuration in ``path`` (default: the file this one came from).
+
+        The file is checked exactly as at start (``pipeline.config.check_config``). When it has
+        errors, the old configuration keeps running, and the problems are logged and returned
+        (one ``FILE:LINE: key: problem`` line each). When it is valid, sinks, routing and defaults
+        follow it and the jobs are rebuilt (``replace_existing``; a source no longer scheduled
+        loses its job). Returns ``[]`` then. SIGHUP calls this between jobs (``serve``).
+        """
+        path = path if path is not None else self.config.path
+        if path is None:
+            problem = "no configuration file to reload: the daemon runs on the built-in defaults (start it with --config)"
+            log.error("config reload: %s", problem)
+            return [problem]
+        report: ConfigReport = check_config(path, env=env)
+        problems = [str(p) for p in report.errors]
+        if not problems and report.config is not None:
+            try:
+                wiring = build_from_config(report.config)
+            except Exception as exc:  # validated above; still never trade a running config for a broken one
+                problems = [f"{path}: {type(exc).__name__}: {exc}"]
+        if problems or report.config is None:
+            log.error("config reload: %s has %d error(s); keeping the old configuration:\n  %s", path, len(problems),
+                      "\n  ".join(problems))
+            return problems
+        for warning in report.warnings:
+            log.warning("config reload: %s", warning)
+        self._use(report.config, *wiring)
+        if self.sched is not None:
+            self._add_jobs(self.sched)
+        jobs = ", ".join(job.id for job in self.sched.get_jobs()) if self.sched is not None else "-"
+        log.info("config reloaded from %s: %s", path, jobs)
+        return []
 
     def cycle(self, source: str) -> dict[str, Any]:
         """crawl → process (and withdrawals) → reminders → deliver for one source; a failed crawl still delivers.
@@ -166,7 +177,7 @@ class Daemon:
     def deliver(self) -> int:
         self.check_lock()
         report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
-                                 policy=delivery_policy(self.config), disabled=self.disabled)
+                                 policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
         return report.delivered
 
     def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:
@@ -189,12 +200,23 @@ class Daemon:
                           "misfire_grace_time": self.config.defaults.misfire_grace_seconds},
             timezone=ZoneInfo("UTC"),
         )
-        for spec in job_specs(self.config, crawlable=crawlable):
+        self.sched = sched
+        self._add_jobs(sched)
+        return sched
+
+    def _add_jobs(self, sched: BlockingScheduler) -> None:
+        """(Re)add every job of the current config; cycles of sources no longer scheduled are removed."""
+        specs = job_specs(self.config, crawlable=crawlable)
+        wanted = {spec.id for spec in specs}
+        for job in sched.get_jobs():
+            if job.id.startswith("cycle:") and job.id not in wanted:
+                sched.remove_job(job.id)
+        for spec in specs:
             func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver}[spec.kind]
             args = [spec.source] if spec.source else []
             sched.add_job(self._stop_when_lock_lost(func, sched), spec.trigger, args=args, id=spec.id,
-                          name=spec.id, replace_existing=True)
-        return sched
+                          name=spec.id, replace_existing=True,
+                          misfire_grace_time=self.config.defaults.misfire_grace_seconds)
 
     def _stop_when_lock_lost(self, func: Callable[..., Any], sched: BlockingScheduler) -> Callable[..., Any]:
         """``func`` as a job: a lost daemon lock stops the scheduler (``serve`` then raises it)."""
@@ -211,8 +233,15 @@ class Daemon:
         job.__name__ = getattr(func, "__name__", "job")
         return job
 
+    def _queue_reload(self, sched: BlockingScheduler) -> None:
+        """Run :meth:`reload` as a job: the one worker runs it between jobs, never beside a cycle."""
+        sched.add_job(self.reload, id="reload", name="reload", replace_existing=True)
+
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT; the running job finishes first (``shutdown(wait=True)``).
+
+        SIGHUP reloads the configuration file between jobs (:meth:`reload`): an invalid file is
+        logged and the old configuration keeps running.
 
         Every job first checks that the daemon lock is still held; when it is not (the
         PostgreSQL session died, the lock file was replaced), the daemon stops with LockLost
@@ -226,8 +255,15 @@ class Daemon:
                 log.info("signal %s: stopping after the running job", signum)
                 sched.shutdown(wait=True)
 
+            def hup(_signum: int, _frame: Any) -> None:
+                log.info("SIGHUP: reloading %s after the running job", self.config.path)
+                # not here: a signal handler interrupts the main thread, which may hold the scheduler's lock
+                threading.Thread(target=self._queue_reload, args=(sched,), daemon=True).start()
+
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
+            if hasattr(signal, "SIGHUP"):
+                signal.signal(signal.SIGHUP, hup)
             log.info("daemon started (%s): %s", lock.holder, ", ".join(job.id for job in sched.get_jobs()))
             sched.start()
         if self.lost is not None:
@@ -235,4 +271,4 @@ class Daemon:
 
 
 __all__ = ["Daemon", "JobSpec", "LeaderLock", "LockLost", "crawlable", "cron_trigger", "delivery_policy", "job_specs",
-           "leader_lock", "lock_holder"]
+           "leader_lock", "lock_holder", "source_trigger"]

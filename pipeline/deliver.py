@@ -28,7 +28,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,12 +99,14 @@ def default_owner() -> str:
 def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], *, now: datetime,
                     routing: Routing | None = None, policy: DeliveryPolicy | None = None,
                     disabled: Mapping[str, str] | None = None, owner: str | None = None,
-                    limit: int = 10_000) -> DeliverReport:
+                    limit: int = 10_000, clock: Callable[[], datetime] | None = None) -> DeliverReport:
     """One delivery pass over the outbox (see the module doc); returns what happened.
 
     ``sinks``: the sinks available here, by name. ``routing`` plans alerts queued unplanned (by
     an older regwatch) and the ops alerts of this pass. ``disabled``: sink name → why it is off
     (shown on its held deliveries). ``owner`` names this sender on its leases (default: host:pid).
+    ``clock`` (the real clock in the CLI and daemon) stamps each claim and result as it happens, so a
+    long pass never hands out leases that have already expired; without it everything is ``now``.
 
     Example:
         report = deliver_pending(store, sinks, now=clock.now(), routing=Routing.from_config(config))
@@ -112,6 +114,7 @@ def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], *, now: dateti
     policy = policy or DeliveryPolicy()
     routing = routing or Routing()
     owner = owner or default_owner()
+    tick = clock or (lambda: now)
     report = DeliverReport()
     _plan_legacy(store, routing, now)
     reasons = {name: f"is disabled: {why}" for name, why in (disabled or {}).items()}
@@ -123,12 +126,12 @@ def deliver_pending(store: Store, sinks: Mapping[str, AlertSink], *, now: dateti
     lease = max([float(getattr(s, "lease_seconds", policy.lease_seconds)) for s in sinks.values()] or [0.0])
     lease = max(lease, policy.lease_seconds)
     while len(handled) < limit:
-        claim = store.claim_delivery([n for n in sinks if n not in cooling], owner=owner, now=now,
+        claim = store.claim_delivery([n for n in sinks if n not in cooling], owner=owner, now=tick(),
                                      lease_seconds=lease, skip=handled)
         if claim is None:
             break
         handled.append(claim.delivery_id)
-        _deliver_claim(store, claim, sinks[claim.sink], routing, policy, now, report, cooling)
+        _deliver_claim(store, claim, sinks[claim.sink], routing, policy, tick, report, cooling)
     return report
 
 
@@ -161,16 +164,18 @@ def _restore_sinks(store: Store, sinks: Mapping[str, AlertSink], now: datetime) 
 
 
 def _deliver_claim(store: Store, claim: Claim, sink: AlertSink, routing: Routing, policy: DeliveryPolicy,
-                   now: datetime, report: DeliverReport, cooling: set[str]) -> None:
+                   tick: Callable[[], datetime], report: DeliverReport, cooling: set[str]) -> None:
     try:
         alert = Alert.from_payload(claim.alert_id, claim.payload)
     except InvalidAlert as exc:  # no sink can render it: dead at once, visible in `alerts list`
+        now = tick()
         store.finish_delivery(claim, outcome="rejected", at=now, detail=f"invalid payload: {exc}")
         report.dead += 1
         report.errors.append(f"alert {claim.alert_id}: invalid payload: {exc}")
         return
     if claim.reconcile:
         found = _reconcile(sink, claim, alert)
+        now = tick()
         if found is not None:
             store.finish_delivery(claim, outcome="reconciled", at=now, external_id=found,
                                   detail="already delivered (found by reconciliation); not sent again")
@@ -179,6 +184,7 @@ def _deliver_claim(store: Store, claim: Claim, sink: AlertSink, routing: Routing
             _after_success(store, claim, sink, now, routing)
             return
     result = _send(sink, alert)
+    now = tick()
     if result.ok:
         store.finish_delivery(claim, outcome="sent", at=now, external_id=result.external_id, detail=result.detail)
         report.delivered += 1
@@ -186,17 +192,17 @@ def _deliver_claim(store: Store, claim: Claim, sink: AlertSink, routing: Routing
         _after_success(store, claim, sink, now, routing)
         return
     report.errors.append(f"alert {claim.alert_id} → {claim.sink}: {result.detail}")
-    cooling.add(claim.sink)
+    if not result.blocked and not result.retryable:  # this alert only (e.g. blocks Slack rejects): the sink is fine
+        store.finish_delivery(claim, outcome="rejected", at=now, detail=result.detail)
+        report.dead += 1
+        return
+    cooling.add(claim.sink)  # the sink itself is failing: leave it alone for the rest of this pass
     if result.blocked:
         probe_at = now + timedelta(seconds=policy.probe_every)
         store.finish_delivery(claim, outcome="blocked", at=now, detail=result.detail, next_attempt_at=probe_at)
         if store.block_sink(claim.sink, result.detail, at=now, probe_at=probe_at):
             _sink_alert(store, claim.sink, result.detail, now, routing, blocked=True)
         report.blocked += 1
-        return
-    if not result.retryable:
-        store.finish_delivery(claim, outcome="rejected", at=now, detail=result.detail)
-        report.dead += 1
         return
     too_old = now >= claim.age_from + policy.dead_after
     wait = policy.backoff(claim.delivery_id, claim.attempts, result.retry_after)

@@ -142,6 +142,7 @@ def _process_capture(run: _Run, capture, *, accepted_by: str | None = None) -> N
         with store.unit_of_work():
             _record(run, capture.id, record, accepted=accepted)
             store.mark_capture(capture.id, "processed", error=note, at=now)
+            store.supersede_held(capture.id, at=now)  # an earlier misread of this page is no longer pending
     except BaseException:
         report.restore(counts)  # nothing of this capture was stored
         raise

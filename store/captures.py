@@ -186,6 +186,22 @@ class CaptureOps(StoreBase):
         with self._read() as s:
             return [_info(row) for row in s.exec(query.options(sa.orm.defer(Capture.body)))]  # type: ignore[arg-type]
 
+    def supersede_held(self, capture_id: int, *, at: datetime) -> list[int]:
+        """Held captures of the same source and URL fetched before ``capture_id`` (which read normally)
+        are no longer in question: they become ``skipped`` with a note naming it. Returns their ids."""
+        with self._write() as s:
+            newer = s.get(Capture, capture_id)
+            if newer is None:
+                raise NotFound("capture", capture_id)
+            rows = s.exec(select(Capture).where(Capture.state == "held", Capture.source == newer.source,
+                                                Capture.url == newer.url, col(Capture.fetched_at) < newer.fetched_at)
+                          .options(sa.orm.defer(Capture.body))).all()  # type: ignore[arg-type]
+            for row in rows:
+                row.state, row.processed_at = "skipped", at
+                row.error = f"superseded by capture {capture_id}, which read normally (was held: {row.error or '-'})"
+                s.add(row)
+            return [row.id or 0 for row in rows]
+
     def capture(self, capture_id: int) -> CaptureInfo:
         """One capture's metadata; raises ``NotFound``."""
         with self._read() as s:

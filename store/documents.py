@@ -153,11 +153,23 @@ def _see(s: Session, document_id: int, source: str, c: _Content, version_id: int
     return row
 
 
+def _fetched_before(s: Session, capture_id: int | None, other_id: int | None) -> bool:
+    """True when capture ``capture_id`` was fetched before capture ``other_id`` (both known)."""
+    if capture_id is None or other_id is None or capture_id == other_id:
+        return False
+    mine, other = s.get(Capture, capture_id), s.get(Capture, other_id)
+    return mine is not None and other is not None and mine.fetched_at < other.fetched_at
+
+
 def _on_reference(s: Session, doc: Document, source: str, c: _Content, is_new: bool) -> VersionResult:
     """A record from the reference appearance: the versioning rule of the module docstring."""
     doc_id = doc.id or 0
     same_url = _latest_at(s, doc_id, c.url)
-    if same_url is not None:
+    if same_url is not None and _fetched_before(s, c.capture_id, same_url.capture_id):
+        # A reparse of a capture older than the one behind the latest version here: history, not
+        # news. It never makes a version (the newer capture, reparsed too, carries any parser fix).
+        match = _latest_with_hash(s, doc_id, c.content_hash) or same_url
+    elif same_url is not None:
         match = same_url if same_url.content_hash == c.content_hash else None
     else:
         match = _latest_with_hash(s, doc_id, c.content_hash)

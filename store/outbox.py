@@ -91,8 +91,15 @@ def _refresh_alert(s: Session, alert_id: int, at: datetime, error: str | None = 
 def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> None:
     have = set(s.exec(select(AlertDelivery.sink).where(AlertDelivery.alert_id == alert.id)).all())
     for sink in dict.fromkeys(sinks):
-        if sink not in have:
-            s.add(AlertDelivery(alert_id=alert.id or 0, sink=sink, next_attempt_at=at, created_at=at, updated_at=at))
+        if sink in have:
+            continue
+        row = AlertDelivery(alert_id=alert.id or 0, sink=sink, next_attempt_at=at, created_at=at, updated_at=at)
+        known = s.get(SinkState, sink)
+        if known is not None and known.blocked_at is not None:  # joins the sink's blocked backlog and its probe
+            probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
+                AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
+            row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
+        s.add(row)
     alert.planned = True
     s.add(alert)
     s.flush()

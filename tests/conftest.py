@@ -156,6 +156,9 @@ def _pg_schema_url() -> Iterator[sa.URL]:
     admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
     try:
         with admin.begin() as conn:
+            # pg_trgm once, in public: installed inside a test schema it would vanish with that schema's
+            # DROP ... CASCADE and take the trigram indexes of any test running beside it along.
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     except sa.exc.OperationalError as err:
         admin.dispose()
@@ -212,7 +215,8 @@ class FakeSlack:
     * ``("slow", seconds)`` — store the message, answer only after ``seconds``;
     * ``"outage"`` — close the connection before storing anything (nothing reached Slack).
 
-    ``history_script`` does the same for ``conversations.history`` (status/headers/body only).
+    ``history_script`` does the same for ``conversations.history`` and ``scripts[method]`` for any
+    other method (status/headers/body only).
     """
 
     CHANNEL_ID = "C0REGWATCH"
@@ -223,8 +227,7 @@ class FakeSlack:
         from urllib.parse import parse_qs
 
         self.requests: list[dict] = []
-        self.script: list[object] = []
-        self.history_script: list[tuple[int, dict, object]] = []
+        self.scripts: dict[str, list[object]] = {"chat.postMessage": [], "conversations.history": []}
         self.posts: list[dict] = []
         self.latency = latency
         self.lock = threading.Lock()
@@ -241,11 +244,8 @@ class FakeSlack:
                 method = self.path.rsplit("/", 1)[-1]
                 with fake.lock:
                     fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                    step = None
-                    if method == "chat.postMessage" and fake.script:
-                        step = fake.script.pop(0)
-                    elif method == "conversations.history" and fake.history_script:
-                        step = fake.history_script.pop(0)
+                    queue = fake.scripts.get(method)
+                    step = queue.pop(0) if queue else None
                 if fake.latency:
                     time.sleep(fake.latency)
                 if step == "outage":
@@ -285,6 +285,24 @@ class FakeSlack:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.thread.start()
+
+    @property
+    def script(self) -> list[object]:
+        """Faults for the next ``chat.postMessage`` calls."""
+        return self.scripts["chat.postMessage"]
+
+    @script.setter
+    def script(self, steps: list[object]) -> None:
+        self.scripts["chat.postMessage"] = list(steps)
+
+    @property
+    def history_script(self) -> list[object]:
+        """Answers for the next ``conversations.history`` calls."""
+        return self.scripts["conversations.history"]
+
+    @history_script.setter
+    def history_script(self, steps: list[object]) -> None:
+        self.scripts["conversations.history"] = list(steps)
 
     def _chat_postMessage(self, body: dict) -> dict:
         import json as _json

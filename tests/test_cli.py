@@ -28,7 +28,7 @@ from store.migrations import MIGRATIONS
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
 COMMANDS = {"history", "show", "diff", "search", "status", "status-of", "crawl", "process", "deliver", "inspect",
-            "demo", "db", "deadlines", "daemon", "fixtures", "alerts"}
+            "demo", "db", "deadlines", "daemon", "fixtures", "alerts", "config"}
 INSPECT_KEYS = ["source", "url", "doc_key", "doc_number", "issuers", "title", "language", "published", "signed",
                 "effective", "dates", "eccns", "codes", "elements", "hs_codes", "relations", "attachments", "text"]
 URL_70 = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_8f9973bcbfee6f7a014c8258a50f702d.html"
@@ -479,7 +479,8 @@ def test_missing_directory_and_bad_config(capsys, tmp_path, shared_db) -> None:
     bad.write_text("sinks:\n  archive: {kind: jsonl, path: a.jsonl}\nroutes:\n  - {when: {}, to: [pager]}\n",
                    encoding="utf-8")
     code, _, err = cli(capsys, "--db", shared_db, "--config", bad, "deliver")
-    assert (code, err) == (1, f"error: {bad}: routes: unknown sink(s) ['pager']; define them under 'sinks:'\n")
+    assert (code, err) == (1, f"error: {bad}:4: routes[0].to[0]: unknown sink 'pager' "
+                              "(define it under sinks:; known: archive, console)\n")
 
 
 def test_locked_database_is_a_clear_error_and_loses_nothing(capsys, tmp_path, page_tools, monkeypatch) -> None:

@@ -12,7 +12,14 @@ import traceback
 
 import typer
 
-from pipeline.cli import commands_alerts, commands_fixtures, commands_history, commands_run, commands_tools  # noqa: F401
+from pipeline.cli import (  # noqa: F401
+    commands_alerts,
+    commands_config,
+    commands_fixtures,
+    commands_history,
+    commands_run,
+    commands_tools,
+)
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_message
 
@@ -46,8 +53,8 @@ def _run(argv: list[str] | None) -> int:
             sys.stderr.write(f"error: {exc.format_message()} (hint: see `regwatch --help`)\n")  # type: ignore[attr-defined]
             return 1
         message = user_message(exc)
-        if message is not None:
-            sys.stderr.write(f"error: {message}\n")
+        if message is not None:  # a ConfigError has one line per problem: each gets its prefix
+            sys.stderr.write("".join(f"error: {line}\n" for line in message.splitlines() or [""]))
             return 1
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
                          "please report it with the command you ran (set REGWATCH_DEBUG=1 for a traceback)\n")

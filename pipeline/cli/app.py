@@ -24,6 +24,26 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.\n\nExample: regwatch db upgrade", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+config_app = typer.Typer(help="Check the configuration file (schedules.yaml).\n\nExample: regwatch config check",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def reads_config(func):
+    """Mark a command that reads ``--config`` (through :func:`config_of`); put it under ``@app.command()``.
+
+    ``--config`` given to any other command is an error rather than silently ignored.
+    """
+    func.reads_config = True
+    return func
+
+
+def command_reads_config(command) -> bool:
+    """A click command marked with :func:`reads_config`; a group if any of its commands is."""
+    subcommands = getattr(command, "commands", None)
+    if isinstance(subcommands, dict):
+        return any(command_reads_config(c) for c in subcommands.values())
+    return bool(getattr(getattr(command, "callback", None), "reads_config", False))
 
 
 @dataclass
@@ -42,6 +62,12 @@ def _root(
                                 help="schedules.yaml with sources, sinks and routes (default: ./schedules.yaml if present)."),
 ) -> None:
     ctx.obj = Globals(db=db, config=config)
+    source = ctx.get_parameter_source("config")
+    name = ctx.invoked_subcommand
+    if config is not None and getattr(source, "name", "") == "COMMANDLINE" and name:
+        command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
+        if command is not None and not command_reads_config(command):
+            raise UserError(f"--config is not used by `regwatch {name}`", "drop it")
 
 
 def globals_of(ctx: typer.Context) -> Globals:
@@ -74,11 +100,21 @@ def open_store(ctx: typer.Context):
     return Store.open(globals_of(ctx).db)
 
 
-def config_of(ctx: typer.Context) -> Config:
+def config_path(ctx: typer.Context) -> Path | None:
+    """The file the CLI reads: --config / REGWATCH_CONFIG, else ./schedules.yaml if present, else None."""
     path = globals_of(ctx).config
     if path is None and Path("schedules.yaml").is_file():
         path = Path("schedules.yaml")
-    return load_config(path)
+    return path
 
 
-__all__ = ["app", "clock", "config_of", "db_app", "globals_of", "open_store", "today"]
+def config_of(ctx: typer.Context) -> Config:
+    """The validated configuration (``load_config``: ConfigError with FILE:LINE lines when invalid).
+
+    A command calling this must be marked with :func:`reads_config`.
+    """
+    return load_config(config_path(ctx))
+
+
+__all__ = ["app", "clock", "command_reads_config", "config_app", "config_of", "config_path", "db_app", "globals_of",
+           "open_store", "reads_config", "today"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, clock, config_of, open_store, today
+from pipeline.cli.app import app, clock, config_of, open_store, reads_config, today
 from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stderr, stdout, table
 from pipeline.errors import UserError
 
@@ -76,6 +76,7 @@ def _history_json(row) -> dict:
 
 
 @app.command()
+@reads_config
 def show(
     ctx: typer.Context,
     doc_key: str = typer.Argument(..., help="Canonical document key."),
@@ -374,6 +375,7 @@ def search(
 
 
 @app.command()
+@reads_config
 def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     """Health of every source (last run, failures in a row), document counts and the alert backlog.
 
@@ -464,7 +466,9 @@ def _crawl_timeout(ctx: typer.Context) -> int:
     try:
         return config_of(ctx).defaults.crawl_timeout_seconds
     except ConfigError as exc:
-        stderr().print(f"warning: {exc}; assuming the default crawl timeout", markup=False)
+        for line in str(exc).splitlines():
+            stderr().print(f"warning: {line}", markup=False)
+        stderr().print("warning: configuration invalid; assuming the default crawl timeout", markup=False)
         return int(DEFAULTS["crawl_timeout_seconds"][0])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli.app import app, clock, config_of, open_store
+from pipeline.cli.app import app, clock, config_of, open_store, reads_config
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
@@ -12,6 +12,7 @@ JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
 
 
 @app.command()
+@reads_config
 def crawl(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="Source to crawl: mofcom, miit, govcn or meti."),
@@ -91,6 +92,7 @@ def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
 
 
 @app.command()
+@reads_config
 def process(
     ctx: typer.Context,
     source: str = typer.Option(None, "--source", help="Only captures of this source."),
@@ -179,6 +181,7 @@ def withdrawals_line(report) -> str:
 
 
 @app.command()
+@reads_config
 def deliver(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print pending alerts; send and record nothing."),
@@ -205,8 +208,14 @@ def deliver(
     sinks, routes, disabled = build_from_config(config)
     for name, reason in disabled.items():
         stderr().print(f"sink {name} disabled: {reason}", markup=False)
+    from pipeline.leader import lock_holder
+
+    holder = lock_holder(store)
+    if holder:  # safe (each delivery is leased to one sender), but the operator should know
+        stderr().print(f"note: a daemon delivers on this database too: {holder}; each alert still goes out once",
+                       markup=False)
     report = deliver_pending(store, sinks, now=clock().now(), routing=Routing(tuple(routes), tuple(config.default_route)),
-                             policy=delivery_policy(config), disabled=disabled)
+                             policy=delivery_policy(config), disabled=disabled, clock=clock().now)
     if as_json:
         emit_json(report.as_dict())
         return
@@ -221,6 +230,7 @@ def deliver(
 
 
 @app.command()
+@reads_config
 def daemon(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Run every enabled source's cycle once, then exit (for cron)."),
@@ -228,6 +238,9 @@ def daemon(
 ) -> None:
     """Run the scheduler from schedules.yaml: per source crawl → process → reminders → deliver,
     outbox retries every few minutes, daily deadline reminders. One daemon per database.
+
+    SIGHUP reloads the configuration file between jobs; an invalid file is logged and the old
+    configuration keeps running. With --once, exit 1 when a source's crawl failed.
 
     Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
     """
@@ -239,15 +252,19 @@ def daemon(
     if once:
         with leader_lock(store) as lock:
             results = runner.run_once(lock)
+        failed = sorted(source for source, result in results.items() if result["crawl"].get("status") == "failed")
         if as_json:
             emit_json(results)
-            return
-        for source, result in results.items():
-            stdout().print(f"{source}: crawl {result['crawl'].get('status')}, "
-                           f"{result['process']['new_versions']} new versions, {result['reminders']} reminders, "
-                           f"{result['delivered']} alerts delivered", markup=False)
-        if not results:
-            stdout().print("no enabled source with a spider in the configuration")
+        else:
+            for source, result in results.items():
+                stdout().print(f"{source}: crawl {result['crawl'].get('status')}, "
+                               f"{result['process']['new_versions']} new versions, {result['reminders']} reminders, "
+                               f"{result['delivered']} alerts delivered", markup=False)
+            if not results:
+                stdout().print("no enabled source with a spider in the configuration")
+        if failed:
+            stderr().print(f"crawl failed: {', '.join(failed)} (see `regwatch status`)", markup=False)
+            raise typer.Exit(1)
         return
     jobs = job_specs(config, crawlable=crawlable)
     stderr().print("regwatch daemon: " + ", ".join(f"{j.id} ({j.trigger})" for j in jobs), markup=False)

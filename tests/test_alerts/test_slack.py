@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
@@ -30,54 +27,14 @@ def load_alert(name: str) -> Alert:
     return Alert.from_payload(case["id"], case["payload"])
 
 
-class FakeSlack:
-    """Records every request; answers from a script of (status, headers, body), then ``OK``."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, object]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-                is_json = self.headers.get("Content-Type", "").startswith("application/json")
-                body = json.loads(raw) if is_json else {k: v[0] for k, v in parse_qs(raw).items()}
-                fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                status, headers, payload = fake.script.pop(0) if fake.script else OK
-                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                self.send_response(status)
-                ctype = "text/html" if isinstance(payload, str) else "application/json; charset=utf-8"
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+@pytest.fixture
+def fake(fake_slack):
+    """The stateful fake Slack Web API of tests/conftest.py (``FakeSlack``)."""
+    return fake_slack
 
 
 @pytest.fixture
-def fake() -> FakeSlack:
-    server = FakeSlack()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def sink(fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> SlackSink:
+def sink(fake, monkeypatch: pytest.MonkeyPatch) -> SlackSink:
     # RateLimitErrorRetryHandler sleeps Retry-After + random(); make the random part 0.
     monkeypatch.setattr(random, "random", lambda: 0.0)
     return SlackSink.from_config(
@@ -85,10 +42,11 @@ def sink(fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> SlackSink:
     )
 
 
-def test_post_ok_sends_blocks_text_and_metadata(sink: SlackSink, fake: FakeSlack) -> None:
+def test_post_ok_sends_blocks_text_and_metadata(sink: SlackSink, fake) -> None:
     alert = load_alert("new_joint_notice")
     result = sink.send(alert)
-    assert result == DeliveryResult(True, "1762480500.000100", "posted to #export-controls ts=1762480500.000100", False)
+    [post] = fake.posts
+    assert result == DeliveryResult(True, post["ts"], f"posted to #export-controls ts={post['ts']}", False)
     [req] = fake.requests
     assert req["path"] == "/api/chat.postMessage"
     assert req["headers"]["Authorization"] == f"Bearer {TOKEN}"
@@ -105,7 +63,7 @@ def test_post_ok_sends_blocks_text_and_metadata(sink: SlackSink, fake: FakeSlack
     assert sink.channel_id == "C0REGWATCH"
 
 
-def test_rate_limited_is_not_slept_inline_but_reported_with_retry_after(sink: SlackSink, fake: FakeSlack) -> None:
+def test_rate_limited_is_not_slept_inline_but_reported_with_retry_after(sink: SlackSink, fake) -> None:
     fake.script = [(429, {"Retry-After": "30"}, {"ok": False, "error": "ratelimited"})]
     result = sink.send(load_alert("source_health"))
     assert result == DeliveryResult(False, None, "slack legal: chat.postMessage failed: HTTP 429 ratelimited",
@@ -150,7 +108,7 @@ def test_rejected_blocks_are_a_dead_end_for_this_alert_only(sink, fake) -> None:
     assert (result.ok, result.retryable, result.blocked, result.ambiguous) == (False, False, False, False)
 
 
-def test_connection_refused_is_retryable_and_not_ambiguous(fake: FakeSlack) -> None:
+def test_connection_refused_is_retryable_and_not_ambiguous(fake) -> None:
     fake.close()  # nothing listens on that port any more: the post cannot have reached Slack
     sink = SlackSink("legal", WebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[]), "#export-controls")
     result = sink.send(load_alert("source_health"))
@@ -167,7 +125,7 @@ class _Closed:
         return None
 
 
-def test_token_never_leaks(fake: FakeSlack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_never_leaks(fake, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(random, "random", lambda: 0.0)
     sink = SlackSink.from_config("legal", {"kind": "slack", "token": TOKEN, "channel": "#c", "base_url": fake.base_url})
@@ -218,11 +176,11 @@ def test_client_is_built_with_explicit_retry_handlers() -> None:
     assert sink.channel_id == "C0123ABCD"  # configured by ID: reconciliation works before any post
 
 
-def test_find_posted_pages_through_history(sink: SlackSink, fake: FakeSlack) -> None:
+def test_find_posted_pages_through_history(sink: SlackSink, fake) -> None:
     sink.send(load_alert("source_health"))  # learns the channel ID
     other = {"ts": "1.1", "metadata": {"event_type": "regwatch_alert", "event_payload": {"id": 1}}}
     mine = {"ts": "2.2", "metadata": {"event_type": "regwatch_alert", "event_payload": {"id": 404}}}
-    fake.script = [
+    fake.history_script = [
         (200, {}, {"ok": True, "messages": [other, {"ts": "1.5", "text": "hi"}], "response_metadata": {"next_cursor": "abc"}}),
         (200, {}, {"ok": True, "messages": [mine], "response_metadata": {"next_cursor": ""}}),
     ]
@@ -234,15 +192,15 @@ def test_find_posted_pages_through_history(sink: SlackSink, fake: FakeSlack) -> 
     assert second["body"]["cursor"] == "abc"
 
 
-def test_find_posted_absent_and_errors(sink: SlackSink, fake: FakeSlack) -> None:
+def test_find_posted_absent_and_errors(sink: SlackSink, fake) -> None:
     oldest = datetime(2026, 1, 8, tzinfo=timezone.utc)
-    fake.script = [(200, {}, {"ok": False, "error": "missing_scope"})]  # conversations.list without channels:read
+    fake.scripts["conversations.list"] = [(200, {}, {"ok": False, "error": "missing_scope"})]  # no channels:read
     with pytest.raises(ReconcileError, match=r"channel ID unknown for #export-controls and conversations.list failed: "
                                              r"HTTP 200 missing_scope; configure the channel by ID"):
         sink.find_posted(1, oldest=oldest)
     sink.channel_id = "C0REGWATCH"
-    fake.script = [(200, {}, {"ok": True, "messages": []})]
+    fake.history_script = [(200, {}, {"ok": True, "messages": []})]
     assert sink.find_posted(1, oldest=oldest) is None
-    fake.script = [(200, {}, {"ok": False, "error": "missing_scope"})]
+    fake.history_script = [(200, {}, {"ok": False, "error": "missing_scope"})]
     with pytest.raises(ReconcileError, match=r"^sink 'legal': cannot check for an earlier post: HTTP 200 missing_scope$"):
         sink.find_posted(1, oldest=oldest)

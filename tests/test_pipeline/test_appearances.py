@@ -13,9 +13,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
-import os
 import re
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -43,40 +41,13 @@ ARTICLE_2 = "第二条国家对稀土开采和稀土冶炼分离实行总量调�
 ORDERS = {"miit-first": ("miit", "govcn"), "govcn-first": ("govcn", "miit")}
 
 
-def _pg_url() -> Iterator[sa.URL]:
-    """A private schema on REGWATCH_TEST_PG_URL (as tests/test_store/conftest.py), dropped afterwards."""
-    base = os.environ.get("REGWATCH_TEST_PG_URL")
-    if not base:
-        if os.environ.get("REGWATCH_TEST_PG_REQUIRED") == "1":
-            pytest.fail("REGWATCH_TEST_PG_REQUIRED=1 but REGWATCH_TEST_PG_URL is not set")
-        pytest.skip("REGWATCH_TEST_PG_URL not set")
-    schema = f"rw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except sa.exc.OperationalError as err:
-        admin.dispose()
-        if os.environ.get("REGWATCH_TEST_PG_REQUIRED") == "1":
-            pytest.fail(f"PostgreSQL unreachable: {err.orig}")
-        pytest.skip(f"PostgreSQL unreachable: {err.orig}")
-    try:
-        yield sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL (or file path) of an empty database with the four sources, on each backend."""
     if request.param == "sqlite":
-        url: str | sa.URL = str(tmp_path / "regwatch.db")
-        yield from _with_sources(url)
+        yield from _with_sources(str(tmp_path / "regwatch.db"))
     else:
-        for url in _pg_url():
-            yield from _with_sources(url)
+        yield from _with_sources(request.getfixturevalue("pg_url_factory")())
 
 
 def _with_sources(url) -> Iterator[str]:

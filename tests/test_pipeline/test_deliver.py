@@ -242,3 +242,46 @@ def test_retry_after_a_lost_response_does_not_post_twice(store, clock, fake_sink
     assert sink.posts == 1 and report.delivered == 1
     assert [(d.sink, d.ok, d.external_id) for d in store.deliveries(alert_id)] == [
         ("legal", False, None), ("archive", True, "archive-1"), ("legal", True, "1731.000100")]
+
+
+def test_a_rejected_alert_is_dead_at_once_and_does_not_hold_up_the_sink(store, clock, fake_sink) -> None:
+    from alerts.base import DeliveryResult
+
+    ids = enqueue(store, clock, n=3, default=["legal"])
+
+    class RejectsFirst:
+        kind, name = "slack", "legal"
+
+        def __init__(self) -> None:
+            self.sent: list[int] = []
+
+        def send(self, alert):
+            if alert.id == ids[0]:
+                return DeliveryResult.failure("invalid_blocks (rendering bug)", retryable=False)
+            self.sent.append(alert.id)
+            return DeliveryResult.success(f"ts-{alert.id}")
+
+    sink = RejectsFirst()
+    report = run(store, clock, {"legal": sink})
+    assert (report.dead, report.delivered, sink.sent) == (1, 2, ids[1:])  # the others went out in the same pass
+    assert [store.alert(i).status for i in ids] == ["dead", "delivered", "delivered"]
+    assert [d.outcome for d in store.deliveries(ids[0])] == ["rejected"]
+
+
+def test_a_long_pass_stamps_each_claim_with_the_time_it_happens(store, clock, fake_sink) -> None:
+    """Leases are counted from each claim, not from the start of the pass (a slow sink must not leave
+    later deliveries with leases that expired before they were even sent)."""
+    ids = enqueue(store, clock, n=3, default=["legal"])
+    legal = fake_sink("legal")
+    real_send = legal.send
+
+    def slow_send(alert):
+        clock.advance(seconds=100)  # each post takes 100 s
+        return real_send(alert)
+
+    legal.send = slow_send
+    start = clock.now()
+    deliver_pending(store, {"legal": legal}, now=start, clock=clock.now)
+    attempts = [store.deliveries(i)[0] for i in ids]
+    assert [(a.at - start).total_seconds() for a in attempts] == [0, 100, 200]  # claimed as it happened
+    assert [(a.finished_at - start).total_seconds() for a in attempts] == [100, 200, 300]

@@ -12,6 +12,7 @@ every alert reaches every sink it was planned for, exactly once.
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import signal
 import subprocess
@@ -320,3 +321,25 @@ def test_a_version_left_unfinished_by_an_older_regwatch_is_completed(store, cloc
     assert (report.new_versions, report.new_documents) == (1, 1)
     assert [a.kind for a in store.alerts()] == ["new"]
     assert [c.kind for c in store.changes(store.document(record.doc_key).id)] == ["new"]
+
+
+def test_a_crash_between_writing_the_archive_line_and_recording_it_writes_no_second_line(db, tmp_path) -> None:
+    from alerts.jsonl import JsonlSink
+
+    ids = alerts(db, 2, sinks=("archive",))
+    path = tmp_path / "archive.jsonl"
+    sink = JsonlSink("archive", path)
+
+    class DiesAfterWriting(JsonlSink):
+        def send(self, alert):
+            sink.send(alert)
+            raise Crash("killed after the line was written")
+
+    with pytest.raises(Crash):
+        deliver_pending(db, {"archive": DiesAfterWriting("archive", path)}, now=T0, policy=POLICY)
+    report = deliver_pending(db, {"archive": sink}, now=T0 + timedelta(minutes=5), policy=POLICY)
+    assert (report.reconciled, report.delivered) == (1, 2)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ids  # the first alert once, not twice
+    [first] = db.alert_deliveries(ids[0])
+    assert first.external_id == f"{path}#0"

@@ -7,7 +7,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,23 +87,9 @@ def test_the_daemon_stops_when_its_lock_is_lost(tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.fixture
-def pg_url() -> Iterator[sa.URL]:
+def pg_url(pg_url_factory) -> sa.URL:
     """A PostgreSQL URL whose search_path is a fresh schema (dropped afterwards)."""
-    base = os.environ.get("REGWATCH_TEST_PG_URL")
-    if not base:
-        if os.environ.get("REGWATCH_TEST_PG_REQUIRED") == "1":
-            pytest.fail("REGWATCH_TEST_PG_REQUIRED=1 but REGWATCH_TEST_PG_URL is not set")
-        pytest.skip("REGWATCH_TEST_PG_URL not set")
-    schema = f"rw_lock_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    return pg_url_factory()
 
 
 @pytest.mark.pg

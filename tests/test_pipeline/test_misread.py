@@ -129,6 +129,18 @@ def test_empty_article_container_is_held(good, clock) -> None:
     assert reason.startswith("empty body: article container")
 
 
+def test_a_held_capture_is_superseded_when_the_page_later_reads_normally(good, clock, capture_page) -> None:
+    held = save_variant(good, clock, "empty-container")
+    assert process_pending(good, now=clock.now()).held == 1
+    clock.advance(hours=3)
+    fine = capture_page("2025-58-standard", body=good_html().encode() + b"\n")  # the page reads fine again
+    report = process_pending(good, now=clock.now())
+    assert (report.held, report.unchanged) == (0, 1)
+    assert good.held_captures() == []  # `status` no longer lists it
+    superseded = good.capture(held)
+    assert superseded.state == "skipped" and superseded.error.startswith(f"superseded by capture {fine}")
+
+
 # -- the same pages through the old, wrong readers: the misread check holds them -----------------
 
 def test_gbk_page_read_as_latin1_is_held(good, clock, monkeypatch) -> None:

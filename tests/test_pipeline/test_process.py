@@ -263,3 +263,22 @@ def test_source_filter_and_limit(store, clock, capture_page) -> None:
     assert process_pending(store, now=clock.now()).as_dict() == {
         "processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0, "copies": 0, "skipped": 0, "failed": 0,
         "held": 0, "alerts": 0, "errors": [], "held_reasons": []}
+
+
+def test_reparse_after_an_edit_makes_no_revert_version_and_no_alert(store, clock, capture_page) -> None:
+    """`process --reparse` re-reads every stored capture: the older capture of an edited page is history."""
+    from datetime import timedelta
+
+    capture_page("2025-58-standard")
+    process_pending(store, now=clock.now())
+    clock.advance(days=1)
+    capture_page("2025-58-edited-state2")
+    process_pending(store, now=clock.now())
+    key = "mofcom+gacc:2025:58"
+    before = ([v.number for v in store.versions(store.document(key).id)], len(store.alerts(limit=1000)))
+    assert before[0] == [1, 2]
+    clock.advance(hours=1)
+    assert store.requeue_captures() == 2
+    report = process_pending(store, now=clock.now() + timedelta(minutes=1))
+    assert (report.new_versions, report.unchanged) == (0, 2)
+    assert ([v.number for v in store.versions(store.document(key).id)], len(store.alerts(limit=1000))) == before

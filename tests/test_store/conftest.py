@@ -8,13 +8,10 @@ REGWATCH_TEST_PG_REQUIRED=1 an unreachable server fails the tests instead of ski
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from store import Store
 

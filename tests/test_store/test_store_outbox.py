@@ -182,3 +182,16 @@ def test_migration_from_schema_2_backfills_deliveries(tmp_path) -> None:
         assert [(d.sink, d.state, d.external_id) for d in s.alert_deliveries(half)] == [("legal", "delivered", "2.2")]
         assert [x.id for x in s.unplanned_alerts()] == [half]
         assert [d.outcome for d in s.deliveries(half)] == ["sent", "retry"]
+
+
+def test_an_alert_queued_for_a_blocked_sink_waits_with_its_backlog(store: Store) -> None:
+    a, _ = _enqueue(store, "change:1", sinks=("legal",))
+    claim = _claim(store, sinks=("legal",))
+    probe_at = T0 + 30 * MIN
+    store.finish_delivery(claim, outcome="blocked", at=T0, detail="invalid_auth", next_attempt_at=probe_at)
+    store.block_sink("legal", "invalid_auth", at=T0, probe_at=probe_at)
+    b, _ = _enqueue(store, "change:2", minutes=5, sinks=("legal", "ops"))
+    assert {d.sink: (d.state, d.next_attempt_at, d.last_error) for d in store.alert_deliveries(b)} == {
+        "legal": ("blocked", probe_at, "invalid_auth"), "ops": ("pending", T0 + 5 * MIN, None)}
+    assert store.alert(b).status == "blocked"
+    assert _claim(store, sinks=("legal",), at=T0 + 10 * MIN) is None  # no call to a sink known to be broken
