@@ -24,8 +24,10 @@ FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the C
 
 
 def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
-                   log_level: str | None) -> Any:
-    """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target."""
+                   log_level: str | None, recheck_hours: float | None = None,
+                   max_rechecks: int | None = None) -> Any:
+    """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target
+    (+ the re-check cadence and cap, when given)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -41,6 +43,10 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
     settings.set("REGWATCH_RUN_ID", run_id, priority="cmdline")
     if log_level:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if recheck_hours is not None:
+        settings.set("REGWATCH_RECHECK_HOURS", recheck_hours, priority="cmdline")
+    if max_rechecks is not None:
+        settings.set("REGWATCH_MAX_RECHECKS", max_rechecks, priority="cmdline")
     return settings
 
 
@@ -79,12 +85,15 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         "error_kinds": dict(sorted(kinds.items())),
         "first_errors": errors[:FIRST_ERRORS],
         "offsite_skipped": int(stats.get("regwatch/offsite_skipped", 0)),
+        "list_entries": int(stats.get("regwatch/list_entries", 0)),
+        "rechecks": {k: int(stats.get(f"regwatch/rechecks/{k}", 0)) for k in ("requested", "gone", "found")},
         "finish_reason": stats.get("finish_reason"),
     }
 
 
 def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
-        delay: float | None = None, log_level: str | None = None) -> dict[str, Any]:
+        delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
+        max_rechecks: int | None = None) -> dict[str, Any]:
     """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary."""
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -97,7 +106,8 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
         store.ensure_source(source.slug, source.name, base_url or source.base_url)
         # pid and host let `status` and the next crawl tell a run whose process was killed
         run_id = store.start_run(source.slug, datetime.now(UTC), stats=process_stamp())
-    settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level)
+    settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level,
+                              recheck_hours=recheck_hours, max_rechecks=max_rechecks)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(source.spider_class())
     process.crawl(crawler, base_url=base_url, max_pages=max_pages)
@@ -119,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, help="list pages per column (default from the source)")
     parser.add_argument("--delay", type=float, help="seconds between requests (default from the source; 0 = no throttle)")
     parser.add_argument("--log-level", help="Scrapy log level (default INFO)")
+    parser.add_argument("--recheck-hours", type=float,
+                        help="re-check known pages that were on no list and not seen for this many hours (default 24)")
+    parser.add_argument("--max-rechecks", type=int, help="at most this many re-checks per crawl (default 20; 0 = none)")
     args = parser.parse_args(argv)
     try:
         source = get_source(args.source)
@@ -127,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawlers: {exc}", file=sys.stderr)
         return 2
     summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,
-                  log_level=args.log_level)
+                  log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

@@ -1,4 +1,5 @@
-"""The crawl→store contract: what a spider yields (raw captures and crawl errors, never parsed fields)."""
+"""The crawl→store contract: what a spider yields (raw captures, crawl errors and re-check answers, never
+parsed fields)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,24 @@ class CrawlError:
             't'
         """
         return {**self.extra, "kind": self.kind, "url": self.url, "message": self.message}
+
+
+RecheckOutcome = Literal["gone", "found"]
+
+
+@dataclass(slots=True)
+class RecheckAnswer:
+    """What a known detail URL answered when read again: ``gone`` (HTTP 404/410) or ``found`` (a
+    readable page, whose capture is yielded too). ``appearance_id`` names the store's appearance
+    it was asked for; becomes a ``recheck`` row (``Store.record_recheck``)."""
+
+    source: str
+    url: str
+    appearance_id: int
+    status: int
+    outcome: RecheckOutcome
+    checked_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.checked_at.tzinfo is None:
+            raise ValueError(f"{self.source}: RecheckAnswer.checked_at must be timezone-aware ({self.url})")

@@ -1,19 +1,23 @@
-"""SaveCapturePipeline: Capture items → ``store.save_capture``; CrawlError items → the run's error list.
+"""SaveCapturePipeline: Capture items → ``store.save_capture``; CrawlError items → the run's error list;
+RecheckAnswer items → ``store.record_recheck``. KnownPages: what the spider reads from the store.
 
 No parsing here. Counts go to the crawl stats (``regwatch/captures/new``, ``…/unchanged``, per
-kind), which ``crawlers.__main__`` turns into the CrawlRun record.
+kind; ``regwatch/rechecks/gone``, ``…/found``), which ``crawlers.__main__`` turns into the
+CrawlRun record. The store is reached only from this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawlers.items import Capture, CrawlError
-from store import Store
+from crawlers.items import Capture, CrawlError, RecheckAnswer
+from store import RecheckTarget, Store
 
 ERRORS_STAT = "regwatch/error_list"
 
@@ -55,8 +59,57 @@ class SaveCapturePipeline:
             state = "new" if created else "unchanged"
             self.stats.inc_value(f"regwatch/captures/{state}")
             self.stats.inc_value(f"regwatch/captures/{state}/{item.kind}")
+        elif isinstance(item, RecheckAnswer):
+            assert self.store is not None, "open_spider was not called"
+            if self.run_id is None:  # an answer belongs to a run: without one it can never be judged
+                return item
+            created = self.store.record_recheck(source=item.source, run_id=self.run_id,
+                                                appearance_id=item.appearance_id, url=item.url,
+                                                status=item.status, outcome=item.outcome,
+                                                checked_at=item.checked_at)
+            if created:
+                self.stats.inc_value(f"regwatch/rechecks/{item.outcome}")
         elif isinstance(item, CrawlError):
             errors = self.stats.get_value(ERRORS_STAT) or []
             errors.append(item.as_dict())
             self.stats.set_value(ERRORS_STAT, errors)
         return item
+
+
+class KnownPages:
+    """The store's knowledge a spider needs to re-check pages that left every list.
+
+    Built from the crawl settings (``REGWATCH_DB_URL``, ``REGWATCH_RUN_ID``): None without them
+    (spider tests, a crawl outside ``python -m crawlers``), so nothing is re-checked there.
+    """
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._store: Store | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> KnownPages | None:
+        db_url = settings.get("REGWATCH_DB_URL")
+        if not db_url or not settings.getint("REGWATCH_RUN_ID"):
+            return None
+        return cls(db_url)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_url)
+        return self._store
+
+    def recheck_targets(self, source: str, *, cutoff: datetime, limit: int,
+                        exclude: Collection[str]) -> list[RecheckTarget]:
+        """Pages of ``source`` to re-check (see ``Store.recheck_targets``)."""
+        return self.store.recheck_targets(source, cutoff=cutoff, limit=limit, exclude=exclude)
+
+    def watched_urls(self, source: str) -> dict[str, int]:
+        """URL -> appearance id of pages whose reading must be reported (see ``Store.watched_urls``)."""
+        return self.store.watched_urls(source)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

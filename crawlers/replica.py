@@ -3,7 +3,8 @@
 A site directory (e.g. ``crawlers/replica_sites/mofcom``) holds ``site.json`` (jpaas ids and
 columns), a ``base/`` tree of files and overlay states ``state-<name>/`` that shadow ``base/``
 file by file; ``_behaviours.json`` in a state (or in ``base/``, for behaviours of the site
-itself) maps paths to fault behaviours. The server imitates MOFCOM's openresty front: bare
+itself) maps paths to fault behaviours, and ``_site.json`` in a state overrides ``site.json`` keys
+while that state is served (e.g. ``fragment_item``: a list layout the spider cannot read). The server imitates MOFCOM's openresty front: bare
 ``Content-Type: text/html``, ETag/Last-Modified on static files (304 on a matching
 ``If-None-Match``), and the jpaas ``page/build/unit`` list API. Optional ``site.json`` keys
 for other sites: ``server`` (Server header), ``content_types`` (suffix → Content-Type),
@@ -124,7 +125,8 @@ class ReplicaServer:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"replica: refusing to bind {host!r}; the replica binds loopback only")
         self.site_dir = Path(site_dir)
-        self.config: dict[str, Any] = json.loads((self.site_dir / "site.json").read_text(encoding="utf-8"))
+        self.site_config: dict[str, Any] = json.loads((self.site_dir / "site.json").read_text(encoding="utf-8"))
+        self.config: dict[str, Any] = dict(self.site_config)  # with the served state's _site.json over it
         self.host = host
         self.port = port
         self.requests: list[LoggedRequest] = []
@@ -173,8 +175,12 @@ class ReplicaServer:
         name = str(name)
         if name not in self.states():
             raise ValueError(f"replica: unknown state {name!r} in {self.site_dir}; states: {self.states()}")
+        overrides = self.site_dir / f"state-{name}" / "_site.json"
+        config = {**self.site_config, **(json.loads(overrides.read_text(encoding="utf-8"))
+                                         if name != "base" and overrides.is_file() else {})}
         with self._lock:
             self.state = name
+            self.config = config
             self._reset_done.clear()
 
     def inject(self, path: str, behaviour: str, *, times: int = 1) -> None:

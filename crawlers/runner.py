@@ -69,7 +69,8 @@ def process_alive(pid: int) -> bool:
 
 
 def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
-                  delay: float | None = None, log_level: str | None = None) -> list[str]:
+                  delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
+                  max_rechecks: int | None = None) -> list[str]:
     """The argv of one crawl child process.
 
     Example:
@@ -85,22 +86,28 @@ def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_
         cmd += ["--delay", str(delay)]
     if log_level:
         cmd += ["--log-level", log_level]
+    if recheck_hours is not None:
+        cmd += ["--recheck-hours", str(recheck_hours)]
+    if max_rechecks is not None:
+        cmd += ["--max-rechecks", str(max_rechecks)]
     return cmd
 
 
 def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
-                         timeout: float = 600, *, delay: float | None = None,
-                         log_level: str | None = None) -> dict[str, Any]:
+                         timeout: float = 600, *, delay: float | None = None, log_level: str | None = None,
+                         recheck_hours: float | None = None, max_rechecks: int | None = None) -> dict[str, Any]:
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
     captures_unchanged, new_by_kind, errors`` (a count), ``error_kinds`` (kind -> count),
-    ``first_errors`` (the first few ``{kind, url, message}``), ``offsite_skipped, finish_reason``
+    ``first_errors`` (the first few ``{kind, url, message}``), ``offsite_skipped``, ``list_entries``,
+    ``rechecks`` (``{requested, gone, found}``: re-checks of known pages), ``finish_reason``
     and ``stderr_tail`` (last log lines). A crash, a timeout (the child is killed) or a missing
     summary raises CrawlProcessError with the child's pid; a failed crawl returns normally with
     ``status == "failed"``.
     """
-    cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level)
+    cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level,
+                        recheck_hours=recheck_hours, max_rechecks=max_rechecks)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                           errors="replace") as proc:
         try:

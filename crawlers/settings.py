@@ -33,6 +33,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # per-request cap for attachments
+# Re-checks of known detail pages that were on no list (pipeline.withdrawals): cadence and cap per crawl,
+# as defaults.withdrawal_recheck_hours / withdrawal_max_rechecks (passed by the CLI and the daemon).
+REGWATCH_RECHECK_HOURS = 24.0
+REGWATCH_MAX_RECHECKS = 20
 
 # Retries: server errors and connection failures (MOFCOM resets the first connection), never
 # 403/412/202 — those are WAF signals, turned into CrawlError(kind="challenge").

@@ -42,6 +42,9 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "crawl_timeout_seconds": (900, "hard limit for one crawl subprocess"),
     "deadline_lead_days": ([30, 7, 1, 0], "days before a legal deadline when deadline alerts are raised"),
     "dead_after_hours": (168, "hours of retryable delivery failures before a delivery is marked dead (resend with `regwatch alerts retry`)"),
+    "withdrawal_recheck_hours": (24, "hours before a known page that is on no list is fetched again to see whether it is gone"),
+    "withdrawal_after_checks": (3, "404/410 answers in a row (one per crawl, while the lists still parse) before a page is withdrawn"),
+    "withdrawal_max_rechecks": (20, "known pages re-checked per crawl at most (0 = no re-checks)"),
 }
 README_HINT = "see README 'Configuration'"
 
@@ -90,6 +93,9 @@ class Defaults(_Model):
     crawl_timeout_seconds: int = Field(DEFAULTS["crawl_timeout_seconds"][0], ge=10)
     deadline_lead_days: list[int] = Field(default_factory=lambda: list(DEFAULTS["deadline_lead_days"][0]))
     dead_after_hours: float = Field(DEFAULTS["dead_after_hours"][0], gt=0)
+    withdrawal_recheck_hours: float = Field(DEFAULTS["withdrawal_recheck_hours"][0], gt=0)
+    withdrawal_after_checks: int = Field(DEFAULTS["withdrawal_after_checks"][0], ge=1)
+    withdrawal_max_rechecks: int = Field(DEFAULTS["withdrawal_max_rechecks"][0], ge=0)
 
 
 class SourceConfig(_Model):

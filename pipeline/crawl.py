@@ -25,8 +25,9 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
                  delay: float | None = None) -> dict[str, Any]:
     """Crawl ``source`` into ``store`` in a child process and check its health; returns the summary.
 
-    ``base_url``, ``max_pages`` and ``delay`` override the source's settings in ``config``;
-    ``crawl`` replaces ``run_crawl_subprocess`` (tests).
+    ``base_url``, ``max_pages`` and ``delay`` override the source's settings in ``config``; the
+    re-check cadence and cap come from ``config.defaults`` (``withdrawal_recheck_hours``,
+    ``withdrawal_max_rechecks``); ``crawl`` replaces ``run_crawl_subprocess`` (tests).
     """
     from crawlers.runner import CrawlProcessError, run_crawl_subprocess
     from crawlers.sources import SOURCES
@@ -40,7 +41,9 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
         summary = (crawl or run_crawl_subprocess)(
             source, store.dsn, base_url=base_url or (src.base_url if src else None),
             max_pages=max_pages or (src.max_pages if src else None), timeout=timeout,
-            delay=delay if delay is not None else (src.delay_seconds if src else None))
+            delay=delay if delay is not None else (src.delay_seconds if src else None),
+            recheck_hours=config.defaults.withdrawal_recheck_hours,
+            max_rechecks=config.defaults.withdrawal_max_rechecks)
     except CrawlProcessError as exc:
         summary = record_crawl_failure(store, exc, started=started, now=clock.now())
     from pipeline.outbox import Routing

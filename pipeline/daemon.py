@@ -35,6 +35,7 @@ from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
 from pipeline.triggers import cron_trigger, schedule_trigger
+from pipeline.withdrawals import check_withdrawals
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class Daemon:
         return []
 
     def cycle(self, source: str) -> dict[str, Any]:
-        """crawl → process → reminders → deliver for one source; a failed crawl still delivers.
+        """crawl → process (and withdrawals) → reminders → deliver for one source; a failed crawl still delivers.
 
         The crawl stage records the run and checks the source's health itself
         (``pipeline.crawl.crawl_source``), exactly as ``regwatch crawl`` does.
@@ -152,12 +153,16 @@ class Daemon:
         now = self.clock.now()
         report = process_pending(self.store, now=now, source=source, routing=self.routing,
                                 authority=self.config.authority)
+        withdrawals = check_withdrawals(self.store, now, threshold=self.config.defaults.withdrawal_after_checks,
+                                        routing=self.routing, source=source)
         reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
                                     routing=self.routing)
         delivered = self.deliver()
-        log.info("%s: crawl %s, %d new versions, %d alerts, %d reminders, %d delivered", source,
-                 summary.get("status"), report.new_versions, report.alerts, reminders, delivered)
-        return {"crawl": summary, "process": report.as_dict(), "reminders": reminders, "delivered": delivered}
+        log.info("%s: crawl %s, %d new versions, %d alerts, %d withdrawn, %d reminders, %d delivered", source,
+                 summary.get("status"), report.new_versions, report.alerts, withdrawals.withdrawn_documents,
+                 reminders, delivered)
+        return {"crawl": summary, "process": report.as_dict(), "withdrawals": withdrawals.as_dict(),
+                "reminders": reminders, "delivered": delivered}
 
     def check_lock(self) -> None:
         """Raise LockLost when the daemon lock this daemon holds (``self.lock``) is gone."""

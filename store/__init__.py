@@ -22,10 +22,13 @@ from store.models import (
     DocumentUrl,
     Relation,
     Source,
+    Recheck,
     Tag,
     Version,
+    WithdrawalCheck,
 )
 from store.results import CaptureInfo, HistoryRow, SearchHit, VersionResult
+from store.withdrawals import PendingRecheck, RecheckTarget
 
 __all__ = [
     "MIGRATIONS",
@@ -44,6 +47,9 @@ __all__ = [
     "Migration",
     "Migrations",
     "NotFound",
+    "PendingRecheck",
+    "Recheck",
+    "RecheckTarget",
     "Relation",
     "SchemaState",
     "SchemaTooNew",
@@ -55,6 +61,7 @@ __all__ = [
     "Tag",
     "Version",
     "VersionResult",
+    "WithdrawalCheck",
     "default_path",
     "make_engine",
 ]

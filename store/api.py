@@ -1,8 +1,8 @@
 """``Store``: the one API over the regwatch database (SQLite file, in-memory SQLite or PostgreSQL).
 
 The methods live in small modules by stage (``captures``, ``documents``, ``annotations``,
-``queries``, ``outbox``); this module opens the database, checks and applies migrations, and
-manages sources. Every method is one unit of work in its own session; rows come back detached
+``queries``, ``outbox``, ``withdrawals``); this module opens the database, checks and applies
+migrations, and manages sources. Every method is one unit of work in its own session; rows come back detached
 and fully loaded, so callers can read them after the session has closed.
 """
 
@@ -25,11 +25,12 @@ from store.migrations import MIGRATIONS, Migrations, SchemaState
 from store.models import Source
 from store.outbox import OutboxOps
 from store.queries import QueryOps
+from store.withdrawals import WithdrawalOps
 
 _PG_MIGRATION_LOCK = 0x72657477  # "retw": serializes concurrent migrators on PostgreSQL
 
 
-class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps):
+class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps, WithdrawalOps):
     """The regwatch database.
 
     Example:

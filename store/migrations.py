@@ -39,7 +39,7 @@ from sqlmodel import SQLModel
 from store.appearances import create_appearances
 from store.errors import StoreError
 from store.fulltext import create_fulltext
-from store.models import TABLES, Alert, AlertDelivery, Delivery, SinkState, UTCDateTime
+from store.models import TABLES, Alert, AlertDelivery, Delivery, Recheck, SinkState, UTCDateTime, WithdrawalCheck
 
 _meta = sa.MetaData()
 MIGRATIONS_TABLE = sa.Table(
@@ -217,6 +217,13 @@ def add_delivery_plan(conn: sa.Connection) -> None:
         outcome=sa.case((attempts.c.ok == sa.true(), "sent"), else_="retry")))
 
 
+def add_withdrawal_checks(conn: sa.Connection) -> None:
+    """Migration 0006: re-checks of detail URLs that left every list (``recheck``: one answer per
+    run and appearance) and the consecutive gone count per appearance (``withdrawal_check``).
+    New tables only; nothing to backfill (no URL was re-checked before)."""
+    SQLModel.metadata.create_all(conn, tables=[Recheck.__table__, WithdrawalCheck.__table__])  # type: ignore[attr-defined]
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -240,6 +247,8 @@ MIGRATIONS = Migrations(
         # re-hashed, search index rebuilt on them; data only (store.rekey). It runs after 0005, so
         # it always finds the appearance table and keeps it consistent with the split documents.
         Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
+        # 0006: withdrawal re-checks (new tables only; see pipeline.withdrawals)
+        Migration("0006_withdrawal_checks", add_withdrawal_checks),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

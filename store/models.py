@@ -166,6 +166,53 @@ class Appearance(SQLModel, table=True):
     fields: dict[str, Any] = _json(dict)
 
 
+class Recheck(SQLModel, table=True):
+    """One re-check of a known detail URL that left every list: what it answered in one crawl run.
+
+    Written by the crawl (``crawlers.pipelines``) for the URLs it re-checks and for watched URLs
+    (gone before, or withdrawn) it reads again; read once by the process stage
+    (``pipeline.withdrawals``), which decides whether the run counts and sets ``applied`` to
+    ``counted`` or ``ignored``. ``outcome``: ``gone`` (HTTP 404/410) or ``found`` (a readable page).
+    One row per (run, appearance): a run counts at most once towards a withdrawal.
+    """
+
+    __tablename__ = "recheck"
+    __table_args__ = (sa.UniqueConstraint("run_id", "appearance_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(foreign_key="source.slug", index=True)
+    run_id: int = Field(foreign_key="crawl_run.id", index=True)
+    appearance_id: int = Field(foreign_key="appearance.id", index=True)
+    url: str
+    status: int  # the HTTP status answered (200, 404, 410)
+    outcome: str  # gone | found
+    checked_at: datetime = _ts()
+    applied: str | None = Field(default=None, index=True)  # None (not yet decided) | counted | ignored
+    applied_at: datetime | None = _ts(nullable=True)
+
+
+class WithdrawalCheck(SQLModel, table=True):
+    """The re-check state of one appearance: consecutive gone answers (404/410) in runs that count.
+
+    ``gone_count`` is reset by a readable answer and restarts when the appearance's URL changes;
+    answers of runs that do not count (lists unreadable, WAF, failed run) never move it.
+    ``withdrawn_by`` is the re-check that completed the withdrawal (it names the episode);
+    ``returned_at`` when the page was read again after that.
+    """
+
+    __tablename__ = "withdrawal_check"
+    appearance_id: int = Field(primary_key=True, foreign_key="appearance.id")
+    url: str
+    gone_count: int = 0
+    last_status: int | None = None
+    last_checked_at: datetime | None = _ts(nullable=True)
+    last_run_id: int | None = None
+    gone_since: datetime | None = _ts(nullable=True)
+    withdrawn_at: datetime | None = _ts(nullable=True)
+    withdrawn_by: int | None = None
+    returned_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts()
+
+
 class Version(SQLModel, table=True):
     """An immutable text version of a document, numbered 1..n per document."""
 
@@ -335,5 +382,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     SinkState,
     Delivery,
     Appearance,
+    Recheck,
+    WithdrawalCheck,
 )
 """Every regwatch table model, in dependency order."""

@@ -165,7 +165,7 @@ def test_show_json_includes_versions_and_status(capsys, shared_db) -> None:
     code, out, _ = cli(capsys, "--db", shared_db, "show", K58, "--json", "--on", "2026-11-10")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "timeline", "appearances"]
+    assert list(data) == [*INSPECT_KEYS, "version", "versions", "status", "timeline", "appearances", "document_status"]
     assert [(a["source"], a["reference"], a["authoritative"]) for a in data["appearances"]] == [
         ("mofcom", True, True)]
     assert (data["doc_key"], data["version"], [v["number"] for v in data["versions"]]) == (K58, 2, [1, 2])
@@ -345,7 +345,10 @@ def test_process_command(capsys, tmp_path, page_tools, monkeypatch) -> None:
     code, out, _ = cli(capsys, "--db", path, "process", "--json")
     assert json.loads(out) == {"processed": 0, "new_documents": 0, "new_versions": 0, "unchanged": 0,
                                "copies": 0, "skipped": 0, "failed": 0, "held": 0, "alerts": 0, "errors": [],
-                               "held_reasons": [], "deadline_alerts": 0}
+                               "held_reasons": [], "deadline_alerts": 0, "withdrawals": {
+                                   "counted": 0, "ignored": 0, "gone": 0, "withdrawn_appearances": 0,
+                                   "withdrawn_documents": 0, "restored_appearances": 0, "restored_documents": 0,
+                                   "alerts": 0, "ignored_because": {}}}
     code, out, _ = cli(capsys, "--db", path, "process", "--reparse", "--source", "mofcom", "--json")
     report = json.loads(out)
     assert (report["processed"], report["unchanged"], report["new_versions"], report["failed"]) == (2, 2, 0, 1)

@@ -2,46 +2,110 @@
 
 Spiders only navigate: they yield raw ``Capture`` items and ``CrawlError`` items and use page
 classes solely to find the next URLs. Fields are extracted later, from stored captures.
+
+Re-checks: once everything the lists lead to is fetched (Scrapy's ``spider_idle``), and only when
+the lists were read (entries found, no layout change or WAF challenge in this run), the spider
+asks the store for the source's known detail URLs that were on no list in this run and were
+neither seen nor re-checked for ``REGWATCH_RECHECK_HOURS`` (at most ``REGWATCH_MAX_RECHECKS``),
+and fetches them with the same politeness, marked ``meta["recheck"]``. A 404/410 answer becomes a
+``gone`` RecheckAnswer; a readable page is captured as usual plus a ``found`` answer (so is a
+watched page — gone before, or withdrawn — read from a list). A WAF page, network error or 5xx
+stays a CrawlError and answers nothing. ``pipeline.withdrawals`` decides what the answers mean.
 Neither base class has a ``name``: Scrapy's spider loader lists only the concrete spiders, and
 crawls are started from the source registry (``crawlers.sources``), not by spider name.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import UTC, datetime
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.errors import ChallengePage, EmptyPage, PageError, PageRedirect
-from crawlers.items import Capture, CaptureKind, CrawlError
+from crawlers.items import Capture, CaptureKind, CrawlError, RecheckAnswer
 from crawlers.middlewares import ChallengeDetected, OffsiteRedirect
 from crawlers.pages.base import ListingEntry, Page
 from crawlers.pages.hanweb import UnitQuery, unit_api_url
+from crawlers.pipelines import KnownPages
 from crawlers.sources import Column, SourceDef, get_source
+
+GONE_STATUSES = (404, 410)  # a re-checked URL answering these is gone (others are errors, never "gone")
+RECHECK_BLOCKERS = ("layout", "challenge")  # errors in a run that stop its re-checks: the lists may be unread
+RECHECK_SLACK = 0.05  # share of the re-check interval a page may be early
+
+
+def recheck_blocker(stats: Mapping[str, Any]) -> str | None:
+    """Why a run with these crawl stats must not re-check known pages (its lists were not read), or None.
+
+    Example:
+        >>> recheck_blocker({"regwatch/list_entries": 17})
+        >>> recheck_blocker({})
+        'no list entries were read'
+        >>> recheck_blocker({"regwatch/list_entries": 17, "regwatch/errors/challenge": 1})
+        'challenge errors in this run'
+    """
+    if not stats.get("regwatch/list_entries"):
+        return "no list entries were read"
+    met = [kind for kind in RECHECK_BLOCKERS if stats.get(f"regwatch/errors/{kind}")]
+    return f"{' and '.join(met)} errors in this run" if met else None
+
+
+def crawl_clock(pinned: str | None = None) -> datetime:
+    """The crawl's clock: ``pinned`` or ``REGWATCH_NOW`` (an ISO datetime with offset), else now, in UTC.
+
+    Example:
+        >>> crawl_clock("2026-11-23T12:00:00+09:00").isoformat()
+        '2026-11-23T03:00:00+00:00'
+    """
+    pinned = pinned or os.environ.get("REGWATCH_NOW")
+    if not pinned:
+        return datetime.now(UTC)
+    value = datetime.fromisoformat(pinned)
+    if value.tzinfo is None:
+        raise ValueError(f"crawl clock {pinned!r} needs an offset, e.g. 2026-11-23T12:00:00+09:00")
+    return value.astimezone(UTC)
 
 
 class RegulatorSpider(scrapy.Spider):
-    """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``; never leaves allowed hosts.
+    """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``, ``-a now=ISO`` (the crawl
+    clock, else ``REGWATCH_NOW``, else the system clock); never leaves allowed hosts.
 
     A concrete spider sets ``name`` to its source slug and decides how list pages are reached;
-    detail pages, attachments and "each URL once" are handled here for every source.
+    detail pages, attachments, "each URL once" and re-checks are handled here for every source.
     """
 
     def __init__(self, *args: Any, base_url: str | None = None, max_pages: int | str | None = None,
-                 **kwargs: Any) -> None:
+                 now: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.source_def: SourceDef = get_source(self.name)
         self.base_url = (base_url or self.source_def.base_url).rstrip("/")
         self.hosts = self.source_def.hosts_with(base_url)
         self.allowed_domains = list(self.hosts)
         self.max_pages = int(max_pages) if max_pages else self.source_def.max_pages
+        self.clock_pinned = bool(now or os.environ.get("REGWATCH_NOW"))
+        self.now = crawl_clock(now)
         self.seen_urls: set[str] = set()
+        self.known: KnownPages | None = None  # set by from_crawler when the crawl writes to a store
+        self._watched: dict[str, int] | None = None
+        self._rechecks_planned = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegulatorSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.known = KnownPages.from_settings(crawler.settings)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
 
     # -- policy ----------------------------------------------------------------------------
     def allowed(self, url: str) -> bool:
@@ -125,6 +189,7 @@ class RegulatorSpider(scrapy.Spider):
         An entry counts as seen even when it is off-host, so ``len(self.seen_urls)`` grows by the
         number of entries that were new to this crawl.
         """
+        self.crawler.stats.inc_value("regwatch/list_entries", len(entries[:limit]))
         for entry in entries[:limit]:
             if entry.url in self.seen_urls:
                 continue
@@ -152,8 +217,10 @@ class RegulatorSpider(scrapy.Spider):
             if not self.allowed(redirect.target):  # a redirect, unlike a link, is the page itself: report it
                 yield self.offsite_error(response.url, redirect.target)
                 return
-            request = self.follow(redirect.target, self.parse_detail, **{
-                k: v for k, v in response.meta.items() if k.startswith("listing_")})
+            carried = {k: v for k, v in response.meta.items()
+                       if k.startswith("listing_") or k in ("recheck", "handle_httpstatus_list")}
+            callback = self.parse_recheck if "recheck" in carried else self.parse_detail
+            request = self.follow(redirect.target, callback, **carried)
             if request is not None:
                 yield request
             return
@@ -162,6 +229,9 @@ class RegulatorSpider(scrapy.Spider):
             yield self.page_error(response.url, exc)
             return
         yield self.capture(response, "detail")
+        found = self.answer(response, "found")
+        if found is not None:
+            yield found
         cap = self.settings.getint("REGWATCH_ATTACHMENT_MAXSIZE", 20 * 1024 * 1024)
         for link in parsed.attachments:
             request = self.follow(link.url, self.parse_attachment, download_maxsize=cap, referer=response.url)
@@ -171,6 +241,80 @@ class RegulatorSpider(scrapy.Spider):
     def parse_attachment(self, response: Response) -> Iterator[Any]:
         """Capture an attachment (PDF, Word, …) as served."""
         yield self.capture(response, "attachment")
+
+    # -- re-checks of known pages that left every list ----------------------------------------
+    def recheck_requests(self) -> list[Request]:
+        """Requests for the known pages to re-check now (none without a store or when the lists were not read)."""
+        limit = self.settings.getint("REGWATCH_MAX_RECHECKS", 20)
+        hours = self.settings.getfloat("REGWATCH_RECHECK_HOURS", 24.0)
+        if self.known is None or limit <= 0:
+            return []
+        blocker = recheck_blocker(self.crawler.stats.get_stats())
+        if blocker is not None:
+            self.logger.info("%s: no re-checks of known pages: %s", self.source_def.slug, blocker)
+            self.crawler.stats.set_value("regwatch/rechecks/skipped", blocker)
+            return []
+        # 5% slack: a daily crawl that starts a few minutes early (jitter) still re-checks daily
+        cutoff = self.now - timedelta(hours=hours) * (1 - RECHECK_SLACK)
+        targets = self.known.recheck_targets(self.source_def.slug, cutoff=cutoff, limit=limit, exclude=self.seen_urls)
+        requests = []
+        for target in targets:
+            request = self.follow(target.url, self.parse_recheck, handle_httpstatus_list=list(GONE_STATUSES),
+                                  recheck={"appearance_id": target.appearance_id, "url": target.url})
+            if request is not None:
+                requests.append(request)
+        self.crawler.stats.inc_value("regwatch/rechecks/requested", len(requests))
+        if requests:
+            self.logger.info("%s: re-checking %d known page(s) that were on no list", self.source_def.slug,
+                             len(requests))
+        return requests
+
+    def on_idle(self, spider: scrapy.Spider | None = None) -> None:
+        """``spider_idle``: once, after everything the lists led to, schedule the re-checks."""
+        if self._rechecks_planned:
+            return
+        self._rechecks_planned = True
+        requests = self.recheck_requests()
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def on_closed(self, spider: scrapy.Spider | None = None) -> None:
+        if self.known is not None:
+            self.known.close()
+
+    def parse_recheck(self, response: Response) -> Iterator[Any]:
+        """A re-checked page: 404/410 is a ``gone`` answer; anything else is read as a detail page."""
+        if response.status in GONE_STATUSES:
+            answer = self.answer(response, "gone")
+            if answer is not None:
+                yield answer
+            return
+        yield from self.parse_detail(response)
+
+    def watched(self) -> dict[str, int]:
+        """URL -> appearance id of the source's pages whose reading must be reported (loaded once)."""
+        if self._watched is None:
+            self._watched = self.known.watched_urls(self.source_def.slug) if self.known is not None else {}
+        return self._watched
+
+    def answer(self, response: Response, outcome: str) -> RecheckAnswer | None:
+        """The re-check answer for a re-checked or watched page, else None."""
+        meta = response.meta if response.request is not None else {}
+        recheck = meta.get("recheck")
+        if recheck is not None:
+            appearance_id, url = int(recheck["appearance_id"]), str(recheck["url"])
+        else:
+            first = (meta.get("redirect_urls") or [response.url])[0]
+            watched = self.watched()
+            appearance_id = watched.get(first) or watched.get(response.url)
+            if appearance_id is None:
+                return None
+            url = first
+        return RecheckAnswer(source=self.source_def.slug, url=url, appearance_id=appearance_id,
+                             status=response.status, outcome=outcome,  # type: ignore[arg-type]
+                             checked_at=self.now if self.clock_pinned else datetime.now(UTC))
 
 
 class HanwebSpider(RegulatorSpider):

@@ -17,16 +17,17 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from scrapy.http import Response
 
 from crawlers.errors import PageError
-from crawlers.spiders.base import RegulatorSpider
+from crawlers.spiders.base import RegulatorSpider, crawl_clock
+
+__all__ = ["MetiSpider", "crawl_clock", "feed_is_stale"]  # crawl_clock lives in crawlers.spiders.base
 
 STALE_AFTER = timedelta(days=7)  # DOMAIN §4.2: fall back to the HTML lists after a week without updates
 
@@ -44,31 +45,11 @@ def feed_is_stale(last_updated: datetime | None, now: datetime, max_age: timedel
     return last_updated is None or now - last_updated > max_age
 
 
-def crawl_clock(pinned: str | None = None) -> datetime:
-    """The crawl's clock: ``pinned`` or ``REGWATCH_NOW`` (an ISO datetime with offset), else now, in UTC.
-
-    Example:
-        >>> crawl_clock("2026-11-23T12:00:00+09:00").isoformat()
-        '2026-11-23T03:00:00+00:00'
-    """
-    pinned = pinned or os.environ.get("REGWATCH_NOW")
-    if not pinned:
-        return datetime.now(UTC)
-    value = datetime.fromisoformat(pinned)
-    if value.tzinfo is None:
-        raise ValueError(f"meti: crawl clock {pinned!r} needs an offset, e.g. 2026-11-23T12:00:00+09:00")
-    return value.astimezone(UTC)
-
-
 class MetiSpider(RegulatorSpider):
     """www.meti.go.jp 新着情報 (Atom) with the ニュースリリース HTML lists as fallback."""
 
     name = "meti"  # the source slug in crawlers.sources
     custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-
-    def __init__(self, *args: Any, now: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.now = crawl_clock(now)
 
     def url_of(self, path: str) -> str:
         """A column path with ``{YYYYMM}`` set to the crawl clock's month in Japan time."""

@@ -119,6 +119,7 @@ def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: dat
         data["status"] = status_json(status)
         data["timeline"] = [change_json(c) for c in timeline]
         data["appearances"] = appearances
+        data["document_status"] = stored.document.status
         emit_json(data)
         return
     rec = stored.record
@@ -130,6 +131,9 @@ def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: dat
     by = f" by {', '.join(status.by)}" if status.by else ""
     clauses = f" ({', '.join(status.clauses)})" if status.clauses else ""
     out.print(f"status on {day.isoformat()}: [bold]{status.status}[/bold]{escape(clauses + until + by)}")
+    availability = _availability(stored.document.status, appearances)
+    if availability:
+        say(availability)
     for label, value in (("published", rec.published), ("signed", rec.signed), ("effective", rec.effective)):
         if value:
             out.print(f"{label}: {value.isoformat()}")
@@ -153,6 +157,8 @@ def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: dat
         role = ("reference" if a["reference"] else "copy") + (", authoritative" if a["authoritative"] else "")
         out.print(f"  {a['source']:<7} {role:<24} {a['status']:<9} first {fmt_time(a['first_seen'])}  "
                   f"last {fmt_time(a['last_seen'])}  {a['url']}", markup=False)
+        if a["recheck"]:
+            say(f"  {'':<7} {_recheck_line(a['status'], a['recheck'])}")
         for url in a["urls"]:
             if url != a["url"]:
                 out.print(f"  {'':<7} also at {url}", markup=False)
@@ -165,11 +171,56 @@ def _appearances(ctx: typer.Context, store, document) -> list[dict]:
 
     authority = authoritative_source(document.key, config_of(ctx).authority)
     urls = store.document_urls(document.id)
+    checks = store.withdrawal_checks(document.id)
     return [{"source": a.source, "url": a.url, "urls": [u.url for u in urls if u.source == a.source],
              "first_seen": a.first_seen, "last_seen": a.last_seen, "status": a.status, "reference": a.reference,
              "authoritative": a.source == authority, "content_hash": a.content_hash or None,
-             "capture_id": a.capture_id, "version_id": a.version_id}
+             "capture_id": a.capture_id, "version_id": a.version_id, "recheck": _recheck_json(checks.get(a.id))}
             for a in store.appearances(document.id)]
+
+
+def _recheck_json(check) -> dict | None:
+    """What the re-checks of an appearance's page found (None: never re-checked)."""
+    if check is None:
+        return None
+    return {"url": check.url, "gone_count": check.gone_count, "last_status": check.last_status,
+            "last_checked_at": check.last_checked_at, "gone_since": check.gone_since,
+            "withdrawn_at": check.withdrawn_at, "returned_at": check.returned_at}
+
+
+def _recheck_line(status: str, check: dict) -> str:
+    """One line on an appearance's re-checks.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> t = datetime(2025, 11, 13, 3, tzinfo=timezone.utc)
+        >>> _recheck_line("withdrawn", {"gone_count": 3, "last_status": 404, "last_checked_at": t,
+        ...     "gone_since": t, "withdrawn_at": t, "returned_at": None})
+        'withdrawn 2025-11-13 03:00: on no list, HTTP 404 in 3 checks in a row since 2025-11-13 03:00'
+    """
+    gone = (f"HTTP {check['last_status']} in {check['gone_count']} checks in a row since "
+            f"{fmt_time(check['gone_since'])}")
+    if status == "withdrawn":
+        return f"withdrawn {fmt_time(check['withdrawn_at'])}: on no list, {gone}"
+    if check["gone_count"]:
+        return f"on no list, re-checked: {gone} (last {fmt_time(check['last_checked_at'])})"
+    if check["returned_at"] is not None:
+        return f"active again since {fmt_time(check['returned_at'])} (it had been withdrawn)"
+    return f"on no list, re-checked {fmt_time(check['last_checked_at'])}: HTTP {check['last_status']}"
+
+
+def _availability(document_status: str, appearances: list[dict]) -> str:
+    """The document's line on withdrawal: withdrawn, or active again after a withdrawal ("" otherwise)."""
+    if document_status == "withdrawn":
+        when = max((a["recheck"]["withdrawn_at"] for a in appearances if a["recheck"] and a["recheck"]["withdrawn_at"]),
+                   default=None)
+        return (f"WITHDRAWN {fmt_time(when)}: on no list of any source and its page answers "
+                "404/410 (`regwatch status` shows the re-checks)")
+    back = [a for a in appearances if a["status"] == "active" and a["recheck"] and a["recheck"]["returned_at"]]
+    if back:
+        return f"active again since {fmt_time(back[0]['recheck']['returned_at'])} on {back[0]['source']} " \
+               "(it had been withdrawn)"
+    return ""
 
 
 def _print_timeline(timeline) -> None:
@@ -338,16 +389,18 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
     for slug, src in summary["sources"].items():  # a 'running' run whose process is gone counts as killed
         src.update(live_health(store, slug, now, crawl_timeout=timeout))
     held = store.held_captures(limit=500)
+    withdrawals = store.withdrawal_summary()
     if as_json:
         emit_json(summary | {"held_captures": [
             {"id": c.id, "source": c.source, "url": c.final_url or c.url, "reason": c.error, "held_at": c.processed_at}
-            for c in held]})
+            for c in held], "withdrawals": withdrawals})
         return
     table("sources", ["source", "name", "last run (UTC)", "status", "fails", "errors", "docs", "versions"], [
         [slug, s["name"], fmt_time(s["last_run_at"]), s["last_run_status"] or "-", s["consecutive_failures"],
          ", ".join(f"{n} {kind}" for kind, n in s["last_run_errors"].items()) or "-", s["documents"], s["versions"]]
         for slug, s in summary["sources"].items()
     ], no_wrap=("source", "last run (UTC)"))
+    _print_withdrawals(withdrawals, _threshold(ctx))
     _print_deliveries(summary)
     totals, alerts = summary["totals"], summary["alerts"]
     stdout().print(f"documents: {totals['documents']}  versions: {totals['versions']}  changes: {totals['changes']}  "
@@ -361,6 +414,32 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
               [[c.id, c.source, fmt_time(c.processed_at), c.final_url or c.url, c.error] for c in held],
               no_wrap=("capture", "held (UTC)"))
         say("release one whose page really says this now with `regwatch process --accept CAPTURE`")
+
+
+def _print_withdrawals(withdrawals: dict, threshold: int) -> None:
+    """One line per source whose pages that left every list are being re-checked, e.g.
+    ``re-checks of pages on no list: mofcom: 3 re-checked, 1 gone (2 of 3 checks before withdrawal),
+    0 withdrawn; last check 2025-11-12 03:00``."""
+    for source, w in withdrawals.items():
+        parts = [f"{w['rechecked']} re-checked"]
+        if w["gone"]:
+            parts.append(f"{w['gone']} gone ({w['max_gone_count']} of {threshold} checks before withdrawal)")
+        parts.append(f"{w['withdrawn']} withdrawn")
+        if w["returned"]:
+            parts.append(f"{w['returned']} active again")
+        if w["pending"]:
+            parts.append(f"{w['pending']} answers waiting for `regwatch process`")
+        say(f"re-checks of pages on no list: {source}: {', '.join(parts)}; last check {fmt_time(w['last_checked_at'])}")
+
+
+def _threshold(ctx: typer.Context) -> int:
+    """``defaults.withdrawal_after_checks`` (the default when the configuration is broken)."""
+    from pipeline.config import DEFAULTS, ConfigError
+
+    try:
+        return config_of(ctx).defaults.withdrawal_after_checks
+    except ConfigError:
+        return int(DEFAULTS["withdrawal_after_checks"][0])
 
 
 def _print_deliveries(summary: dict) -> None:

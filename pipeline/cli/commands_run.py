@@ -64,6 +64,10 @@ def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
         mofcom: partial — 3 new captures, 1 unchanged, 2 errors: 1 challenge, 1 offsite
           challenge: u: HTTP 412
           … 1 more recorded on crawl run 7
+        >>> print(crawl_line("mofcom", {"status": "ok", "errors": 0,
+        ...                             "rechecks": {"requested": 2, "gone": 1, "found": 1}}))
+        mofcom: ok — 0 new captures, 0 unchanged, 0 errors
+          re-checked 2 known page(s) on no list: 1 gone (404/410), 1 read (applied by `regwatch process`)
     """
     errors = summary.get("errors") or 0
     first_errors = list(summary.get("first_errors") or (errors if isinstance(errors, list) else []))
@@ -77,6 +81,11 @@ def crawl_line(source: str, summary: dict, *, first: int = 5) -> str:
         line += f"\n  {err.get('kind')}: {err.get('url') or '-'}: {err.get('message')}"
     if count > min(first, len(first_errors)):
         line += f"\n  … {count - min(first, len(first_errors))} more recorded on crawl run {summary.get('run_id')}"
+    rechecks = summary.get("rechecks") or {}
+    if rechecks.get("requested") or rechecks.get("found"):
+        line += (f"\n  re-checked {rechecks.get('requested', 0)} known page(s) on no list: "
+                 f"{rechecks.get('gone', 0)} gone (404/410), {rechecks.get('found', 0)} read "
+                 "(applied by `regwatch process`)")
     if summary.get("health_alerts"):
         line += f"\n  source health: {summary['health_alerts']} alert(s) queued (see `regwatch deliver`)"
     return line
@@ -93,17 +102,21 @@ def process(
     by: str = typer.Option(None, "--by", help="Who accepts it (with --accept; default: the OS user)."),
     as_json: bool = JSON,
 ) -> None:
-    """Turn pending captures into versions, diffs, tags, relations and outbox alerts, then queue
-    reminders for legal deadlines coming or just passed (suspensions ending, expiries, effective dates).
+    """Turn pending captures into versions, diffs, tags, relations and outbox alerts, apply the
+    re-checks of pages that left every list (withdrawals), then queue reminders for legal deadlines
+    coming or just passed (suspensions ending, expiries, effective dates).
 
     A capture that lost its substance compared with the document's last version is held as a
     suspected misread (no version; see `regwatch status`); `--accept CAPTURE` releases it.
+    A page on no list whose URL answered 404/410 in defaults.withdrawal_after_checks crawls in a
+    row (while the lists still parse) is withdrawn; a withdrawn alert goes out once per document.
 
     Example: regwatch process --source mofcom
     """
     from pipeline.outbox import Routing
     from pipeline.process import accept_capture, process_pending
     from pipeline.remind import check_deadlines
+    from pipeline.withdrawals import check_withdrawals
 
     config = config_of(ctx)
     routing = Routing.from_config(config)
@@ -120,9 +133,11 @@ def process(
                                 authority=config.authority)
     else:
         report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority)
+    withdrawals = check_withdrawals(store, now, threshold=config.defaults.withdrawal_after_checks, routing=routing,
+                                    source=source)
     reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)
     if as_json:
-        emit_json(report.as_dict() | {"deadline_alerts": reminders})
+        emit_json(report.as_dict() | {"deadline_alerts": reminders, "withdrawals": withdrawals.as_dict()})
         return
     if accept is not None:
         stdout().print(f"accepted capture {accept}: {report.new_versions} new versions, {report.unchanged} unchanged, "
@@ -132,8 +147,37 @@ def process(
                        f"{report.new_versions} new versions, {report.unchanged} unchanged, {report.failed} failed, "
                        + (f"{report.held} held as suspected misreads, " if report.held else "")
                        + f"{report.alerts} alerts queued; {reminders} deadline alerts queued")
+    line = withdrawals_line(withdrawals)
+    if line:
+        stdout().print(line, markup=False)
     for err in report.errors[:10] + report.held_reasons[:10]:
         stderr().print(f"  {err}", markup=False)
+
+
+def withdrawals_line(report) -> str:
+    """One line on what the re-checks of pages that left every list did (empty when nothing).
+
+    Example:
+        >>> from pipeline.withdrawals import WithdrawalReport
+        >>> withdrawals_line(WithdrawalReport(counted=2, gone=1, ignored=1, withdrawn_documents=1, alerts=1,
+        ...                                   ignored_because={"the run failed": 1}))
+        're-checks: 2 applied (1 gone), 1 ignored (the run failed); 1 documents withdrawn; 1 alerts queued'
+    """
+    if not (report.counted or report.ignored or report.withdrawn_appearances or report.restored_appearances
+            or report.withdrawn_documents or report.restored_documents):
+        return ""
+    line = f"re-checks: {report.counted} applied ({report.gone} gone)"
+    if report.ignored:
+        line += f", {report.ignored} ignored ({'; '.join(sorted(report.ignored_because))})"
+    if report.withdrawn_appearances > report.withdrawn_documents:
+        line += f"; {report.withdrawn_appearances} appearances withdrawn"
+    if report.withdrawn_documents:
+        line += f"; {report.withdrawn_documents} documents withdrawn"
+    if report.restored_appearances or report.restored_documents:
+        line += f"; {report.restored_documents} documents active again"
+    if report.alerts:
+        line += f"; {report.alerts} alerts queued"
+    return line
 
 
 @app.command()

@@ -67,11 +67,27 @@ def test_unit_api_pages_count_and_errors(mofcom_replica: ReplicaServer) -> None:
 
 
 def test_states_overlay_base(mofcom_replica: ReplicaServer) -> None:
-    assert mofcom_replica.states() == ["base", "2", "faults"]
+    assert mofcom_replica.states() == ["base", "2", "faults", "withdrawn", "withdrawn-layout", "withdrawn-waf"]
     mofcom_replica.set_state("2")
     assert api(mofcom_replica, 1)[1]["data"]["html"].count('count="19"') == 1
     with pytest.raises(ValueError, match="unknown state 'nope'"):
         mofcom_replica.set_state("nope")
+
+
+def test_withdrawal_states_remove_one_page_and_break_the_list_or_the_page(mofcom_replica: ReplicaServer) -> None:
+    """The states of tests/test_pipeline/test_withdrawals.py: 商务部公告2025年第27号 leaves the list and its
+    page answers 404 (or 412); ``withdrawn-layout`` also serves list items without links (``_site.json``)."""
+    removed = "/zwgk/zcfb/art/2025/art_cafde955dab531ac4c42fd6ca8e7a9c7.html"
+    assert get(mofcom_replica.base_url + removed)[0] == 200
+    for state, status, links in (("withdrawn", 404, 15), ("withdrawn-layout", 404, 0), ("withdrawn-waf", 412, 15)):
+        mofcom_replica.set_state(state)
+        html = api(mofcom_replica, 1)[1]["data"]["html"]
+        assert ('count="17"' in html, removed in html, html.count("<a href")) == (True, False, links), state
+        assert get(mofcom_replica.base_url + removed)[0] == status, state
+    mofcom_replica.set_state("base")  # the overrides end with their state
+    html = api(mofcom_replica, 1)[1]["data"]["html"]
+    assert html.count("<a href") == 15 and 'count="18"' in html
+    assert get(mofcom_replica.base_url + removed)[0] == 200
 
 
 @pytest.mark.parametrize(("behaviour", "status", "body"), [

@@ -27,7 +27,7 @@ from store.rekey import run_rekey
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 REKEY = "0004_rekey_agency_codes"
-OLD_SCHEMA = Migrations([m for m in MIGRATIONS.migrations if m.name != REKEY])  # what regwatch wrote before 0004
+OLD_SCHEMA = Migrations(MIGRATIONS.migrations[:MIGRATIONS.names.index(REKEY)])  # what regwatch wrote before 0004
 URL_A = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2026/art_aaaa.html"
 URL_B = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2026/art_bbbb.html"
 URL_C = "https://www.gov.cn/zhengce/content/2024-02/01/content_c.htm"
