@@ -12,7 +12,8 @@ import traceback
 
 import typer
 
-from pipeline.cli import commands_alerts, commands_fixtures, commands_history, commands_run, commands_tools  # noqa: F401
+from pipeline.cli import (  # noqa: F401
+    commands_alerts, commands_fixtures, commands_history, commands_run, commands_tools, commands_web)
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_message
 
