@@ -81,6 +81,20 @@ class RouteConfig(_Model):
     to: list[str]
 
 
+class WebConfig(_Model):
+    """``web:`` — the web view (``regwatch web``). ``base_url``: where readers reach it; when set,
+    alerts link to the document's page there ("Open in regwatch")."""
+
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("http://") or value.startswith("https://")):
+            raise ValueError(f"base_url {value!r} must start with http:// or https://, e.g. https://regwatch.example.com")
+        return value
+
+
 ISSUER_SLUGS = frozenset(ISSUERS.values()) | frozenset(AGENCY_CODES.values()) | frozenset(ORDER_CODES.values())
 """Every issuer slug a canonical key can start with (``pipeline.docnumber``)."""
 
@@ -94,6 +108,7 @@ class Config(_Model):
     # issuer slug -> authoritative source slug; YAML entries override or extend DEFAULT_AUTHORITY,
     # so this always holds the whole table (pass it to process_pending).
     authority: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTHORITY))
+    web: WebConfig = Field(default_factory=WebConfig)
     path: str | None = None
 
     @field_validator("authority")
@@ -174,4 +189,5 @@ def load_config(path: str | Path | None, *, env: Mapping[str, str] | None = None
     return config
 
 
-__all__ = ["DEFAULTS", "Config", "ConfigError", "Defaults", "RouteConfig", "SourceConfig", "load_config", "resolve_env"]
+__all__ = ["DEFAULTS", "Config", "ConfigError", "Defaults", "RouteConfig", "SourceConfig", "WebConfig", "load_config",
+           "resolve_env"]

@@ -377,3 +377,39 @@ def test_doctests(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- alerts link to the web view ----------------------------------------------------------------------
+
+
+def test_alerts_link_to_the_web_page_when_base_url_is_configured(tmp_path: Path, page_tools) -> None:
+    import json as _json
+
+    from alerts.base import Alert
+    from alerts.render import to_block_kit
+    from pipeline.config import load_config
+    from pipeline.outbox import Routing
+
+    config_path = tmp_path / "schedules.yaml"
+    config_path.write_text("web:\n  base_url: https://regwatch.example.com/\n", encoding="utf-8")
+    routing = Routing.from_config(load_config(config_path))
+    assert routing.web_base_url == "https://regwatch.example.com/"
+    with Store.open(tmp_path / "links.db") as store:
+        page_tools.register_sources(store)
+        page_tools.save(store, "2025-58-standard", at=page_tools.T0)
+        process_pending(store, now=page_tools.T0, routing=routing)
+        [alert] = [a for a in store.alerts() if a.doc_key == K58 and a.kind == "new"]
+        assert alert.payload["links"] == [["Open in regwatch", f"https://regwatch.example.com/doc/{K58}"]]
+        message = _json.dumps(to_block_kit(Alert.from_payload(alert.id, alert.payload)), ensure_ascii=False)
+        assert f"<https://regwatch.example.com/doc/{K58}|Open in regwatch>" in message
+    with Store.open(tmp_path / "nolinks.db") as store:  # not configured: no link
+        page_tools.register_sources(store)
+        page_tools.save(store, "2025-58-standard", at=page_tools.T0)
+        process_pending(store, now=page_tools.T0)
+        assert all(not a.payload.get("links") for a in store.alerts())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("web:\n  base_url: regwatch.example.com\n", encoding="utf-8")
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"web.base_url: .*must start with http:// or https://"):
+        load_config(bad)

@@ -38,7 +38,6 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -52,6 +51,7 @@ from pipeline.clock import Clock, SystemClock
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.web.htmldiff import inline_segments, side_by_side
+from pipeline.weblinks import diff_path, doc_path
 from store import Store
 from store.errors import NotFound, StoreError
 
@@ -69,19 +69,7 @@ SECURITY_HEADERS = {
 }
 
 
-def doc_url(key: str) -> str:
-    """The path of a document page; ``:`` and ``+`` stay readable, CJK and the rest are quoted.
-
-    Example:
-        >>> doc_url("miit:工信部原:2012:285")
-        '/doc/miit:%E5%B7%A5%E4%BF%A1%E9%83%A8%E5%8E%9F:2012:285'
-    """
-    return "/doc/" + quote(key, safe=":+")
-
-
-def diff_url(key: str, old: int, new: int) -> str:
-    """Example: ``diff_url("mofcom+gacc:2025:58", 1, 2)`` -> ``'/doc/mofcom+gacc:2025:58/diff/1..2'``."""
-    return f"{doc_url(key)}/diff/{old}..{new}"
+doc_url, diff_url = doc_path, diff_path  # the templates' names for them
 
 
 def safe_href(url: str | None) -> str | None:
