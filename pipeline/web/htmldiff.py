@@ -42,7 +42,9 @@ def inline_segments(diff: TextDiff) -> list[tuple[str, str]]:
 
 
 def side_by_side(diff: TextDiff) -> list[SideRow]:
-    """Rows aligned at the line breaks both texts share; an edit spanning lines stays in one row.
+    """Rows aligned at the line breaks both texts share; an edit spanning lines stays in one row,
+    except that whole lines inserted or deleted at a line start get a row of their own (the other
+    side's cell empty).
 
     Example:
         >>> from pipeline.diff import diff_texts
@@ -51,11 +53,16 @@ def side_by_side(diff: TextDiff) -> list[SideRow]:
         [([('eq', '二'), ('del', '三')], [('eq', '二'), ('ins', '叁')])]
         >>> len(rows)
         3
+        >>> [(r.old, r.new) for r in side_by_side(diff_texts("一\\n三\\n", "一\\n二\\n三\\n")) if r.changed]
+        [([], [('ins', '二\\n')])]
     """
     rows: list[SideRow] = []
     row = SideRow()
     for op, text in diff.ops:
         if op != EQUAL:
+            if not row.old and not row.new and text.endswith("\n"):  # whole lines, at a line start
+                rows.append(SideRow(*(([], [(KIND[op], text)]) if op == INSERT else ([(KIND[op], text)], []))))
+                continue
             (row.old if op == DELETE else row.new).append((KIND[op], text))
             continue
         pieces = text.split("\n")
