@@ -163,6 +163,18 @@ def test_document_key_quoted_or_not_routes_the_same(client) -> None:
     assert r.status_code == 404 and r.json()["error"] == f"no document '{cjk}'"
 
 
+def test_document_known_only_from_the_documents_acting_on_it(client) -> None:
+    key = "mofcom+gacc:2025:55"  # never fetched; No.70 suspends it
+    html = client.get(doc_url(key)).text
+    assert "Not fetched: known from documents that act on it." in html
+    assert re.search(r'<li><a class="key" href="/doc/mofcom\+gacc:2025:70"><bdi>mofcom\+gacc:2025:70</bdi></a> '
+                     r'suspends it until <time>2026-11-10</time></li>', html)
+    assert f"2026-11-11 in force {K70}" in rows_of(html, "timeline")
+    data = client.get(doc_url(key), params={"format": "json"}).json()
+    assert data["fetched"] is False and data["status"]["status"] == "suspended"
+    assert [(r["from"], r["type"]) for r in data["relations_in"]] == [(K70, "suspends")]
+
+
 def test_unknown_document_is_404_with_hint(client) -> None:
     r = client.get("/doc/mofcom:2099:1")
     assert r.status_code == 404 and "no document &#39;mofcom:2099:1&#39;" in r.text and "Hint:" in r.text
