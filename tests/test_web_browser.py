@@ -202,6 +202,7 @@ def test_hostile_title_shows_as_text(browser, server: str) -> None:
     browser.get(server + "/doc/mofcom:2025:72")
     shown = browser.find_element(By.CSS_SELECTOR, "p.doctitle").text
     assert '<script>document.title="pwned"</script>' in shown and "<img src=x" in shown
+    assert shown.endswith("[U+202E]exe.pdf")  # the override is shown, not obeyed
     assert browser.title == "mofcom:2025:72 · regwatch"
 
 

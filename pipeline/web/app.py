@@ -16,8 +16,8 @@ Every page has a stable URL and answers JSON at the same URL with ``?format=json
 ``/sources``                          source health, last runs and their errors, held captures
 ====================================  ===============================================================
 
-Safety: all stored text is untrusted page text. Jinja2 autoescapes everything, titles are bidi
-isolated (``<bdi>``), every response carries a strict Content-Security-Policy (no script at all),
+Safety: all stored text is untrusted page text. Jinja2 autoescapes everything, bidi and other
+invisible controls are shown as ``[U+202E]`` and titles are bidi isolated (``<bdi>``), every response carries a strict Content-Security-Policy (no script at all),
 ``nosniff`` and ``Referrer-Policy``; the store should be opened with ``Store.open_read_only``.
 The only write, acknowledging an alert, goes to ``ack_store`` and only when enabled and the
 request carries the token (compared with ``hmac.compare_digest``).
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -70,6 +71,22 @@ SECURITY_HEADERS = {
 
 
 doc_url, diff_url = doc_path, diff_path  # the templates' names for them
+
+# Bidi controls and other invisible controls (tab and newline kept): a U+202E in a title would
+# otherwise show "exe.pdf" as "fdp.exe". Every value a template prints shows them as [U+XXXX].
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def show_controls(value: Any) -> Any:
+    """Strings with their invisible and bidi control characters made visible; other values as they are.
+
+    Example:
+        >>> show_controls("report\u202efdp.exe")
+        'report[U+202E]fdp.exe'
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):  # Markup: already printed by a template
+        return _INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)
+    return value
 
 
 def safe_href(url: str | None) -> str | None:
@@ -174,7 +191,8 @@ class WebView:
         self.store, self.config, self.clock = store, config, clock
         self.allow_ack, self.token, self.ack_store = allow_ack, token, ack_store
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
-                                     autoescape=select_autoescape(default=True, default_for_string=True))
+                                     autoescape=select_autoescape(default=True, default_for_string=True),
+                                     finalize=show_controls)
         self.templates.globals.update(doc_url=doc_url, diff_url=diff_url, fmt_time=_fmt_time, href=safe_href)
 
     def page(self, request: Request, template: str, data: Any, status_code: int = 200, **context: Any) -> Response:
