@@ -142,6 +142,20 @@ class RouteConfig(_Model):
     to: list[str]
 
 
+class WebConfig(_Model):
+    """``web:`` — the web view (``regwatch web``). ``base_url``: where readers reach it; when set,
+    alerts link to the document's page there ("Open in regwatch")."""
+
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("http://") or value.startswith("https://")):
+            raise ValueError(f"base_url {value!r} must start with http:// or https://, e.g. https://regwatch.example.com")
+        return value
+
+
 ISSUER_SLUGS = frozenset(ISSUERS.values()) | frozenset(AGENCY_CODES.values()) | frozenset(ORDER_CODES.values())
 """Every issuer slug a canonical key can start with (``pipeline.docnumber``)."""
 
@@ -169,6 +183,7 @@ class Config(_Model):
     # so this always holds the whole table (pass it to process_pending).
     authority: dict[Annotated[str, AfterValidator(_issuer)], Annotated[str, AfterValidator(_source)]] = Field(
         default_factory=lambda: dict(DEFAULT_AUTHORITY))
+    web: WebConfig = Field(default_factory=WebConfig)
     path: str | None = None
 
     @field_validator("authority")
@@ -481,4 +496,5 @@ def _parse_where(where: str) -> tuple[Any, ...]:
 
 
 __all__ = ["DEFAULTS", "Config", "ConfigError", "ConfigReport", "Defaults", "Problem", "RouteConfig", "SourceConfig",
+           "WebConfig",
            "check_config", "load_config", "resolve_env"]

@@ -30,7 +30,7 @@ from pipeline.config import Config, ConfigReport, SourceConfig, check_config
 from pipeline.crawl import crawl_source
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
-from pipeline.outbox import Routing
+from pipeline.outbox import Routing, web_base_url
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
@@ -103,7 +103,7 @@ class Daemon:
     def _use(self, config: Config, sinks: dict[str, Any], routes: list[Any], disabled: dict[str, str]) -> None:
         self.config = config
         self.sinks = sinks
-        self.routing = Routing(tuple(routes), tuple(config.default_route))
+        self.routing = Routing(tuple(routes), tuple(config.default_route), web_base_url=web_base_url(config))
         self.disabled = disabled
         for name, reason in disabled.items():
             log.warning("Disabled sink %s: %s", name, reason)

@@ -32,13 +32,15 @@ class Routing:
     routes: tuple[Route, ...] = ()
     default: tuple[str, ...] = DEFAULT_SINKS
     exclude: frozenset[str] = field(default_factory=frozenset)
+    web_base_url: str | None = None  # config ``web.base_url``: alerts about a document link to its page
 
     @classmethod
     def from_config(cls, config: object) -> Routing:
-        """The routing of a ``pipeline.config.Config`` (its routes and ``default_route``)."""
+        """The routing of a ``pipeline.config.Config`` (its routes, ``default_route`` and ``web.base_url``)."""
         from pipeline.sinks import routes_of
 
-        return cls(tuple(routes_of(config)), tuple(getattr(config, "default_route", DEFAULT_SINKS)))
+        return cls(tuple(routes_of(config)), tuple(getattr(config, "default_route", DEFAULT_SINKS)),
+                   web_base_url=web_base_url(config))
 
     def sinks_for(self, alert: Alert) -> list[str]:
         """Sink names for ``alert``; ``exclude`` removes sinks (e.g. the one an ops alert is about)."""
@@ -49,14 +51,36 @@ class Routing:
 
     def without(self, sinks: Sequence[str]) -> Routing:
         """The same routing, never choosing ``sinks``."""
-        return Routing(self.routes, self.default, self.exclude | frozenset(sinks))
+        return Routing(self.routes, self.default, self.exclude | frozenset(sinks), self.web_base_url)
 
 
-def alert_of(request: AlertRequest, now: datetime) -> Alert:
+def web_base_url(config: object) -> str | None:
+    """The configured ``web.base_url`` of a ``pipeline.config.Config`` (None when not set)."""
+    return getattr(getattr(config, "web", None), "base_url", None)
+
+
+def web_links(request: AlertRequest, base_url: str | None) -> tuple[tuple[str, str], ...]:
+    """The "Open in regwatch" link of an alert about a document, when the web view's URL is configured.
+
+    Example:
+        >>> r = AlertRequest("k", "new", "info", "mofcom", "mofcom:2025:61", "T", "S", "https://x.test/")
+        >>> web_links(r, "https://rw.example.com/")
+        (('Open in regwatch', 'https://rw.example.com/doc/mofcom:2025:61'),)
+        >>> web_links(r, None)
+        ()
+    """
+    if not base_url or not request.doc_key:
+        return ()
+    from pipeline.weblinks import doc_path, page_url
+
+    return (("Open in regwatch", page_url(base_url, doc_path(request.doc_key))),)
+
+
+def alert_of(request: AlertRequest, now: datetime, links: tuple[tuple[str, str], ...] = ()) -> Alert:
     """The alert value for a request (validated now, not first at delivery; the outbox id is 0)."""
     return Alert(0, request.kind, request.severity, request.source, request.doc_key, request.title,
                  " ".join(request.summary.split()), request.url, now, facts=request.facts,
-                 diff_text=request.diff_text, tags=request.tags)
+                 diff_text=request.diff_text, links=links, tags=request.tags)
 
 
 def enqueue_request(store: Store, request: AlertRequest, now: datetime, routing: Routing | None = None) -> int:
@@ -64,12 +88,13 @@ def enqueue_request(store: Store, request: AlertRequest, now: datetime, routing:
 
     ``routing`` None plans with the built-in default (console only).
     """
-    alert = alert_of(request, now)
-    sinks = (routing or Routing()).sinks_for(alert)
+    routing = routing or Routing()
+    alert = alert_of(request, now, web_links(request, routing.web_base_url))
+    sinks = routing.sinks_for(alert)
     _, created = store.enqueue_alert(dedup_key=request.dedup_key, kind=request.kind, severity=request.severity,
                                      source=request.source, doc_key=request.doc_key, payload=alert.to_payload(),
                                      created_at=now, sinks=sinks)
     return int(created)
 
 
-__all__ = ["DEFAULT_SINKS", "Routing", "alert_of", "enqueue_request"]
+__all__ = ["DEFAULT_SINKS", "Routing", "alert_of", "enqueue_request", "web_base_url", "web_links"]

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from store.annotations import AnnotationOps
 from store.captures import CaptureOps
-from store.db import DEFAULT_TIMEOUT, describe, make_engine, to_url, translate_errors, writer
+from store.db import DEFAULT_TIMEOUT, describe, make_engine, read_only, to_url, translate_errors, writer
 from store.documents import DocumentOps
 from store.errors import CorruptDatabase, SchemaTooNew, SchemaTooOld
 from store.migrations import MIGRATIONS, Migrations, SchemaState
@@ -77,6 +77,22 @@ class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps, Withdra
         except BaseException:
             engine.dispose()
             raise
+        return store
+
+    @classmethod
+    def open_read_only(cls, url_or_path: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+        """Open an up-to-date database whose connections refuse every write (for ``regwatch web``).
+
+        Nothing is migrated (an out-of-date database raises ``SchemaTooOld``). SQLite connections
+        run ``PRAGMA query_only=ON``, PostgreSQL sessions ``default_transaction_read_only``, so a
+        write raises a driver error instead of changing anything.
+
+        Example:
+            >>> Store.open_read_only(":memory:").engine.url.get_backend_name()
+            'sqlite'
+        """
+        store = cls.open(url_or_path, upgrade=False, timeout=timeout)
+        read_only(store.engine)
         return store
 
     @classmethod

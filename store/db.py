@@ -126,6 +126,39 @@ def make_engine(url_or_path: str | Path | sa.URL | None = None, *, timeout: floa
     return engine
 
 
+def read_only(engine: Engine) -> Engine:
+    """Make every connection of ``engine`` refuse writes (connections already pooled are dropped).
+
+    SQLite: ``PRAGMA query_only=ON``; PostgreSQL: ``SET SESSION CHARACTERISTICS AS TRANSACTION
+    READ ONLY``. An in-memory SQLite engine keeps its one connection (it holds the data) and is
+    switched in place.
+
+    Example:
+        >>> engine = read_only(make_engine(":memory:"))
+        >>> with engine.connect() as conn:
+        ...     conn.exec_driver_sql("PRAGMA query_only").scalar()
+        1
+    """
+    sqlite = engine.url.get_backend_name() == "sqlite"
+
+    def _switch(dbapi_conn: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA query_only=ON" if sqlite else "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        finally:
+            cur.close()
+        if not sqlite:
+            dbapi_conn.commit()  # the SET ran in an implicit transaction: make it the session's setting
+
+    event.listen(engine, "connect", lambda dbapi_conn, _record: _switch(dbapi_conn))
+    if sqlite and is_memory(engine.url):
+        with engine.connect() as conn:
+            _switch(conn.connection.dbapi_connection)
+    else:
+        engine.dispose()
+    return engine
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine, marked so its SQLite transactions start with ``BEGIN IMMEDIATE``.
 

@@ -65,10 +65,15 @@ class QueryOps(StoreBase):
         since: datetime | None = None,
         code: str | None = None,
         limit: int = 100,
+        kind: str | None = None,
+        element: str | None = None,
+        until: datetime | None = None,
     ) -> list[HistoryRow]:
         """Changes newest first, filtered by document key, source (where the new version was seen),
-        ``since`` (change time, inclusive) and control ``code`` (any version tagged ``kind=code``,
-        case-insensitive). An unknown ``key`` raises ``NotFound``.
+        ``since`` (change time, inclusive), ``until`` (change time, exclusive), change ``kind``
+        (new, changed, ...), control ``code`` (any version tagged ``kind=code``, case-insensitive)
+        and ``element`` (any version tagged ``kind=element``, e.g. 镓). An unknown ``key`` raises
+        ``NotFound``.
 
         Example:
             >>> [(r.document_key, r.kind, r.to_number) for r in store.history(code="1c902.a")]
@@ -87,13 +92,18 @@ class QueryOps(StoreBase):
             query = query.where(new.source == source)
         if since is not None:
             query = query.where(col(Change.created_at) >= since)
-        if code is not None:
-            tagged = (
-                select(Version.document_id)
-                .join(Tag, col(Tag.version_id) == col(Version.id))
-                .where(Tag.kind == "code", func.lower(Tag.value) == code.strip().lower())
-            )
-            query = query.where(col(Document.id).in_(tagged))
+        if until is not None:
+            query = query.where(col(Change.created_at) < until)
+        if kind is not None:
+            query = query.where(Change.kind == kind)
+        for tag_kind, value in (("code", code), ("element", element)):
+            if value is not None:
+                tagged = (
+                    select(Version.document_id)
+                    .join(Tag, col(Tag.version_id) == col(Version.id))
+                    .where(Tag.kind == tag_kind, func.lower(Tag.value) == value.strip().lower())
+                )
+                query = query.where(col(Document.id).in_(tagged))
         query = query.order_by(col(Change.created_at).desc(), col(Change.id).desc()).limit(limit)
         with self._read() as s:
             if key is not None and s.exec(select(Document.id).where(Document.key == key)).first() is None:

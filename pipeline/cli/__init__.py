@@ -20,6 +20,7 @@ from pipeline.cli import (  # noqa: F401
     commands_history,
     commands_run,
     commands_tools,
+    commands_web,
 )
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_message

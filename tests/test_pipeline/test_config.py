@@ -44,7 +44,7 @@ def test_env_secret_resolved(tmp_path: Path) -> None:
         ("defaults:\n  jitter_seconds: -5\n",
          "2: defaults.jitter_seconds: Input should be greater than or equal to 0 (see README 'Configuration')"),
         ("bogus_key: 1\n",
-         "1: bogus_key: unknown key (known keys: defaults, sources, sinks, routes, default_route, authority)"),
+         "1: bogus_key: unknown key (known keys: defaults, sources, sinks, routes, default_route, authority, web)"),
         ("- a\n- b\n", "1: top level must be a mapping with defaults, sources, sinks, routes"),
         ("authority: {gac: mofcom}\n",
          "1: authority.gac: unknown issuer 'gac' (issuer slugs of document keys, e.g. mofcom, gacc, miit, "

@@ -196,7 +196,7 @@ def test_file_level_problems(capsys, tmp_path: Path) -> None:
     assert code == 1 and out[0] == f"{bad}:3: invalid YAML: expected ',' or '}}', but got '<scalar>' (fix the syntax)"
     path = write(tmp_path, "path: /tmp/x\nsinks: {a: 1}\n", "p.yaml")
     assert [str(p) for p in check_config(path, env={}).problems] == [
-        f"{path}:1: path: unknown key (known keys: defaults, sources, sinks, routes, default_route, authority)",
+        f"{path}:1: path: unknown key (known keys: defaults, sources, sinks, routes, default_route, authority, web)",
         f"{path}:2: sinks.a: Input should be a valid dictionary (see README 'Configuration')",
     ]
 
