@@ -86,9 +86,11 @@ _BASIS = re.compile(
     rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
     re.M,
 )
-# "…公告2024年第46号《关于…的公告》第二款": the cited title may sit between number and clause.
-_CLAUSE_LEAD = re.compile(r"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
-_ANNEX_LEAD = re.compile(rf"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?P<label>{ANNEX_REF.pattern})")
+# "…公告2024年第46号《关于…的公告》第二款", "…第46号（《关于…的公告》）第二条", "…第46号（关于…的公告）
+# 中的第三条": the cited title, bare or in parentheses, may sit between number and clause.
+_TITLE_GAP = r"(?:[(（]?《[^》\n]*》[)）]?|[(（](?![一二三四五六七八九十\d]+[)）])(?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）])?"
+_CLAUSE_LEAD = re.compile(rf"{_TITLE_GAP}(?:公告|决定|令)?(?:中的|中|的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
+_ANNEX_LEAD = re.compile(rf"{_TITLE_GAP}(?:公告|决定|令)?(?:中的|中|的)?(?P<label>{ANNEX_REF.pattern})")
 _CLAUSE_CUT = re.compile(r"[,，；;。《]")
 _BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
 # questions and press Q&A talk about measures rather than take them
