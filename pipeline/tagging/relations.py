@@ -56,8 +56,9 @@ from pipeline.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, c
 
 _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
-    Rule(rf"继续暂停(?:实施|执行|适用)|延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
-    Rule(r"(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
+    Rule(rf"延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
+    # "X继续暂停实施至D" / "X仍暂停实施" (remain suspended): a suspension of X until D, not an extension
+    Rule(r"(?:(?:继续|仍然?)(?:予以)?)?(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
     # lifting a suspension: "自…起恢复实施X", "X暂停实施的措施恢复执行" (X the suspending notice)
     Rule(r"(?:恢复|重新)(?:实施|执行|适用)", "resumes"),
     # "…同时废止" ends the old instrument: a repeal. Supersession needs the replacement verb.
@@ -77,7 +78,12 @@ RULES: tuple[Rule, ...] = (
          "resumes", 0, re.I),
 )
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
+# ("X规定的暂停实施期限延长至D"). Only within the trigger's comma clause: "将A规定的暂停实施期限延长至D，
+# B、C继续暂停实施至D" extends A and suspends B and C.
 _DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
+_CLAUSE_BREAK = re.compile(r"[,，；;]")
+# "暂停实施期限/期间/的时间": the suspension named as what an extension lengthens
+_PERIOD_NOUN = re.compile(r"[的之]?(?:期限|期间|时间|期)")
 # Lifting a suspension names what was suspended ("第N号公告暂停实施的措施…恢复实施"): there the
 # attributive "暂停实施的" is no act of its own.
 _ATTRIBUTIVE = re.compile(r"[的之]")
@@ -167,10 +173,22 @@ def _triggers(sentence: str) -> list[_Trigger]:
                 continue  # an earlier (stronger) rule already took this span
             found.append(_Trigger(rule.kind, m.start(), m.end()))
     kinds = {t.type for t in found}
-    dropped = {d for k in kinds for d in _DOMINATES.get(k, ())}
     if "resumes" in kinds:
         found = [t for t in found if not (t.type == "suspends" and _ATTRIBUTIVE.match(sentence, t.end))]
-    return sorted((t for t in found if t.type not in dropped), key=lambda t: t.start)
+    return sorted((t for t in found if not _dominated(sentence, t, found)), key=lambda t: t.start)
+
+
+def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
+    """Whether a stronger trigger of the same comma clause (or an extension of "暂停实施期限") ends ``t``."""
+    for other in found:
+        if t.type not in _DOMINATES.get(other.type, ()):
+            continue
+        if t.type == "suspends" and _PERIOD_NOUN.match(sentence, t.end):
+            return True
+        left, right = sorted((t.start, other.start))
+        if not _CLAUSE_BREAK.search(sentence, left, right):
+            return True
+    return False
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
@@ -217,6 +235,24 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
     if since is None and _SINCE_TODAY.search(sentence):
         since = published
     return since, until
+
+
+def _trigger_window(
+    sentence: str, trigger: _Trigger, triggers: list[_Trigger], published: date | None
+) -> tuple[date | None, date | None]:
+    """The window of one trigger: dates between its neighbours first, else the sentence's.
+
+    "将A规定的暂停实施期限延长至D1，B继续暂停实施至D2": the extension ends at D1, the suspension at D2.
+    """
+    since, until = _window(sentence, published)
+    if len(triggers) < 2:
+        return since, until
+    i = triggers.index(trigger)
+    left = triggers[i - 1].end if i > 0 else 0
+    right = triggers[i + 1].start if i + 1 < len(triggers) else len(sentence)
+    own_since, own_until = _window(sentence[left:right], None)
+    after_until = _window(sentence[trigger.start:right], None)[1]
+    return own_since or since, after_until or own_until or until
 
 
 def _clauses(sentence: str, c: _Citation, next_start: int) -> list[str | None]:
@@ -315,7 +351,6 @@ def _relate(
     ``items`` is true when the citations stand in other sentences (list items, an anaphor's
     antecedent): then every trigger applies, whatever its position.
     """
-    since, until = _window(sentence, published)
     for i, c in enumerate(citations):
         if c.key is not None and c.key == self_key:
             continue
@@ -323,6 +358,7 @@ def _relate(
         if not candidates:
             continue
         trigger = min(candidates, key=lambda t: (_distance(c, t), t.start < c.start))
+        since, until = _trigger_window(sentence, trigger, triggers, published)
         next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
         for clause in _clauses(clause_source, c, next_start):
             start = since if since is not None or trigger.type not in _DATED_TYPES else published
