@@ -9,6 +9,8 @@ What does *not* make a relation:
 
 * a citation with no trigger in its sentence (``根据商务部公告2025年第61号的规定，申请许可…``);
 * a citation governed by ``根据/依据/按照/依照/参照`` (up to the next comma): that is a legal basis;
+* a citation in a negated scope (``不涉及/不适用于/不包括X…``, ``除X…外``, "does not apply to X"): the
+  change leaves X alone;
 * a trigger narrated as background (``已暂停实施``, ``曾废止``) or negated (``不再暂停实施``),
   a trigger inside a cited title (``《关于修改…的决定》``), and sentences that discuss rather than
   act (questions, ``答记者问``);
@@ -90,6 +92,14 @@ _ATTRIBUTIVE = re.compile(r"[的之]")
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
 _BASIS = re.compile(
     rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
+    re.M,
+)
+# Negated scope: the change "does not concern / does not apply to" another notice's items
+# ("不涉及X所列物项", "不适用于X", "不包括X", "除X所列物项外", "does not apply to X"): X is no target.
+_NEGATED = re.compile(
+    rf"(?:不(?:涉及|适用于|适用|包括|包含|含|影响|属于)|(?<![废解删免剔排])除(?:了)?(?={_STOP}*?外)|"
+    rf"(?i:(?:does|do|shall)[ ]+not[ ]+(?:apply[ ]+to|cover|concern|affect|include)|excluding|except(?:[ ]+for)?|other[ ]+than))"
+    rf"{_STOP}*?(?=[,，:：。；;]|$)",
     re.M,
 )
 # "…公告2024年第46号《关于…的公告》第二款", "…第46号（《关于…的公告》）第二条", "…第46号（关于…的公告）
@@ -192,7 +202,7 @@ def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
-    basis = [(m.start(), m.end()) for m in _BASIS.finditer(sentence)]
+    basis = [(m.start(), m.end()) for m in (*_BASIS.finditer(sentence), *_NEGATED.finditer(sentence))]
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
