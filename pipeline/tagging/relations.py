@@ -9,6 +9,7 @@ What does *not* make a relation:
 
 * a citation with no trigger in its sentence (``根据商务部公告2025年第61号的规定，申请许可…``);
 * a citation governed by ``根据/依据/按照/依照/参照`` (up to the next comma): that is a legal basis;
+* a citation the change coordinates with or defers to (``与X衔接``, ``以X为准``, ``今后按照X执行``);
 * a citation in a negated scope (``不涉及/不适用于/不包括X…``, ``除X…外``, "does not apply to X"): the
   change leaves X alone;
 * a trigger narrated as background (``已暂停实施``, ``曾废止``) or negated (``不再暂停实施``),
@@ -91,9 +92,12 @@ _PERIOD_NOUN = re.compile(r"[的之]?(?:期限|期间|时间|期)")
 _ATTRIBUTIVE = re.compile(r"[的之]")
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
 _BASIS = re.compile(
-    rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
+    rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：。；;]|$)",
     re.M,
 )
+# What the change coordinates with or what prevails from now on is no target either:
+# "为做好与《条例》的衔接", "与X相衔接", "以X为准", "今后按照X执行" (the last is a basis above).
+_REFERENCED = re.compile(rf"(?:与|同){_STOP}{{0,80}}?(?:的)?(?:相)?衔接|以{_STOP}{{0,80}}?为准")
 # Negated scope: the change "does not concern / does not apply to" another notice's items
 # ("不涉及X所列物项", "不适用于X", "不包括X", "除X所列物项外", "does not apply to X"): X is no target.
 _NEGATED = re.compile(
@@ -202,7 +206,7 @@ def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
-    basis = [(m.start(), m.end()) for m in (*_BASIS.finditer(sentence), *_NEGATED.finditer(sentence))]
+    basis = [(m.start(), m.end()) for rx in (_BASIS, _NEGATED, _REFERENCED) for m in rx.finditer(sentence)]
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
@@ -332,9 +336,14 @@ def extract_relations(
 _ITEM_RESIDUE = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|[\s;；。,，、:：.等]")
 
 
+# an unlabelled item line opening with the cited title ("《…办法》（工信部原〔2012〕285号）")
+_TITLE_ITEM = re.compile(r"^[ ]*(?=《)")
+
+
 def _is_item(sentence: str, citations: list[_Citation]) -> bool:
-    """A list item naming documents: a label, then only citations and titles ("（一）《…》（…第N号）；")."""
-    label = _ITEM.match(sentence)
+    """A list item naming documents: a label (or none before a title), then only citations and titles
+    ("（一）《…》（…第N号）；", "《…》（…〔2012〕285号）")."""
+    label = _ITEM.match(sentence) or _TITLE_ITEM.match(sentence)
     if not citations or label is None:
         return False
     rest = sentence[label.end():]
