@@ -66,6 +66,9 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
     Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "label"),
     Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
+    # An operative clause running "自即日起…" (from today: "自即日起至<<u>>暂停实施…", "自即日起，对…停止执行")
+    # takes effect on the instrument's own date; the subject must be empty or this document.
+    Phrase("effective-from-today-act", r"自即日起", (("effective", "published"),), bare=True),
     Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>{_CLOCK}(?:起|开始){_VERB}(?!的)", (("effective", "d"),)),
     # "将于<<d>>正式实施", "自<<d>>施行" (no 起); "已于<<d>>施行" narrates history.
     Phrase("effective-on-date-bare", rf"(?<![已曾])(?:自|于)<<d>>{_CLOCK}{_VERB}(?!的)", (("effective", "d"),)),
@@ -210,7 +213,7 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
     Example:
         >>> [(e.type, e.date.isoformat()) for e in extract_dates(
         ...     "自即日起至2026年11月10日暂停实施。", published=date(2025, 11, 7))]
-        [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10')]
+        [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10'), ('effective', '2025-11-07')]
     """
     text = _LABEL_LINE.sub(r"\1 ", match_text(text))
     raw: list[tuple[int, str, date | str, str | None, str]] = []
