@@ -102,6 +102,29 @@ def extract_text(text: str, *, source: str, url: str, published: date | None, la
     return extract_parsed(parsed)
 
 
+# Whose documents each site publishes first-hand; a page of another issuer's document is a copy.
+_SITE_ISSUERS = {"mofcom": ("mofcom",), "miit": ("miit",), "govcn": ("state-council",), "meti": ("meti",)}
+_REPRINT_TYPES = ("转载",)
+
+
+def _is_copy(parsed: ParsedPage, number: DocNumber | None) -> bool:
+    """Whether the page reprints a document first published elsewhere.
+
+    A page that labels itself a reprint (MOFCOM 许可证局 ``类型：转载``), or a site's copy of a document
+    none of whose issuers is the site's own (a MOFCOM announcement on gov.cn's 政策库).
+
+    Example:
+        >>> page = ParsedPage(source="govcn", url="https://www.gov.cn/zhengce/zhengceku/x.htm", title=None, body_text="")
+        >>> _is_copy(page, parse_doc_number("商务部公告2026年第12号")), _is_copy(page, parse_doc_number("国发〔2026〕3号"))
+        (True, False)
+    """
+    if parsed.meta.get("type", "").strip() in _REPRINT_TYPES:
+        return True
+    owners = _SITE_ISSUERS.get(parsed.source)
+    issuers = number.issuers if number else ()
+    return bool(owners and issuers) and not any(i.startswith(o) for i in issuers for o in owners)
+
+
 def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     """Type and tag a ParsedPage (pure)."""
     tz = SOURCES[parsed.source].timezone if parsed.source in SOURCES else "Asia/Shanghai"
@@ -111,6 +134,10 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     published = _as_date(parsed.published_text, tz) or _labelled_published(body)
     signed = _as_date(parsed.signed_text, tz)
     own_key = number.key if number else None
+    published_text = parsed.published_text
+    if signed is not None and published is not None and signed < published and _is_copy(parsed, number):
+        # a reprint posted later: the document was published on its own printed date
+        published, published_text = signed, parsed.signed_text
 
     # "自公布之日起施行" / "自即日起" refer to the instrument's own date: the signed (成文) date when
     # printed, else the publication date (an order signed in July may be posted in August).
@@ -122,7 +149,7 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     if published:  # the page's own publication date wins over a label quoted in the body
         events = [e for e in events if e.type != "published" or e.date == published]
         if not any(e.type == "published" for e in events):
-            events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
+            events.insert(0, DatedEvent("published", published, None, (published_text or "").strip()))
     if signed and not any(e.type == "signed" and e.date == signed for e in events):
         events.insert(1 if published else 0, DatedEvent("signed", signed, None, (parsed.signed_text or "").strip()))
     discussion = bool(title and _DISCUSSES.search(title))
