@@ -80,6 +80,32 @@ def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str]
         raise PageError(url, "markup nested too deeply to read", source=source) from None
 
 
+def declared_url(body: bytes, *, headers: Mapping[str, str] | None = None, encoding: str | None = None) -> str | None:
+    """The canonical URL a saved page declares (``<link rel=canonical>``, ``og:url``) when its host is
+    one of the sources', else ``None`` (then the page is read under the URL it was given).
+
+    Example:
+        >>> declared_url(b'<html><head><meta property="og:url" content="https://www.meti.go.jp/press/2026/12/'
+        ...              b'20261201001/20261201001.html"></head><body>x</body></html>')
+        'https://www.meti.go.jp/press/2026/12/20261201001/20261201001.html'
+        >>> declared_url(b'<html><head><link rel="canonical" href="https://example.com/a"></head></html>') is None
+        True
+    """
+    from crawlers.pages.base import Page
+
+    try:
+        url = Page("about:blank", body, headers, encoding=encoding).canonical_url()
+    except PageError:
+        return None  # the page class will report what is wrong with the body
+    if url is None:
+        return None
+    try:
+        detect_source(url)
+    except UnknownSource:
+        return None
+    return url
+
+
 def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
                  status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> DocumentRecord:
     """Parse and extract one saved page.
@@ -87,6 +113,8 @@ def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, st
     Example:
         record = extract_page(Path("page.html").read_bytes(), source="mofcom", url="https://www.mofcom.gov.cn/...")
     """
+    if not url.lower().startswith(("http://", "https://")):  # a saved file: the page may name its own URL
+        url = declared_url(body, headers=headers, encoding=encoding) or url
     if source == "auto":
         source = detect_source(url, body)
     parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding,
