@@ -16,7 +16,7 @@ from crawlers.errors import PageError
 from crawlers.pages.base import ParsedPage
 from crawlers.sources import SOURCES, SourceDef
 from pipeline.dates import find_dates, parse_date, parse_timestamp
-from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
+from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
 from pipeline.normalize import content_hash, match_text, record_canonical_text
 from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
 from pipeline.tagging.codes import extract_codes
@@ -246,6 +246,10 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
     head = [line.strip() for line in body.split("\n") if line.strip()][:_HEAD_LINES]
     for i, line in enumerate(head):
         found = _leading_number(line, whole=True)
+        if found is None and parsed.language == "en":  # a line "MOFCOM Announcement No. 61 of 2025"
+            english = find_english_doc_numbers(line)
+            if len(english) == 1 and not (line[: english[0].start] + line[english[0].end:]).strip(" .:"):
+                found = parse_doc_number(line)
         if found:
             return found
         # "工业和信息化部 国家发展改革委 自然资源部令" / "第71号" printed on two lines

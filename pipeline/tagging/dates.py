@@ -1,4 +1,4 @@
-"""Typed legal dates of a document: effective, suspended, expires, repealed, signed, published.
+"""Typed legal dates of a document: effective, suspended, expires, repealed, transition_until, signed, published.
 
 Table driven: each ``Phrase`` is a regex over one sentence in which every date found by
 ``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
@@ -21,6 +21,10 @@ its target ("暂停实施…第二款" → ``第二款``); otherwise ``clause=No
 Also never typed: a parenthetical note on a cited act ("《条例》（2024年12月1日起施行）"), reported
 speech ("公告明确，…", "X规定，…", "…と発表", "announced"), windows in narrated history, anything on a
 Q&A page (lines opening with 问：/答：), and relative dates ("自公布之日起30日后施行": no date is computed).
+
+A transitional period (``过渡期至<<u>>``, ``<<u>>までの間、従前の例による``, "a transition period ending on
+<<u>>") is ``transition_until``: the old rules still apply to what it covers until that day. Inside
+a quotation (the new wording of another document's clause) it is that document's date.
 """
 
 from __future__ import annotations
@@ -138,6 +142,15 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("expires-label", r"(?:失效日期|有效期截止日期|有效截止日期)[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "label"),
     Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),), bare=True),
     Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),), bare=True),
+    # --- transitional period: the old rules still apply until <<u>> (contracts signed before, …) ---
+    Phrase("transition-until", r"过渡期[^。，,；;]{0,20}?(?:至|到|截至|截止(?:到|至|于)?)<<u>>", (("transition_until", "u"),)),
+    Phrase("transition-before", r"<<u>>(?:前|之前|以前)(?:为|是)过渡期", (("transition_until", "u"),)),
+    Phrase("ja-transition", r"<<u>>まで(?:の間)?[、,]?(?:は、?)?(?:なお、?)?従前の例", (("transition_until", "u"),)),
+    Phrase(
+        "en-transition",
+        r"(?i:transition(?:al)?[ ]+period)[^.;]{0,40}?(?i:ending|until|till|to|expiring|which[ ]+ends)[ ]+(?i:on[ ]+)?<<u>>",
+        (("transition_until", "u"),),
+    ),
     # --- sunset of this document (repealing ANOTHER document is a relation, not a date) ---
     Phrase("sunset", r"(?:自|于)?<<d>>(?:起)?(?:废止|失效|停止执行)", (("repealed", "d"),), bare=True),
     Phrase("ja-sunset", r"<<d>>(?:をもって|限りで|限り)[、,]?(?:その効力を失う|廃止する)", (("repealed", "d"),), bare=True),
@@ -263,6 +276,13 @@ def _mask(sentence: str) -> tuple[str, list[date]]:
     return "".join(parts), [m.date for m in dates]
 
 
+def _quoted(masked: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside a quotation (“…”, 「…」): the new wording of another document's
+    clause ("将X第二条修改为：“…过渡期至…”") states that document's dates, not this one's."""
+    before = masked[:pos]
+    return before.count("“") > before.count("”") or before.count("「") > before.count("」")
+
+
 def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, date | str, str | None, str]]:
     sentence = text[start:end]
     masked, dates = _mask(sentence)
@@ -278,6 +298,7 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
         begin = max((e for e in ends if e <= m.start()), default=0)
         if phrase.scope != "label" and (
             _cited_note(masked, m.start()) or _REPORTED.search(_BASIS.sub("", masked))
+            or (phrase.events[0][0] == "transition_until" and _quoted(masked, m.start()))
             or (phrase.scope == "window" and _HISTORY.search(masked[: m.start()]))
         ):
             continue  # "（…公告发布，自2024年12月1日起施行）": a cited act's date in a note
