@@ -129,6 +129,19 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("suspended-until", rf"{_STOP}[^。]{{0,80}}?(?:至|直至|到)<<u>>", (("suspended_until", "u"),), "window"),
     Phrase("suspended-from", rf"自<<f>>起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "f"),), "window"),
     Phrase("suspended-from-today", rf"自即日起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "published"),), "window"),
+    # English copies (english.mofcom): "shall be suspended from <<f>> until <<u>>", "remain suspended until <<u>>",
+    # "the suspension period … is extended to <<u>>"
+    Phrase(
+        "en-suspended-from-until",
+        r"(?i:suspended|suspension)[^.;]{0,80}?(?i:from)[ ]+<<f>>[ ]*(?:,[ ]*)?(?i:until|till|to|through)[ ]+<<u>>",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase("en-suspended-until", r"(?i:suspended|suspension)[^.;]{0,80}?(?i:until|till|through)[ ]+<<u>>",
+           (("suspended_until", "u"),), "window"),
+    Phrase("en-suspension-extended",
+           r"(?i:suspension[ ]+period)[^.;]{0,120}?(?i:extended|prolonged)[ ]+(?i:to|until|till)[ ]+<<u>>",
+           (("suspended_until", "u"),), "window"),
     Phrase(
         "ja-suspended-from-until",
         r"<<f>>から<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)",

@@ -77,6 +77,15 @@ RULES: tuple[Rule, ...] = (
     # English copies (english.mofcom.gov.cn): "X shall be repealed at the same time", "replaces X"
     Rule(r"\b(?:shall|is|are)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:repealed|abolished|annulled|rescinded)\b", "repeals", 0, re.I),
     Rule(r"\b(?:shall[ ]+)?(?:replaces?|supersedes?)\b", "supersedes", 0, re.I),
+    # "the suspension period set out in X is extended to D", "extend the suspension of X until D"
+    Rule(r"\b(?:is|are|shall[ ]+be|be|hereby)[ ]+(?:further[ ]+)?(?:extended|prolonged)\b|\bextend(?:s|ed)?\b(?=[^.;]{0,80}?\b(?:to|until|till)\b)",
+         "extends", 0, re.I),
+    # "the implementation of X shall be suspended", "X shall remain suspended until D", "suspend the implementation of X"
+    Rule(r"\b(?:shall|is|are|will|be|remains?|continues?[ ]+to[ ]+be)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:remain[ ]+)?suspended\b"
+         r"|\bsuspend(?:s|ed)?[ ]+(?:the[ ]+)?(?:implementation|application|enforcement)\b", "suspends", 0, re.I),
+    # "X is amended as follows", "Article 2 of X shall be revised", "amends X"
+    Rule(r"\b(?:is|are|shall[ ]+be|be|hereby)[ ]+(?:hereby[ ]+)?(?:amended|revised|modified)\b|\bamends?\b(?=[ ]+(?:Article|Item|the|MOFCOM|[A-Z]))",
+         "amends", 0, re.I),
     Rule(r"\bresum(?:e|es|ed|ing|ption)\b|\b(?:be|is|are|was|were)[ ]+lifted\b|\blift(?:s|ed)?[ ]+the[ ]+suspension\b",
          "resumes", 0, re.I),
 )
@@ -131,6 +140,7 @@ _REPORTED = REPORTED_SPEECH
 _RETOLD = re.compile(r"^[ ]*(?:[一二三四五六七八九十]+、|\d{1,2}[.、]|[(（][^)）]{1,3}[)）])?[ ]*《[^》]{1,6}》(?![（(])")
 _SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
 _UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")
+_UNTIL_BEFORE_EN = re.compile(r"\b(?:until|till|to|through|ending[ ]+on|ends[ ]+on)[ ]+(?:and[ ]+including[ ]+)?$", re.I)
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
 _SINCE_BEFORE_EN = re.compile(r"\b(?:from|as[ ]+of|starting(?:[ ]+on)?)[ ]+$", re.I)
 _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
@@ -238,7 +248,8 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
     since = until = None
     for d in find_dates(sentence):
         before, after = sentence[max(0, d.start - 5) : d.start], sentence[d.end : d.end + 3]
-        if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")):
+        if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")
+                              or _UNTIL_BEFORE_EN.search(sentence[max(0, d.start - 24) : d.start])):
             until = d.date
         elif since is None and _SINCE_BEFORE.search(before) and after.lstrip().startswith("起"):
             since = d.date
