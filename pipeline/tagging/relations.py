@@ -246,7 +246,10 @@ def _admits(sentence: str, t: _Trigger, c: _Citation) -> bool:
 
 def _window(sentence: str, published: date | None) -> tuple[date | None, date | None]:
     since = until = None
+    titles = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
     for d in find_dates(sentence):
+        if any(s <= d.start < e for s, e in titles):
+            continue  # a date inside a cited title or note: 《关于延长…至2026年12月31日的公告》, （…发布）
         before, after = sentence[max(0, d.start - 5) : d.start], sentence[d.end : d.end + 3]
         if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")
                               or _UNTIL_BEFORE_EN.search(sentence[max(0, d.start - 24) : d.start])):
