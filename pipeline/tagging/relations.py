@@ -32,8 +32,10 @@ sentence names that ("第N号公告暂停实施的措施自…起恢复实施": 
 suspension, as in an extension). ``已恢复实施`` is narrated background.
 
 A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
-of the preceding sentence. When a sentence both extends and suspends (``将…规定的暂停实施期限延长至``)
-it is an extension.
+of the preceding sentence. When a comma clause both extends and suspends (``将…规定的暂停实施期限延长至``)
+it is an extension; ``Y继续暂停实施至D`` / ``仍暂停实施`` ("remain suspended") in another clause is a
+suspension of Y, and each trigger takes the end date that follows it. English copies use the same
+table ("shall be suspended", "remain suspended until", "is amended as follows", "is extended to").
 
 Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至`` (or before
 ``まで``); ``since`` a date between ``自/从`` and ``起``, or the publication date for
