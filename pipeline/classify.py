@@ -49,7 +49,7 @@ def record_facts(record: DocumentRecord) -> tuple[tuple[str, str], ...]:
         if value:
             facts.append((label, value.isoformat()))
     for event in record.dates:
-        if event.type in ("suspended_until", "expires", "repealed"):
+        if event.type in ("suspended_until", "expires", "repealed", "transition_until"):
             clause = f" ({event.clause})" if event.clause else ""
             facts.append((event.type.replace("_", " ").capitalize() + clause, event.date.isoformat()))
     codes = sorted({c.code for c in record.codes})

@@ -16,7 +16,7 @@ from crawlers.errors import PageError
 from crawlers.pages.base import ParsedPage
 from crawlers.sources import SOURCES, SourceDef
 from pipeline.dates import find_dates, parse_date, parse_timestamp
-from pipeline.docnumber import find_doc_numbers, meti_press_key, parse_doc_number
+from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
 from pipeline.normalize import content_hash, match_text, record_canonical_text
 from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
 from pipeline.tagging.codes import extract_codes
@@ -80,6 +80,32 @@ def parse_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str]
         raise PageError(url, "markup nested too deeply to read", source=source) from None
 
 
+def declared_url(body: bytes, *, headers: Mapping[str, str] | None = None, encoding: str | None = None) -> str | None:
+    """The canonical URL a saved page declares (``<link rel=canonical>``, ``og:url``) when its host is
+    one of the sources', else ``None`` (then the page is read under the URL it was given).
+
+    Example:
+        >>> declared_url(b'<html><head><meta property="og:url" content="https://www.meti.go.jp/press/2026/12/'
+        ...              b'20261201001/20261201001.html"></head><body>x</body></html>')
+        'https://www.meti.go.jp/press/2026/12/20261201001/20261201001.html'
+        >>> declared_url(b'<html><head><link rel="canonical" href="https://example.com/a"></head></html>') is None
+        True
+    """
+    from crawlers.pages.base import Page
+
+    try:
+        url = Page("about:blank", body, headers, encoding=encoding).canonical_url()
+    except PageError:
+        return None  # the page class will report what is wrong with the body
+    if url is None:
+        return None
+    try:
+        detect_source(url)
+    except UnknownSource:
+        return None
+    return url
+
+
 def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
                  status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> DocumentRecord:
     """Parse and extract one saved page.
@@ -87,6 +113,8 @@ def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, st
     Example:
         record = extract_page(Path("page.html").read_bytes(), source="mofcom", url="https://www.mofcom.gov.cn/...")
     """
+    if not url.lower().startswith(("http://", "https://")):  # a saved file: the page may name its own URL
+        url = declared_url(body, headers=headers, encoding=encoding) or url
     if source == "auto":
         source = detect_source(url, body)
     parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding,
@@ -102,6 +130,29 @@ def extract_text(text: str, *, source: str, url: str, published: date | None, la
     return extract_parsed(parsed)
 
 
+# Whose documents each site publishes first-hand; a page of another issuer's document is a copy.
+_SITE_ISSUERS = {"mofcom": ("mofcom",), "miit": ("miit",), "govcn": ("state-council",), "meti": ("meti",)}
+_REPRINT_TYPES = ("转载",)
+
+
+def _is_copy(parsed: ParsedPage, number: DocNumber | None) -> bool:
+    """Whether the page reprints a document first published elsewhere.
+
+    A page that labels itself a reprint (MOFCOM 许可证局 ``类型：转载``), or a site's copy of a document
+    none of whose issuers is the site's own (a MOFCOM announcement on gov.cn's 政策库).
+
+    Example:
+        >>> page = ParsedPage(source="govcn", url="https://www.gov.cn/zhengce/zhengceku/x.htm", title=None, body_text="")
+        >>> _is_copy(page, parse_doc_number("商务部公告2026年第12号")), _is_copy(page, parse_doc_number("国发〔2026〕3号"))
+        (True, False)
+    """
+    if parsed.meta.get("type", "").strip() in _REPRINT_TYPES:
+        return True
+    owners = _SITE_ISSUERS.get(parsed.source)
+    issuers = number.issuers if number else ()
+    return bool(owners and issuers) and not any(i.startswith(o) for i in issuers for o in owners)
+
+
 def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     """Type and tag a ParsedPage (pure)."""
     tz = SOURCES[parsed.source].timezone if parsed.source in SOURCES else "Asia/Shanghai"
@@ -111,6 +162,10 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     published = _as_date(parsed.published_text, tz) or _labelled_published(body)
     signed = _as_date(parsed.signed_text, tz)
     own_key = number.key if number else None
+    published_text = parsed.published_text
+    if signed is not None and published is not None and signed < published and _is_copy(parsed, number):
+        # a reprint posted later: the document was published on its own printed date
+        published, published_text = signed, parsed.signed_text
 
     # "自公布之日起施行" / "自即日起" refer to the instrument's own date: the signed (成文) date when
     # printed, else the publication date (an order signed in July may be posted in August).
@@ -122,7 +177,7 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     if published:  # the page's own publication date wins over a label quoted in the body
         events = [e for e in events if e.type != "published" or e.date == published]
         if not any(e.type == "published" for e in events):
-            events.insert(0, DatedEvent("published", published, None, (parsed.published_text or "").strip()))
+            events.insert(0, DatedEvent("published", published, None, (published_text or "").strip()))
     if signed and not any(e.type == "signed" and e.date == signed for e in events):
         events.insert(1 if published else 0, DatedEvent("signed", signed, None, (parsed.signed_text or "").strip()))
     discussion = bool(title and _DISCUSSES.search(title))
@@ -191,6 +246,10 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
     head = [line.strip() for line in body.split("\n") if line.strip()][:_HEAD_LINES]
     for i, line in enumerate(head):
         found = _leading_number(line, whole=True)
+        if found is None and parsed.language == "en":  # a line "MOFCOM Announcement No. 61 of 2025"
+            english = find_english_doc_numbers(line)
+            if len(english) == 1 and not (line[: english[0].start] + line[english[0].end:]).strip(" .:"):
+                found = parse_doc_number(line)
         if found:
             return found
         # "工业和信息化部 国家发展改革委 自然资源部令" / "第71号" printed on two lines

@@ -21,6 +21,7 @@ DateType = Literal[
     "suspended_until",
     "expires",  # 有效期至
     "repealed",  # 废止
+    "transition_until",  # 过渡期至 / 従前の例…まで / transition period ending: the old rules still apply until then
 ]
 DATE_TYPES: tuple[str, ...] = get_args(DateType)
 

@@ -300,6 +300,30 @@ def test_inspect_summary(capsys) -> None:
     assert any(line.startswith("attachment: 两用物项出口管制物项清单") for line in lines)
 
 
+@pytest.mark.parametrize("declaration", [
+    '<link rel="canonical" href="{url}">',
+    '<meta property="og:url" content="{url}">',
+])
+def test_inspect_saved_file_without_url_uses_the_page_canonical_url(capsys, tmp_path, declaration) -> None:
+    corpus = Path(__file__).resolve().parent / "fixtures" / "corpus"
+    url = "https://www.meti.go.jp/press/2026/12/20261203004/20261203004.html"
+    html = (corpus / "meti-press-reiwa-effective" / "input.html").read_text(encoding="utf-8")
+    saved = tmp_path / "release.html"
+    saved.write_text(html.replace("</head>", declaration.format(url=url) + "\n</head>", 1), encoding="utf-8")
+    code, out, err = cli(capsys, "inspect", saved, "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert (data["source"], data["url"], data["doc_key"]) == ("meti", url, "meti:press:20261203-004")
+    # --url still wins; a canonical URL on a host of no source is ignored (the file URI stays)
+    code, out, _ = cli(capsys, "inspect", saved, "--url", "https://www.meti.go.jp/press/2025/01/20260109001/20260109001.html",
+                       "--json")
+    assert json.loads(out)["doc_key"] == "meti:press:20260109-001"
+    saved.write_text(html.replace("</head>", declaration.format(url="https://mirror.example.org/x.html") + "</head>", 1),
+                     encoding="utf-8")
+    code, out, _ = cli(capsys, "inspect", saved, "--source", "meti", "--json")
+    assert code == 0 and json.loads(out)["url"] == saved.resolve().as_uri()
+
+
 def test_inspect_errors(capsys, tmp_path) -> None:
     code, out, err = cli(capsys, "inspect", PAGES / "error-waf-412" / "body.html", "--source", "mofcom")
     assert (code, out) == (1, "")

@@ -239,6 +239,20 @@ class Page:
         value = self.selector.xpath("//meta[@name=$n]/@content", n=name).get()
         return value.strip() if value and value.strip() else None
 
+    def canonical_url(self) -> str | None:
+        """The page's own URL as it declares it (``<link rel=canonical>``, else ``og:url``), if http(s).
+
+        Example:
+            >>> Page("file:///tmp/x.html", b'<html><head><link rel="Canonical" href="https://www.meti.go.jp/press/'
+            ...      b'2026/12/20261201001/20261201001.html"></head><body>x</body></html>').canonical_url()
+            'https://www.meti.go.jp/press/2026/12/20261201001/20261201001.html'
+        """
+        found = self.selector.xpath(
+            "//link[contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]/@href"
+        ).get() or self.selector.xpath("//meta[@property='og:url' or @name='og:url']/@content").get()
+        href = (found or "").strip()
+        return href if href.lower().startswith(("http://", "https://")) else None
+
     def absolute(self, href: str) -> str:
         from urllib.parse import urljoin
 

@@ -16,7 +16,8 @@ from pipeline.errors import UserError
 def inspect(
     file_or_url: str = typer.Argument(..., help="A saved page (any encoding) or an http(s) URL on the source's hosts."),
     source: str = typer.Option("auto", "--source", help="mofcom | miit | govcn | meti | auto (from the URL host)."),
-    url: str = typer.Option(None, "--url", help="Original URL of a saved page (resolves links, METI release ids)."),
+    url: str = typer.Option(None, "--url", help="Original URL of a saved page (resolves links, METI release ids); "
+                            "default: the URL the page declares (link rel=canonical, og:url)."),
     encoding: str = typer.Option(None, "--encoding", help="Force the page encoding, e.g. gb18030 or cp932."),
     as_json: bool = typer.Option(False, "--json", help="Print the stable inspect JSON object."),
 ) -> None:

@@ -1,4 +1,4 @@
-"""Typed legal dates of a document: effective, suspended, expires, repealed, signed, published.
+"""Typed legal dates of a document: effective, suspended, expires, repealed, transition_until, signed, published.
 
 Table driven: each ``Phrase`` is a regex over one sentence in which every date found by
 ``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
@@ -21,6 +21,10 @@ its target ("暂停实施…第二款" → ``第二款``); otherwise ``clause=No
 Also never typed: a parenthetical note on a cited act ("《条例》（2024年12月1日起施行）"), reported
 speech ("公告明确，…", "X规定，…", "…と発表", "announced"), windows in narrated history, anything on a
 Q&A page (lines opening with 问：/答：), and relative dates ("自公布之日起30日后施行": no date is computed).
+
+A transitional period (``过渡期至<<u>>``, ``<<u>>までの間、従前の例による``, "a transition period ending on
+<<u>>") is ``transition_until``: the old rules still apply to what it covers until that day. Inside
+a quotation (the new wording of another document's clause) it is that document's date.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("effective-on-issue", rf"自(?:{_THIS})?印发之日起{_VERB}", (("effective", "this_signed"),)),
     Phrase("effective-label", r"(?:实施|施行|生效)日期[ 】\]]*[:：]?[ ]*<<d>>", (("effective", "d"),), "label"),
     Phrase("effective-from-today", rf"自即日起{_VERB}", (("effective", "published"),)),
+    # An operative clause running "自即日起…" (from today: "自即日起至<<u>>暂停实施…", "自即日起，对…停止执行")
+    # takes effect on the instrument's own date; the subject must be empty or this document.
+    Phrase("effective-from-today-act", r"自即日起", (("effective", "published"),), bare=True),
     Phrase("effective-on-date", rf"(?:自|从|于)?<<d>>{_CLOCK}(?:起|开始){_VERB}(?!的)", (("effective", "d"),)),
     # "将于<<d>>正式实施", "自<<d>>施行" (no 起); "已于<<d>>施行" narrates history.
     Phrase("effective-on-date-bare", rf"(?<![已曾])(?:自|于)<<d>>{_CLOCK}{_VERB}(?!的)", (("effective", "d"),)),
@@ -122,6 +129,19 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("suspended-until", rf"{_STOP}[^。]{{0,80}}?(?:至|直至|到)<<u>>", (("suspended_until", "u"),), "window"),
     Phrase("suspended-from", rf"自<<f>>起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "f"),), "window"),
     Phrase("suspended-from-today", rf"自即日起[^。至]{{0,60}}?{_STOP}", (("suspended_from", "published"),), "window"),
+    # English copies (english.mofcom): "shall be suspended from <<f>> until <<u>>", "remain suspended until <<u>>",
+    # "the suspension period … is extended to <<u>>"
+    Phrase(
+        "en-suspended-from-until",
+        r"(?i:suspended|suspension)[^.;]{0,80}?(?i:from)[ ]+<<f>>[ ]*(?:,[ ]*)?(?i:until|till|to|through)[ ]+<<u>>",
+        (("suspended_from", "f"), ("suspended_until", "u")),
+        "window",
+    ),
+    Phrase("en-suspended-until", r"(?i:suspended|suspension)[^.;]{0,80}?(?i:until|till|through)[ ]+<<u>>",
+           (("suspended_until", "u"),), "window"),
+    Phrase("en-suspension-extended",
+           r"(?i:suspension[ ]+period)[^.;]{0,120}?(?i:extended|prolonged)[ ]+(?i:to|until|till)[ ]+<<u>>",
+           (("suspended_until", "u"),), "window"),
     Phrase(
         "ja-suspended-from-until",
         r"<<f>>から<<u>>まで(?:の間)?[^。]{0,200}?(?:停止|猶予)",
@@ -135,6 +155,15 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("expires-label", r"(?:失效日期|有效期截止日期|有效截止日期)[ 】\]]*[:：]?[ ]*<<u>>", (("expires", "u"),), "label"),
     Phrase("expires-window", r"有效期(?:为|自|从)?<<f>>(?:起)?(?:至|到|—|-|~)<<u>>", (("expires", "u"),), bare=True),
     Phrase("ja-expires", r"有効期(?:限|間)[ ]*[:：は]?[ ]*(?:<<f>>から)?<<u>>", (("expires", "u"),), bare=True),
+    # --- transitional period: the old rules still apply until <<u>> (contracts signed before, …) ---
+    Phrase("transition-until", r"过渡期[^。，,；;]{0,20}?(?:至|到|截至|截止(?:到|至|于)?)<<u>>", (("transition_until", "u"),)),
+    Phrase("transition-before", r"<<u>>(?:前|之前|以前)(?:为|是)过渡期", (("transition_until", "u"),)),
+    Phrase("ja-transition", r"<<u>>まで(?:の間)?[、,]?(?:は、?)?(?:なお、?)?従前の例", (("transition_until", "u"),)),
+    Phrase(
+        "en-transition",
+        r"(?i:transition(?:al)?[ ]+period)[^.;]{0,40}?(?i:ending|until|till|to|expiring|which[ ]+ends)[ ]+(?i:on[ ]+)?<<u>>",
+        (("transition_until", "u"),),
+    ),
     # --- sunset of this document (repealing ANOTHER document is a relation, not a date) ---
     Phrase("sunset", r"(?:自|于)?<<d>>(?:起)?(?:废止|失效|停止执行)", (("repealed", "d"),), bare=True),
     Phrase("ja-sunset", r"<<d>>(?:をもって|限りで|限り)[、,]?(?:その効力を失う|廃止する)", (("repealed", "d"),), bare=True),
@@ -210,7 +239,7 @@ def extract_dates(text: str, *, published: date | None) -> list[DatedEvent]:
     Example:
         >>> [(e.type, e.date.isoformat()) for e in extract_dates(
         ...     "自即日起至2026年11月10日暂停实施。", published=date(2025, 11, 7))]
-        [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10')]
+        [('suspended_from', '2025-11-07'), ('suspended_until', '2026-11-10'), ('effective', '2025-11-07')]
     """
     text = _LABEL_LINE.sub(r"\1 ", match_text(text))
     raw: list[tuple[int, str, date | str, str | None, str]] = []
@@ -260,6 +289,13 @@ def _mask(sentence: str) -> tuple[str, list[date]]:
     return "".join(parts), [m.date for m in dates]
 
 
+def _quoted(masked: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside a quotation (“…”, 「…」): the new wording of another document's
+    clause ("将X第二条修改为：“…过渡期至…”") states that document's dates, not this one's."""
+    before = masked[:pos]
+    return before.count("“") > before.count("”") or before.count("「") > before.count("」")
+
+
 def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, date | str, str | None, str]]:
     sentence = text[start:end]
     masked, dates = _mask(sentence)
@@ -275,6 +311,7 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
         begin = max((e for e in ends if e <= m.start()), default=0)
         if phrase.scope != "label" and (
             _cited_note(masked, m.start()) or _REPORTED.search(_BASIS.sub("", masked))
+            or (phrase.events[0][0] == "transition_until" and _quoted(masked, m.start()))
             or (phrase.scope == "window" and _HISTORY.search(masked[: m.start()]))
         ):
             continue  # "（…公告发布，自2024年12月1日起施行）": a cited act's date in a note

@@ -115,6 +115,11 @@ EXCLUDED_COMPOUNDS: tuple[str, ...] = (
     "silicon valley", "mercury systems",
 )
 
+# Company names built on an element character: "<place>钨业", "锂业", "铝业股份", "钛业集团"
+# (厦门钨业, a company, is not tungsten). A one-character element name directly followed by 业, or by
+# a corporate word, is masked; the industry (钨行业, 锂产业) and the products (钨制品) still count.
+_COMPANY_SUFFIX = r"(?:业|股份|集团|控股|实业|有限公司)"
+
 # Groups: not elements, reported separately.
 GROUPS: dict[str, tuple[str, ...]] = {
     "REE": ("稀土", "レアアース", "希土類", "rare earth", "rare-earth"),
@@ -139,7 +144,8 @@ def _compiled() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str]]:
     names = sorted(by_name, key=len, reverse=True)  # longest first: イッテルビウム before テルビウム
     pattern = re.compile("|".join(_name_pattern(n) for n in names))
     excluded = sorted(EXCLUDED_COMPOUNDS, key=len, reverse=True)
-    exclusion = re.compile("|".join(re.escape(e) for e in excluded))
+    single = "".join(sorted({n for zh, _, _ in ELEMENTS.values() for n in zh if len(n) == 1}))
+    exclusion = re.compile("|".join([*(re.escape(e) for e in excluded), rf"[{single}](?={_COMPANY_SUFFIX})"]))
     return pattern, by_name, exclusion
 
 
@@ -158,6 +164,8 @@ def extract_elements(text: str) -> list[str]:
         ['C', 'Dy', 'Gd', 'Sm', 'Tb']
         >>> extract_elements("无锡市铁路局与银行")
         []
+        >>> extract_elements("厦门钨业股份有限公司出口锂电池")
+        ['Li']
     """
     pattern, by_name, _ = _compiled()
     found = {by_name[m.group(0)] for m in pattern.finditer(_prepared(text))}

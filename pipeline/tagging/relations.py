@@ -9,6 +9,9 @@ What does *not* make a relation:
 
 * a citation with no trigger in its sentence (``根据商务部公告2025年第61号的规定，申请许可…``);
 * a citation governed by ``根据/依据/按照/依照/参照`` (up to the next comma): that is a legal basis;
+* a citation the change coordinates with or defers to (``与X衔接``, ``以X为准``, ``今后按照X执行``);
+* a citation in a negated scope (``不涉及/不适用于/不包括X…``, ``除X…外``, "does not apply to X"): the
+  change leaves X alone;
 * a trigger narrated as background (``已暂停实施``, ``曾废止``) or negated (``不再暂停实施``),
   a trigger inside a cited title (``《关于修改…的决定》``), and sentences that discuss rather than
   act (questions, ``答记者问``);
@@ -29,8 +32,10 @@ sentence names that ("第N号公告暂停实施的措施自…起恢复实施": 
 suspension, as in an extension). ``已恢复实施`` is narrated background.
 
 A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
-of the preceding sentence. When a sentence both extends and suspends (``将…规定的暂停实施期限延长至``)
-it is an extension.
+of the preceding sentence. When a comma clause both extends and suspends (``将…规定的暂停实施期限延长至``)
+it is an extension; ``Y继续暂停实施至D`` / ``仍暂停实施`` ("remain suspended") in another clause is a
+suspension of Y, and each trigger takes the end date that follows it. English copies use the same
+table ("shall be suspended", "remain suspended until", "is amended as follows", "is extended to").
 
 Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至`` (or before
 ``まで``); ``since`` a date between ``自/从`` and ``起``, or the publication date for
@@ -56,8 +61,9 @@ from pipeline.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, c
 
 _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (
-    Rule(rf"继续暂停(?:实施|执行|适用)|延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
-    Rule(r"(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
+    Rule(rf"延长{_STOP}{{0,80}}?(?:至|到)|延期至|顺延至|期限延长", "extends"),
+    # "X继续暂停实施至D" / "X仍暂停实施" (remain suspended): a suspension of X until D, not an extension
+    Rule(r"(?:(?:继续|仍然?)(?:予以)?)?(?:暂停|中止|暂缓)(?:实施|执行|适用)", "suspends"),
     # lifting a suspension: "自…起恢复实施X", "X暂停实施的措施恢复执行" (X the suspending notice)
     Rule(r"(?:恢复|重新)(?:实施|执行|适用)", "resumes"),
     # "…同时废止" ends the old instrument: a repeal. Supersession needs the replacement verb.
@@ -73,22 +79,49 @@ RULES: tuple[Rule, ...] = (
     # English copies (english.mofcom.gov.cn): "X shall be repealed at the same time", "replaces X"
     Rule(r"\b(?:shall|is|are)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:repealed|abolished|annulled|rescinded)\b", "repeals", 0, re.I),
     Rule(r"\b(?:shall[ ]+)?(?:replaces?|supersedes?)\b", "supersedes", 0, re.I),
+    # "the suspension period set out in X is extended to D", "extend the suspension of X until D"
+    Rule(r"\b(?:is|are|shall[ ]+be|be|hereby)[ ]+(?:further[ ]+)?(?:extended|prolonged)\b|\bextend(?:s|ed)?\b(?=[^.;]{0,80}?\b(?:to|until|till)\b)",
+         "extends", 0, re.I),
+    # "the implementation of X shall be suspended", "X shall remain suspended until D", "suspend the implementation of X"
+    Rule(r"\b(?:shall|is|are|will|be|remains?|continues?[ ]+to[ ]+be)[ ]+(?:hereby[ ]+)?(?:be[ ]+)?(?:remain[ ]+)?suspended\b"
+         r"|\bsuspend(?:s|ed)?[ ]+(?:the[ ]+)?(?:implementation|application|enforcement)\b", "suspends", 0, re.I),
+    # "X is amended as follows", "Article 2 of X shall be revised", "amends X"
+    Rule(r"\b(?:is|are|shall[ ]+be|be|hereby)[ ]+(?:hereby[ ]+)?(?:amended|revised|modified)\b|\bamends?\b(?=[ ]+(?:Article|Item|the|MOFCOM|[A-Z]))",
+         "amends", 0, re.I),
     Rule(r"\bresum(?:e|es|ed|ing|ption)\b|\b(?:be|is|are|was|were)[ ]+lifted\b|\blift(?:s|ed)?[ ]+the[ ]+suspension\b",
          "resumes", 0, re.I),
 )
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
+# ("X规定的暂停实施期限延长至D"). Only within the trigger's comma clause: "将A规定的暂停实施期限延长至D，
+# B、C继续暂停实施至D" extends A and suspends B and C.
 _DOMINATES = {"extends": {"suspends"}, "supersedes": {"repeals"}}
+_CLAUSE_BREAK = re.compile(r"[,，；;]")
+# "暂停实施期限/期间/的时间": the suspension named as what an extension lengthens
+_PERIOD_NOUN = re.compile(r"[的之]?(?:期限|期间|时间|期)")
 # Lifting a suspension names what was suspended ("第N号公告暂停实施的措施…恢复实施"): there the
 # attributive "暂停实施的" is no act of its own.
 _ATTRIBUTIVE = re.compile(r"[的之]")
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
 _BASIS = re.compile(
-    rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：]|$)",
+    rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：。；;]|$)",
     re.M,
 )
-# "…公告2024年第46号《关于…的公告》第二款": the cited title may sit between number and clause.
-_CLAUSE_LEAD = re.compile(r"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
-_ANNEX_LEAD = re.compile(rf"(?:《[^》\n]*》)?(?:公告|决定|令)?(?:的)?(?P<label>{ANNEX_REF.pattern})")
+# What the change coordinates with or what prevails from now on is no target either:
+# "为做好与《条例》的衔接", "与X相衔接", "以X为准", "今后按照X执行" (the last is a basis above).
+_REFERENCED = re.compile(rf"(?:与|同){_STOP}{{0,80}}?(?:的)?(?:相)?衔接|以{_STOP}{{0,80}}?为准")
+# Negated scope: the change "does not concern / does not apply to" another notice's items
+# ("不涉及X所列物项", "不适用于X", "不包括X", "除X所列物项外", "does not apply to X"): X is no target.
+_NEGATED = re.compile(
+    rf"(?:不(?:涉及|适用于|适用|包括|包含|含|影响|属于)|(?<![废解删免剔排])除(?:了)?(?={_STOP}*?外)|"
+    rf"(?i:(?:does|do|shall)[ ]+not[ ]+(?:apply[ ]+to|cover|concern|affect|include)|excluding|except(?:[ ]+for)?|other[ ]+than))"
+    rf"{_STOP}*?(?=[,，:：。；;]|$)",
+    re.M,
+)
+# "…公告2024年第46号《关于…的公告》第二款", "…第46号（《关于…的公告》）第二条", "…第46号（关于…的公告）
+# 中的第三条": the cited title, bare or in parentheses, may sit between number and clause.
+_TITLE_GAP = r"(?:[(（]?《[^》\n]*》[)）]?|[(（](?![一二三四五六七八九十\d]+[)）])(?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）])?"
+_CLAUSE_LEAD = re.compile(rf"{_TITLE_GAP}(?:公告|决定|令)?(?:中的|中|的)?(?=第|[(（][一二三四五六七八九十\d]+[)）])")
+_ANNEX_LEAD = re.compile(rf"{_TITLE_GAP}(?:公告|决定|令)?(?:中的|中|的)?(?P<label>{ANNEX_REF.pattern})")
 _CLAUSE_CUT = re.compile(r"[,，；;。《]")
 _BRACKETED = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|【[^】\n]*】")
 # questions and press Q&A talk about measures rather than take them
@@ -109,6 +142,7 @@ _REPORTED = REPORTED_SPEECH
 _RETOLD = re.compile(r"^[ ]*(?:[一二三四五六七八九十]+、|\d{1,2}[.、]|[(（][^)）]{1,3}[)）])?[ ]*《[^》]{1,6}》(?![（(])")
 _SINCE_TODAY = re.compile(r"自(?:即日|本公告(?:公布|发布|印发)之日|(?:公布|发布|印发)之日)起|公布の日から")
 _UNTIL_BEFORE = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*$")
+_UNTIL_BEFORE_EN = re.compile(r"\b(?:until|till|to|through|ending[ ]+on|ends[ ]+on)[ ]+(?:and[ ]+including[ ]+)?$", re.I)
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
 _SINCE_BEFORE_EN = re.compile(r"\b(?:from|as[ ]+of|starting(?:[ ]+on)?)[ ]+$", re.I)
 _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
@@ -165,14 +199,26 @@ def _triggers(sentence: str) -> list[_Trigger]:
                 continue  # an earlier (stronger) rule already took this span
             found.append(_Trigger(rule.kind, m.start(), m.end()))
     kinds = {t.type for t in found}
-    dropped = {d for k in kinds for d in _DOMINATES.get(k, ())}
     if "resumes" in kinds:
         found = [t for t in found if not (t.type == "suspends" and _ATTRIBUTIVE.match(sentence, t.end))]
-    return sorted((t for t in found if t.type not in dropped), key=lambda t: t.start)
+    return sorted((t for t in found if not _dominated(sentence, t, found)), key=lambda t: t.start)
+
+
+def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
+    """Whether a stronger trigger of the same comma clause (or an extension of "暂停实施期限") ends ``t``."""
+    for other in found:
+        if t.type not in _DOMINATES.get(other.type, ()):
+            continue
+        if t.type == "suspends" and _PERIOD_NOUN.match(sentence, t.end):
+            return True
+        left, right = sorted((t.start, other.start))
+        if not _CLAUSE_BREAK.search(sentence, left, right):
+            return True
+    return False
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
-    basis = [(m.start(), m.end()) for m in _BASIS.finditer(sentence)]
+    basis = [(m.start(), m.end()) for rx in (_BASIS, _NEGATED, _REFERENCED) for m in rx.finditer(sentence)]
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
@@ -202,9 +248,13 @@ def _admits(sentence: str, t: _Trigger, c: _Citation) -> bool:
 
 def _window(sentence: str, published: date | None) -> tuple[date | None, date | None]:
     since = until = None
+    titles = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
     for d in find_dates(sentence):
+        if any(s <= d.start < e for s, e in titles):
+            continue  # a date inside a cited title or note: 《关于延长…至2026年12月31日的公告》, （…发布）
         before, after = sentence[max(0, d.start - 5) : d.start], sentence[d.end : d.end + 3]
-        if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")):
+        if until is None and (_UNTIL_BEFORE.search(before) or after.startswith("まで")
+                              or _UNTIL_BEFORE_EN.search(sentence[max(0, d.start - 24) : d.start])):
             until = d.date
         elif since is None and _SINCE_BEFORE.search(before) and after.lstrip().startswith("起"):
             since = d.date
@@ -215,6 +265,24 @@ def _window(sentence: str, published: date | None) -> tuple[date | None, date | 
     if since is None and _SINCE_TODAY.search(sentence):
         since = published
     return since, until
+
+
+def _trigger_window(
+    sentence: str, trigger: _Trigger, triggers: list[_Trigger], published: date | None
+) -> tuple[date | None, date | None]:
+    """The window of one trigger: dates between its neighbours first, else the sentence's.
+
+    "将A规定的暂停实施期限延长至D1，B继续暂停实施至D2": the extension ends at D1, the suspension at D2.
+    """
+    since, until = _window(sentence, published)
+    if len(triggers) < 2:
+        return since, until
+    i = triggers.index(trigger)
+    left = triggers[i - 1].end if i > 0 else 0
+    right = triggers[i + 1].start if i + 1 < len(triggers) else len(sentence)
+    own_since, own_until = _window(sentence[left:right], None)
+    after_until = _window(sentence[trigger.start:right], None)[1]
+    return own_since or since, after_until or own_until or until
 
 
 def _clauses(sentence: str, c: _Citation, next_start: int) -> list[str | None]:
@@ -284,9 +352,14 @@ def extract_relations(
 _ITEM_RESIDUE = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|[\s;；。,，、:：.等]")
 
 
+# an unlabelled item line opening with the cited title ("《…办法》（工信部原〔2012〕285号）")
+_TITLE_ITEM = re.compile(r"^[ ]*(?=《)")
+
+
 def _is_item(sentence: str, citations: list[_Citation]) -> bool:
-    """A list item naming documents: a label, then only citations and titles ("（一）《…》（…第N号）；")."""
-    label = _ITEM.match(sentence)
+    """A list item naming documents: a label (or none before a title), then only citations and titles
+    ("（一）《…》（…第N号）；", "《…》（…〔2012〕285号）")."""
+    label = _ITEM.match(sentence) or _TITLE_ITEM.match(sentence)
     if not citations or label is None:
         return False
     rest = sentence[label.end():]
@@ -313,7 +386,6 @@ def _relate(
     ``items`` is true when the citations stand in other sentences (list items, an anaphor's
     antecedent): then every trigger applies, whatever its position.
     """
-    since, until = _window(sentence, published)
     for i, c in enumerate(citations):
         if c.key is not None and c.key == self_key:
             continue
@@ -321,6 +393,7 @@ def _relate(
         if not candidates:
             continue
         trigger = min(candidates, key=lambda t: (_distance(c, t), t.start < c.start))
+        since, until = _trigger_window(sentence, trigger, triggers, published)
         next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
         for clause in _clauses(clause_source, c, next_start):
             start = since if since is not None or trigger.type not in _DATED_TYPES else published

@@ -59,12 +59,33 @@ REPORTED_SPEECH = re.compile(
 MAX_SENTENCE = 2000
 
 
+# An English full stop ends a sentence when a capitalised word follows ("… 2026. The suspension …"),
+# unless it closes an abbreviation ("No. 61", "Art. 5", "e.g. MOFCOM", "U.S. Department", "Jan. 9").
+_EN_STOP = re.compile(r"(?<=[A-Za-z0-9)\]\"”'])\.(?=[ ]+[\"“(]?[A-Z])")
+_EN_ABBREVIATION = re.compile(
+    r"(?:\b(?:No|Nos|Art|Arts|Para|Paras|Sec|Secs|Ch|Chap|Vol|Item|Annex|Fig|Ref|Rev|App|Reg|Regs|Dept|Govt|"
+    r"Mr|Mrs|Ms|Dr|Prof|St|Co|Corp|Inc|Ltd|Bros|vs|cf|approx|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
+    r"e\.g|i\.e|a\.m|p\.m|[A-Za-z])|(?:\b[A-Za-z]\.)+[A-Za-z])$",
+    re.I,
+)
+
+
+def _english_stops(text: str, floor: int, ceiling: int) -> list[int]:
+    """Offsets of full stops that end English sentences in ``text[floor:ceiling]``."""
+    return [m.start() for m in _EN_STOP.finditer(text, floor, ceiling)
+            if not _EN_ABBREVIATION.search(text[max(floor, m.start() - 12) : m.start()])]
+
+
 def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
-    """Offsets of the sentence holding ``text[start:end]`` (split on 。；;\\n, terminator kept).
+    """Offsets of the sentence holding ``text[start:end]`` (split on 。；;\\n and on an English full
+    stop before a capitalised word that closes no abbreviation; terminator kept).
 
     Example:
         >>> sentence_bounds("甲。乙丙。丁", 3)
         (2, 5)
+        >>> text = "See No. 61 of 2025. The suspension ends."
+        >>> text[slice(*sentence_bounds(text, 0))], text[slice(*sentence_bounds(text, 25))]
+        ('See No. 61 of 2025.', ' The suspension ends.')
     """
     end = start if end is None else end
     # Look at most MAX_SENTENCE characters each way: a terminator that never occurs must not
@@ -73,6 +94,10 @@ def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int,
     ceiling = min(len(text), max(end, start) + MAX_SENTENCE)
     left = max(max(text.rfind(ch, floor, start) for ch in _SENTENCE_END) + 1, floor)
     rights = [i for i in (text.find(ch, max(end, start), ceiling) for ch in _SENTENCE_END) if i >= 0]
+    if "." in text[floor:ceiling]:
+        stops = _english_stops(text, floor, ceiling)
+        left = max([left, *(i + 1 for i in stops if i < start)])
+        rights += [i for i in stops if i >= max(end, start)]
     right = min(rights) + 1 if rights else ceiling
     if right > 0 and text[right - 1] == "\n":
         right -= 1

@@ -219,7 +219,9 @@ def test_show_lists_appearances_and_diff_between_compares_the_copies(capsys, cli
     lines = out.splitlines()
     assert lines[0] == f"{KEY}  miit → govcn"
     assert lines[1].startswith("• title 工业和信息化部 国家发展改革委 自然资源部令第71号 ")
-    assert lines[2].startswith("• attachment 稀土开采和稀土冶炼分离总量调控管理暂行办法.pdf (") and lines[2].endswith(" removed")
+    # gov.cn's copy is dated by the order's 成文日期; MIIT's own page by its posting time
+    assert lines[2] == "• published date 2025-08-22 → 2025-07-28"
+    assert lines[3].startswith("• attachment 稀土开采和稀土冶炼分离总量调控管理暂行办法.pdf (") and lines[3].endswith(" removed")
     assert f"[-{ARTICLE_2}" in out  # what gov.cn's reprint leaves out
     code, out, _ = cli(capsys, "--db", db, "diff", KEY, "--between", "govcn", "miit", "--json")
     data = json.loads(out)

@@ -28,7 +28,8 @@ CASE_IDS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.
 
 SOURCES = {"mofcom", "miit", "govcn", "meti"}
 LANGUAGES = {"zh", "ja", "en"}
-DATE_TYPES = {"published", "signed", "effective", "suspended_from", "suspended_until", "expires", "repealed"}
+DATE_TYPES = {"published", "signed", "effective", "suspended_from", "suspended_until", "expires", "repealed",
+              "transition_until"}
 RELATION_TYPES = {"suspends", "amends", "repeals", "supersedes", "implements", "extends", "resumes"}
 SCHEMES = {"cn-dual-use", "us-eccn"}
 SCALAR_FIELDS = ("doc_key", "doc_number", "title", "published", "signed", "effective")
