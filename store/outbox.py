@@ -99,10 +99,33 @@ def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> N
             probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
                 AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
             row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
-        s.add(row)
+        try:
+            with s.begin_nested():  # two deliver processes planning the same legacy alert at once
+                s.add(row)
+                s.flush()
+        except sa.exc.IntegrityError:
+            pass
     alert.planned = True
     s.add(alert)
     s.flush()
+
+
+def _sink_row(s: Session, name: str, at: datetime) -> SinkState:
+    """The sink's state row, created if missing — safely when several ``deliver`` processes do it at
+    once on PostgreSQL (the losing insert waits for the winner, then reads its row)."""
+    row = s.get(SinkState, name)
+    if row is not None:
+        return row
+    try:
+        with s.begin_nested():
+            s.add(SinkState(name=name, updated_at=at))
+            s.flush()
+    except sa.exc.IntegrityError:
+        pass
+    row = s.get(SinkState, name)
+    if row is None:
+        raise NotFound("sink state", name)
+    return row
 
 
 class OutboxOps(StoreBase):
@@ -212,7 +235,7 @@ class OutboxOps(StoreBase):
                       fingerprint: str | None = None) -> SinkState:
         """Store a sink's own state (merged) and/or its configuration fingerprint."""
         with self._write() as s:
-            row = s.get(SinkState, name) or SinkState(name=name, updated_at=at)
+            row = _sink_row(s, name, at)
             if state:
                 row.state = {**(row.state or {}), **state}
             if fingerprint is not None:
@@ -227,7 +250,7 @@ class OutboxOps(StoreBase):
         Returns True when the sink was not blocked before (the caller raises one ops alert then).
         """
         with self._write() as s:
-            row = s.get(SinkState, name) or SinkState(name=name, updated_at=at)
+            row = _sink_row(s, name, at)
             newly = row.blocked_at is None
             row.blocked_reason, row.updated_at = reason, at
             row.blocked_at = row.blocked_at or at

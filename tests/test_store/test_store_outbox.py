@@ -195,3 +195,24 @@ def test_an_alert_queued_for_a_blocked_sink_waits_with_its_backlog(store: Store)
         "legal": ("blocked", probe_at, "invalid_auth"), "ops": ("pending", T0 + 5 * MIN, None)}
     assert store.alert(b).status == "blocked"
     assert _claim(store, sinks=("legal",), at=T0 + 10 * MIN) is None  # no call to a sink known to be broken
+
+
+def test_two_processes_creating_the_same_sink_state_at_once(db_url) -> None:
+    """Three `deliver` processes on PostgreSQL each remember the sink's channel ID: the second insert of
+    the same row must wait and then update it, not fail with a unique violation."""
+    import threading
+
+    with Store.open(db_url, at=T0) as one, Store.open(db_url) as two:
+        if one.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite writers are serialized by BEGIN IMMEDIATE")
+        done: list[object] = []
+        with one.unit_of_work():
+            one.remember_sink("legal", at=T0, state={"channel_id": "C1"})
+            worker = threading.Thread(target=lambda: done.append(
+                two.remember_sink("legal", at=T0 + MIN, state={"channel": "#x"})))
+            worker.start()
+            worker.join(timeout=1)
+            assert worker.is_alive()  # blocked on the uncommitted row
+        worker.join(timeout=10)
+        assert len(done) == 1
+        assert two.sink_state("legal").state == {"channel_id": "C1", "channel": "#x"}
