@@ -95,6 +95,56 @@ class AnnotationOps(StoreBase):
         with self._read() as s:
             return sorted(k for k in s.exec(query) if k)
 
+    def dated_keys(self, since: date) -> tuple[set[str], set[str]]:
+        """What can change status on or after ``since``, read in two queries over latest versions:
+        ``(own, targets)`` — the keys of documents with a dated event (a ``date`` tag or their
+        publication) on or after ``since``, and the keys targeted by a relation that states an
+        ``until``/``since`` on or after ``since`` or is stated by one of ``own`` (its start date).
+
+        Example:
+            >>> store.dated_keys(date(2026, 1, 1))
+            ({'mofcom:2026:5'}, {'mofcom:2025:61'})
+        """
+        latest = col(Version.number) == col(Document.latest_version)
+        own_query = (
+            select(Document.key)
+            .join(Version, col(Version.document_id) == col(Document.id))
+            .where(col(Document.key).is_not(None), latest)
+            .where(sa.or_(col(Version.published) >= since, col(Version.id).in_(
+                select(Tag.version_id).where(Tag.kind == "date", col(Tag.value) >= since.isoformat()))))
+        )
+        with self._read() as s:
+            own = {k for k in s.exec(own_query) if k}
+            rel_query = (
+                select(Relation.target_key)
+                .join(Version, col(Relation.version_id) == col(Version.id))
+                .join(Document, col(Version.document_id) == col(Document.id))
+                .where(col(Relation.target_key).is_not(None), latest)
+                .where(sa.or_(col(Relation.until) >= since, col(Relation.since) >= since,
+                              col(Relation.source_key).in_(own_query)))
+                .distinct()
+            )
+            targets = {k for k in s.exec(rel_query) if k}
+        return own, targets
+
+    def targets_of(self, sources: set[str] | list[str]) -> list[tuple[str, str, str, date | None]]:
+        """``(source_key, type, target_key, until)`` of the relations stated by the latest versions
+        of the documents ``sources`` (read in batches), sorted."""
+        keys = sorted(set(sources))
+        out: list[tuple[str, str, str, date | None]] = []
+        with self._read() as s:
+            for i in range(0, len(keys), 500):
+                query = (
+                    select(Relation.source_key, Relation.type, Relation.target_key, Relation.until)
+                    .join(Version, col(Relation.version_id) == col(Version.id))
+                    .join(Document, col(Version.document_id) == col(Document.id))
+                    .where(col(Relation.source_key).in_(keys[i:i + 500]), col(Relation.target_key).is_not(None),
+                           col(Version.number) == col(Document.latest_version))
+                )
+                out.extend((src, kind, target, until) for src, kind, target, until in s.exec(query)
+                           if src and target)
+        return sorted(out, key=lambda r: (r[0], r[2], r[1], str(r[3])))
+
     def relations_to(self, target_key: str) -> list[Relation]:
         """Relations pointing at ``target_key``, only from the latest version of each source document.
 
