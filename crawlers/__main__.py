@@ -35,6 +35,7 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
     download_delay = source.download_delay if delay is None else delay
     settings.set("DOWNLOAD_DELAY", download_delay, priority="cmdline")
     settings.set("ROBOTSTXT_OBEY", source.robots_obey, priority="cmdline")
+    settings.set("REGWATCH_CONDITIONAL_REQUESTS", source.conditional_requests, priority="cmdline")
     if download_delay <= 0:  # replica / tests: no throttling
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     else:
@@ -79,6 +80,7 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         "fetched": fetched,
         "captures_new": int(stats.get("regwatch/captures/new", 0)),
         "captures_unchanged": int(stats.get("regwatch/captures/unchanged", 0)),
+        "not_modified": int(stats.get("regwatch/captures/not_modified", 0)),
         "new_by_kind": {k.rsplit("/", 1)[-1]: int(v) for k, v in stats.items()
                         if k.startswith("regwatch/captures/new/")},
         "errors": len(errors),

@@ -1,5 +1,6 @@
 """Downloader middlewares, one concern each: Referer for jpaas list-API calls, WAF-challenge detection,
-off-host redirects reported instead of dropped.
+off-host redirects reported instead of dropped, conditional requests for known detail pages and
+attachments.
 
 Cookie warm-up is the column-shell fetch: the spider always loads the shell (which sets the
 WAF session cookie, kept by Scrapy's CookiesMiddleware) before calling the list API.
@@ -20,6 +21,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawlers.pages.base import looks_like_challenge
 from crawlers.pages.hanweb import UNIT_API_PATH
+from crawlers.pipelines import KnownPages
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,96 @@ class OffsiteRedirectMiddleware(OffsiteMiddleware):
         if callable(allowed):
             return bool(allowed(request.url))
         return urlparse_cached(request).scheme in ("http", "https") and self.should_follow(request, spider)
+
+
+# Callbacks whose pages are fetched conditionally: details and attachments. List pages never are
+# (they must always be fresh), nor anything else.
+CONDITIONAL_KINDS = {"parse_detail": "detail", "parse_attachment": "attachment"}
+NOT_MODIFIED_FLAG = "not_modified"
+
+
+class ConditionalRequestMiddleware:
+    """Send ``If-None-Match`` / ``If-Modified-Since`` from the last stored capture of a detail page
+    or attachment, and turn a 304 answer into that capture (ECOSYSTEM.md: own ETag/Last-Modified
+    middleware, never Scrapy's RFC2616Policy cache, which keeps its own copies and can serve stale
+    list pages).
+
+    A request is conditional when its callback is a detail or attachment callback (or
+    ``meta["conditional"]`` is true; false turns it off), it was not redirected, and the last
+    capture of its URL was a 200 with an ETag or Last-Modified. A 304 to it is never an error:
+    the response handed on is the stored capture's headers and body with status 200 and the flag
+    ``not_modified``, so the spider reads the page as before (attachments are still followed, a
+    re-check still finds the page) and ``save_capture`` sees the same body (no new capture, counted
+    unchanged). Counted in the stats as ``regwatch/captures/not_modified`` (and per kind).
+
+    Setting ``REGWATCH_CONDITIONAL_REQUESTS`` (per source: ``SourceDef.conditional_requests``)
+    turns it off; without ``REGWATCH_DB_URL`` (spider tests) there is nothing to compare with.
+    """
+
+    def __init__(self, crawler: Crawler, known: KnownPages) -> None:
+        self.stats = crawler.stats
+        self.known = known
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ConditionalRequestMiddleware":
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        if not crawler.settings.getbool("REGWATCH_CONDITIONAL_REQUESTS", True):
+            raise NotConfigured("conditional requests turned off for this source")
+        known = KnownPages.from_db_url(crawler.settings)
+        if known is None:
+            raise NotConfigured("conditional requests need REGWATCH_DB_URL")
+        middleware = cls(crawler, known)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_closed(self, spider: Spider | None = None) -> None:
+        self.known.close()
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        kind = _conditional_kind(request)
+        if kind is None or request.meta.get("redirect_urls"):
+            return None
+        found = self.known.validators(request.url)
+        if found is None:
+            return None
+        capture_id, headers = found
+        for name, value in headers.items():
+            request.headers[name] = value
+        request.meta["regwatch_conditional"] = (capture_id, kind)
+        self.stats.inc_value("regwatch/conditional_requests")
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        sent = request.meta.get("regwatch_conditional")
+        if response.status != 304 or not sent:
+            return response
+        capture_id, kind = sent
+        from scrapy.http import Headers
+        from scrapy.responsetypes import responsetypes
+
+        stored_headers, body = self.known.stored_page(capture_id)
+        headers = Headers(stored_headers)
+        for name in ("ETag", "Last-Modified"):  # a 304 may carry fresher validators
+            if name in response.headers:
+                headers[name] = response.headers[name]
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=body)
+        self.stats.inc_value("regwatch/captures/not_modified")
+        self.stats.inc_value(f"regwatch/captures/not_modified/{kind}")
+        return cls(url=response.url, status=200, headers=headers, body=body, request=request,
+                   flags=[*response.flags, NOT_MODIFIED_FLAG], ip_address=response.ip_address,
+                   protocol=response.protocol)
+
+
+def _conditional_kind(request: Request) -> str | None:
+    """``detail`` / ``attachment`` for a request that may be conditional, else None."""
+    wanted = request.meta.get("conditional")
+    if wanted is False:
+        return None
+    name = getattr(request.callback, "__name__", "")
+    kind = CONDITIONAL_KINDS.get(name)
+    return kind or ("detail" if wanted else None)
 
 
 def classify_response(status: int, headers: dict[str, str], body: bytes) -> tuple[str, str] | None:

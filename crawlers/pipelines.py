@@ -1,5 +1,6 @@
 """SaveCapturePipeline: Capture items → ``store.save_capture``; CrawlError items → the run's error list;
-RecheckAnswer items → ``store.record_recheck``. KnownPages: what the spider reads from the store.
+RecheckAnswer items → ``store.record_recheck``. KnownPages: what the spider (re-checks) and the
+conditional-request middleware (validators and bodies of the last captures) read from the store.
 
 No parsing here. Counts go to the crawl stats (``regwatch/captures/new``, ``…/unchanged``, per
 kind; ``regwatch/rechecks/gone``, ``…/found``), which ``crawlers.__main__`` turns into the
@@ -88,6 +89,12 @@ class KnownPages:
         self._store: Store | None = None
 
     @classmethod
+    def from_db_url(cls, settings: Any) -> KnownPages | None:
+        """Built from ``REGWATCH_DB_URL`` alone (conditional requests need no run); None without it."""
+        db_url = settings.get("REGWATCH_DB_URL")
+        return cls(db_url) if db_url else None
+
+    @classmethod
     def from_settings(cls, settings: Any) -> KnownPages | None:
         db_url = settings.get("REGWATCH_DB_URL")
         if not db_url or not settings.getint("REGWATCH_RUN_ID"):
@@ -108,6 +115,22 @@ class KnownPages:
     def watched_urls(self, source: str) -> dict[str, int]:
         """URL -> appearance id of pages whose reading must be reported (see ``Store.watched_urls``)."""
         return self.store.watched_urls(source)
+
+    def validators(self, url: str) -> tuple[int, dict[str, str]] | None:
+        """``(capture_id, {"If-None-Match": …, "If-Modified-Since": …})`` from the last capture of
+        ``url`` when it was a 200 answer carrying an ETag or a Last-Modified, else None."""
+        last = self.store.latest_capture(url)
+        if last is None or last.status != 200:
+            return None
+        headers = {str(k).lower(): str(v) for k, v in (last.headers or {}).items()}
+        out = {name: headers[field] for name, field in (("If-None-Match", "etag"),
+                                                        ("If-Modified-Since", "last-modified")) if headers.get(field)}
+        return (last.id, out) if out else None
+
+    def stored_page(self, capture_id: int) -> tuple[dict[str, str], bytes]:
+        """The headers and body of a stored capture (what a 304 answer says is still current)."""
+        info = self.store.capture(capture_id)
+        return dict(info.headers or {}), self.store.capture_body(capture_id)
 
     def close(self) -> None:
         if self._store is not None:

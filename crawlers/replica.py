@@ -6,7 +6,7 @@ file by file; ``_behaviours.json`` in a state (or in ``base/``, for behaviours o
 itself) maps paths to fault behaviours, and ``_site.json`` in a state overrides ``site.json`` keys
 while that state is served (e.g. ``fragment_item``: a list layout the spider cannot read). The server imitates MOFCOM's openresty front: bare
 ``Content-Type: text/html``, ETag/Last-Modified on static files (304 on a matching
-``If-None-Match``), and the jpaas ``page/build/unit`` list API. Optional ``site.json`` keys
+``If-None-Match``, else on an ``If-Modified-Since`` not before Last-Modified), and the jpaas ``page/build/unit`` list API. Optional ``site.json`` keys
 for other sites: ``server`` (Server header), ``content_types`` (suffix → Content-Type),
 ``parse_type`` (the unit API answers success=false to another ``parseType``),
 ``fragment_item`` / ``fragment_wrap`` (``str.format`` templates of the unit-API fragment),
@@ -32,7 +32,7 @@ import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -264,7 +264,7 @@ class ReplicaServer:
             cookie = self.config.get("require_cookie")
             if cookie:
                 reply_headers["Set-Cookie"] = f"{cookie}={hashlib.md5(path.encode()).hexdigest()[:16]}; Path=/; HttpOnly"
-        if _header(headers, "if-none-match") == etag:
+        if _not_modified(headers, etag, reply_headers["Last-Modified"]):
             return _Reply(304, b"", reply_headers)
         return _Reply(200, body, reply_headers)
 
@@ -332,6 +332,30 @@ def _fault(name: str) -> _Reply:
     if name == "500":
         return _Reply(500, b"<html><body>500 Internal Server Error</body></html>", html)
     raise ValueError(f"replica: unknown behaviour {name!r}; choose from {BEHAVIOURS}")
+
+
+def _not_modified(headers: Mapping[str, str], etag: str, last_modified: str) -> bool:
+    """RFC 9110 §13.2.2: ``If-None-Match`` decides when sent (any listed tag, weak comparison);
+    else ``If-Modified-Since`` on or after ``Last-Modified``.
+
+    Example:
+        >>> lm = "Thu, 19 Sep 2024 02:14:25 GMT"
+        >>> _not_modified({"If-None-Match": 'W/"a"'}, 'W/"a"', lm), _not_modified({"If-Modified-Since": lm}, 'W/"a"', lm)
+        (True, True)
+        >>> _not_modified({"If-None-Match": 'W/"b"', "If-Modified-Since": lm}, 'W/"a"', lm)
+        False
+    """
+    sent = _header(headers, "if-none-match")
+    if sent:
+        tags = {t.strip().removeprefix("W/") for t in sent.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = _header(headers, "if-modified-since")
+    if not since:
+        return False
+    try:
+        return parsedate_to_datetime(since) >= parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return False
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -55,7 +55,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.OffsiteRedirectMiddleware": 50,
     "crawlers.middlewares.ApiRefererMiddleware": 540,
     "crawlers.middlewares.ChallengeMiddleware": 560,
+    # Own ETag/Last-Modified handling for detail pages and attachments (never RFC2616Policy); below
+    # HttpCompression (590) so a 304 is replaced after decompression, above Retry/Redirect's view.
+    "crawlers.middlewares.ConditionalRequestMiddleware": 580,
 }
+REGWATCH_CONDITIONAL_REQUESTS = True  # per source: SourceDef.conditional_requests
 ITEM_PIPELINES = {
     "crawlers.pipelines.SaveCapturePipeline": 300,
 }

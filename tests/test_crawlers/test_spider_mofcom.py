@@ -164,3 +164,52 @@ def test_unknown_source_is_a_usage_error(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "crawlers", "nosuch", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "unknown source 'nosuch'; known sources: govcn, meti, miit, mofcom" in proc.stderr
+
+
+def _details_and_attachments(server: ReplicaServer) -> list[Any]:
+    return [r for r in server.requests if "/art/" in r.path or "/cms_files/" in r.path]
+
+
+def test_second_crawl_asks_conditionally_and_downloads_only_the_edited_page(
+        mofcom_replica: ReplicaServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    first = crawl(mofcom_replica, db)
+    assert first["not_modified"] == 0
+    assert not any("If-None-Match" in r.headers for r in mofcom_replica.requests)  # nothing stored yet
+    mofcom_replica.clear_log()
+    again = crawl(mofcom_replica, db)  # nothing changed on the site
+    asked = _details_and_attachments(mofcom_replica)
+    assert len(asked) == BASE_DETAILS + 2
+    assert all(r.status == 304 and r.headers.get("If-None-Match", "").startswith('W/"')
+               and r.headers.get("If-Modified-Since") == "Thu, 19 Sep 2024 02:14:25 GMT" for r in asked)
+    lists = [r for r in mofcom_replica.requests if r not in asked]
+    assert lists and all("If-None-Match" not in r.headers and r.status == 200 for r in lists)  # lists always fresh
+    assert (again["status"], again["errors"], again["captures_new"]) == ("ok", 0, 0)
+    assert again["not_modified"] == BASE_DETAILS + 2
+    assert again["captures_unchanged"] == 3 + BASE_DETAILS + 2  # recorded unchanged: no new capture
+    assert again["fetched"] == {"list": 3, "detail": BASE_DETAILS, "attachment": 2}  # attachments still followed
+    assert captures(db, again["run_id"]) == []
+
+    mofcom_replica.set_state("2")
+    mofcom_replica.clear_log()
+    edited = crawl(mofcom_replica, db)
+    full = {r.path for r in _details_and_attachments(mofcom_replica) if r.status == 200}
+    assert full == {art("2025-58"), art("2026-1", "2026")}  # the edited page and the new one, nothing else
+    assert edited["not_modified"] == BASE_DETAILS - 1 + 2
+    assert sorted(c.url for c in captures(db, edited["run_id"]) if c.kind == "detail") == [
+        mofcom_replica.base_url + art("2025-58"), mofcom_replica.base_url + art("2026-1", "2026")]
+
+
+def test_conditional_requests_follow_the_source_setting() -> None:
+    from dataclasses import replace
+
+    from crawlers.__main__ import build_settings
+    from crawlers.sources import get_source
+
+    source = get_source("mofcom")
+    on = build_settings(source, db_url="sqlite://", run_id=1, delay=0, log_level=None)
+    off = build_settings(replace(source, conditional_requests=False), db_url="sqlite://", run_id=1, delay=0,
+                         log_level=None)
+    assert on.getbool("REGWATCH_CONDITIONAL_REQUESTS") is True
+    assert off.getbool("REGWATCH_CONDITIONAL_REQUESTS") is False
+    assert on.getdict("DOWNLOADER_MIDDLEWARES")["crawlers.middlewares.ConditionalRequestMiddleware"] == 580
