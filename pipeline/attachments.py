@@ -68,6 +68,17 @@ def attachment_name(url: str) -> str:
     return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
+def is_attachment_file(body: bytes, filename: str = "") -> bool:
+    """Whether a saved file is an attachment (PDF, Office/WPS, zip) rather than a page.
+
+    Example:
+        >>> is_attachment_file(b"%PDF-1.7 ..."), is_attachment_file(b"<html>", "page.html"), is_attachment_file(b"", "a.wps")
+        (True, False, True)
+    """
+    suffix = PurePosixPath(filename.lower()).suffix
+    return (body.startswith((b"%PDF", _OLE2, b"PK\x03\x04")) or suffix in (".pdf", ".docx", ".xlsx") + _LEGACY)
+
+
 def read_attachment(body: bytes, *, filename: str = "", content_type: str = "",
                     clock: Callable[[], float] = time.monotonic) -> AttachmentText:
     """Read one attachment's text; never raises for bad input (the status says what happened)."""
@@ -214,4 +225,5 @@ def _xlsx_text(archive: zipfile.ZipFile, names: set[str]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["AttachmentText", "MAX_BYTES", "MAX_PAGES", "TIME_LIMIT", "attachment_name", "read_attachment"]
+__all__ = ["AttachmentText", "MAX_BYTES", "MAX_PAGES", "TIME_LIMIT", "attachment_name", "is_attachment_file",
+           "read_attachment"]

@@ -14,7 +14,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from crawlers.errors import PageError
-from crawlers.pages.base import ParsedPage
+from crawlers.pages.base import Link, ParsedPage
 from crawlers.sources import SOURCES, SourceDef
 from pipeline.attachments import AttachmentText, attachment_name
 from pipeline.dates import find_dates, parse_date, parse_timestamp
@@ -174,14 +174,38 @@ def with_attachments(parsed: ParsedPage, attachments: Mapping[str, AttachmentTex
     """The page with the text of its read attachments (keyed by URL) appended to the body, each
     after its ``attachment_heading`` line, in the page's order: a changed annex changes the
     record's text, canonical text and content hash. Attachments without text add nothing."""
-    parts = [parsed.body_text]
+    parts = [parsed.body_text] if parsed.body_text.strip() else []
+    added = 0
     for link in parsed.attachments:
         read = attachments.get(link.url)
         if read is not None and read.has_text:
             parts.append(f"{attachment_heading(link.title, link.url)}\n{read.text.strip()}")
-    if len(parts) == 1:
+            added += 1
+    if not added:
         return parsed
     return replace(parsed, body_text="\n\n".join(parts))
+
+
+def extract_file(read: AttachmentText, *, source: str, url: str, title: str | None = None,
+                 language: str | None = None) -> DocumentRecord:
+    """The record of a file read on its own (``regwatch inspect annex.pdf``): its text as the only
+    attachment of an empty page, so codes name it (``where``) and its status is in ``attachments``;
+    a file without text says why in ``warnings``.
+
+    Example:
+        >>> record = extract_file(AttachmentText("物项 3A001", "read"), source="govcn", url="file:///a/annex.pdf")
+        >>> record.text, [(c.code, c.where) for c in record.codes], record.attachments[0].status
+        ('【附件：annex.pdf】\\n物项 3A001', [('3A001', 'file:///a/annex.pdf')], 'read')
+    """
+    source_def(source)  # UnknownSource for a slug regwatch cannot read
+    language = language or ("ja" if source == "meti" else "zh")
+    name = attachment_name(url)
+    parsed = ParsedPage(source=source, url=url, title=title, body_text="", language=language,
+                        attachments=(Link(url, name),))
+    record = extract_parsed(parsed, attachments={url: read})
+    if read.has_text:
+        return record
+    return replace(record, warnings=(f"{source}: {url}: {read.status}: {read.note or 'no text'}",))
 
 
 def _attribute_codes(codes: list[CodeTag], parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> list[CodeTag]:

@@ -227,3 +227,63 @@ def test_an_attachment_arriving_after_its_page_reprocesses_the_page(store, clock
     v3 = store.latest_version(doc.id)
     assert (v3.number, _codes(store, v3.id)) == (3, ["1C902.b"])
     assert (process_pending(store, now=clock.now()).processed, store.latest_version(doc.id).number) == (0, 3)
+
+
+# -- inspect --------------------------------------------------------------------------------------
+
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    from pipeline.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    for name in ("REGWATCH_DB", "REGWATCH_CONFIG", "REGWATCH_DEBUG", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_inspect_a_pdf_directly(capsys, tmp_path, cli_env) -> None:
+    pdf = tmp_path / "annex.pdf"
+    pdf.write_bytes(pdfs.text_pdf(ANNEX))
+    code, out, err = _cli(capsys, "--db", tmp_path / "never.db", "inspect", pdf, "--source", "govcn", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [(c["code"], c["where"]) for c in data["codes"]] == [("1C902.a", pdf.resolve().as_uri())]
+    assert data["hs_codes"] == ["8505.11.00"]
+    assert data["attachments"][0]["status"] == "read" and data["attachments"][0]["pages"] == 2
+    assert data["text"].startswith("【附件：annex.pdf】\n稀土行业规范条件（2025年本）")
+    code, out, err = _cli(capsys, "inspect", pdf, "--source", "govcn")
+    assert code == 0 and "codes: 1C902.a" in out and "[read]" in out
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_inspect_a_scan_warns_no_text_layer(capsys, tmp_path, cli_env) -> None:
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(pdfs.image_pdf())
+    code, out, err = _cli(capsys, "inspect", pdf, "--source", "govcn")
+    assert code == 0
+    assert f"warning: govcn: {pdf.resolve().as_uri()}: no_text_layer: no text layer" in err
+    assert "[no_text_layer: no text layer" in out
+
+
+def test_inspect_page_with_saved_attachments(capsys, tmp_path, cli_env) -> None:
+    folder = tmp_path / "att"
+    folder.mkdir()
+    (folder / "W020250812536271829304.pdf").write_bytes(pdfs.text_pdf(ANNEX))
+    page = tmp_path / "page.html"
+    page.write_bytes((CORPUS / "input.html").read_bytes())
+    code, out, err = _cli(capsys, "inspect", page, "--source", "govcn", "--url", PAGE_URL,
+                          "--attachments", folder, "--json")
+    assert code == 0
+    assert err == f"warning: attachment {WPS_URL}: no file {folder / 'W020250812536271829305.wps'}\n"
+    data = json.loads(out)
+    assert [(c["code"], c["where"]) for c in data["codes"]] == [("1C902.a", PDF_URL)]
+    assert [a.get("status") for a in data["attachments"]] == ["read", None]
+    code, out, err = _cli(capsys, "inspect", page, "--source", "govcn", "--attachments", tmp_path / "nope")
+    assert code != 0 and "no such folder" in err
