@@ -234,8 +234,9 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     """Type and tag a ParsedPage (pure).
 
     ``attachments``: attachment URL -> its text as read (``pipeline.attachments``). Their text is
-    tagged with the body's (codes, HS codes, elements, dates) and becomes part of the record's
-    text (see ``with_attachments``); a code read only from an attachment names it in ``where``.
+    tagged with the body's (codes, HS codes, elements, dates; relations are read from the body
+    only) and becomes part of the record's text (see ``with_attachments``); a code read only from
+    an attachment names it in ``where``.
     """
     attachments = attachments or {}
     own = parsed
@@ -276,7 +277,10 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     effective = _whole_document_effective(events)
 
     issuers = number.issuers if number else None
-    relations = [] if discussion else extract_relations(body, self_key=own_key, default_issuers=issuers,
+    # Relations come from the body only: an annex quoting other documents' numbers (a list of the
+    # measures it consolidates) must not suspend or repeal them.
+    relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text),
+                                                        self_key=own_key, default_issuers=issuers,
                                                         published=published)
     codes = extract_codes(body, language=parsed.language)
     if parsed is not own:

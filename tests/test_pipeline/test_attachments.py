@@ -287,3 +287,24 @@ def test_inspect_page_with_saved_attachments(capsys, tmp_path, cli_env) -> None:
     assert [a.get("status") for a in data["attachments"]] == ["read", None]
     code, out, err = _cli(capsys, "inspect", page, "--source", "govcn", "--attachments", tmp_path / "nope")
     assert code != 0 and "no such folder" in err
+
+
+def test_relations_are_read_from_the_body_only() -> None:
+    annex = [["附件 已发布措施一览", "商务部 海关总署公告2025年第56号自即日起停止实施。"]]
+    read = read_attachment(pdfs.text_pdf(annex), filename="a.pdf")
+    record = extract_page((CORPUS / "input.html").read_bytes(), source="govcn", url=PAGE_URL,
+                          attachments={PDF_URL: read})
+    assert "2025年第56号自即日起停止实施" in record.text
+    assert record.relations == ()
+
+
+def test_process_reads_a_docx_attachment(store, clock) -> None:
+    page = (CORPUS / "input.html").read_bytes().replace(b"W020250812536271829304.pdf", b"annex.docx")
+    _save(store, PAGE_URL, page, clock.now(), "detail")
+    docx = _docx("<w:p><w:r><w:t>附表：3A001.b 与 1C011</w:t></w:r></w:p>")
+    _save(store, PAGE_URL.rsplit("/", 1)[0] + "/annex.docx", docx, clock.now(), "attachment",
+          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    report = process_pending(store, now=clock.now())
+    assert (report.processed, report.new_versions, report.failed) == (1, 1, 0)
+    version = store.latest_version(store.document("miit:工信部原:2025:112").id)
+    assert _codes(store, version.id) == ["1C011", "3A001.b"]
