@@ -8,17 +8,19 @@ elements, HS codes, relations).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from dataclasses import replace
+from collections.abc import Callable, Mapping
 from datetime import date
 from urllib.parse import urlsplit
 
 from crawlers.errors import PageError
-from crawlers.pages.base import ParsedPage
+from crawlers.pages.base import Link, ParsedPage
 from crawlers.sources import SOURCES, SourceDef
+from pipeline.attachments import AttachmentText, attachment_name
 from pipeline.dates import find_dates, parse_date, parse_timestamp
 from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
 from pipeline.normalize import content_hash, match_text, record_canonical_text
-from pipeline.records import Attachment, DatedEvent, DocNumber, DocumentRecord
+from pipeline.records import Attachment, CodeTag, DatedEvent, DocNumber, DocumentRecord
 from pipeline.tagging.codes import extract_codes
 from pipeline.tagging.dates import extract_dates
 from pipeline.tagging.elements import extract_elements
@@ -107,8 +109,11 @@ def declared_url(body: bytes, *, headers: Mapping[str, str] | None = None, encod
 
 
 def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None,
-                 status: int | None = 200, encoding: str | None = None, allow_empty: bool = False) -> DocumentRecord:
-    """Parse and extract one saved page.
+                 status: int | None = 200, encoding: str | None = None, allow_empty: bool = False,
+                 attachments: Mapping[str, AttachmentText] | None = None,
+                 read_attachments: Callable[[list[str]], Mapping[str, AttachmentText]] | None = None) -> DocumentRecord:
+    """Parse and extract one saved page (``attachments``: the read attachments, see ``extract_parsed``;
+    ``read_attachments``: called with the page's attachment URLs, returns them read).
 
     Example:
         record = extract_page(Path("page.html").read_bytes(), source="mofcom", url="https://www.mofcom.gov.cn/...")
@@ -119,7 +124,9 @@ def extract_page(body: bytes, *, source: str, url: str, headers: Mapping[str, st
         source = detect_source(url, body)
     parsed = parse_page(body, source=source, url=url, headers=headers, status=status, encoding=encoding,
                         allow_empty=allow_empty)
-    return extract_parsed(parsed)
+    if read_attachments is not None and parsed.attachments:
+        attachments = {**read_attachments([a.url for a in parsed.attachments]), **(attachments or {})}
+    return extract_parsed(parsed, attachments=attachments)
 
 
 def extract_text(text: str, *, source: str, url: str, published: date | None, language: str = "zh",
@@ -153,8 +160,87 @@ def _is_copy(parsed: ParsedPage, number: DocNumber | None) -> bool:
     return bool(owners and issuers) and not any(i.startswith(o) for i in issuers for o in owners)
 
 
-def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
-    """Type and tag a ParsedPage (pure)."""
+def attachment_heading(title: str, url: str) -> str:
+    """The separator line put before an attachment's text in a record's text.
+
+    Example:
+        >>> attachment_heading("稀土行业规范条件.pdf", "https://x.cn/a/W1.pdf"), attachment_heading("", "https://x.cn/a/W1.pdf")
+        ('【附件：稀土行业规范条件.pdf】', '【附件：W1.pdf】')
+    """
+    return f"【附件：{' '.join(title.split()) or attachment_name(url)}】"
+
+
+def with_attachments(parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> ParsedPage:
+    """The page with the text of its read attachments (keyed by URL) appended to the body, each
+    after its ``attachment_heading`` line, in the page's order: a changed annex changes the
+    record's text, canonical text and content hash. Attachments without text add nothing."""
+    parts = [parsed.body_text] if parsed.body_text.strip() else []
+    added = 0
+    for link in parsed.attachments:
+        read = attachments.get(link.url)
+        if read is not None and read.has_text:
+            parts.append(f"{attachment_heading(link.title, link.url)}\n{read.text.strip()}")
+            added += 1
+    if not added:
+        return parsed
+    return replace(parsed, body_text="\n\n".join(parts))
+
+
+def extract_file(read: AttachmentText, *, source: str, url: str, title: str | None = None,
+                 language: str | None = None) -> DocumentRecord:
+    """The record of a file read on its own (``regwatch inspect annex.pdf``): its text as the only
+    attachment of an empty page, so codes name it (``where``) and its status is in ``attachments``;
+    a file without text says why in ``warnings``.
+
+    Example:
+        >>> record = extract_file(AttachmentText("物项 3A001", "read"), source="govcn", url="file:///a/annex.pdf")
+        >>> record.text, [(c.code, c.where) for c in record.codes], record.attachments[0].status
+        ('【附件：annex.pdf】\\n物项 3A001', [('3A001', 'file:///a/annex.pdf')], 'read')
+    """
+    source_def(source)  # UnknownSource for a slug regwatch cannot read
+    language = language or ("ja" if source == "meti" else "zh")
+    name = attachment_name(url)
+    parsed = ParsedPage(source=source, url=url, title=title, body_text="", language=language,
+                        attachments=(Link(url, name),))
+    record = extract_parsed(parsed, attachments={url: read})
+    if read.has_text:
+        return record
+    return replace(record, warnings=(f"{source}: {url}: {read.status}: {read.note or 'no text'}",))
+
+
+def _attribute_codes(codes: list[CodeTag], parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> list[CodeTag]:
+    """Each code found in the body stays unattributed; one found only in an attachment names it (``where``)."""
+    in_body = {(c.scheme, c.code) for c in extract_codes(match_text(parsed.body_text), language=parsed.language)}
+    found: dict[tuple[str, str], str] = {}
+    for link in parsed.attachments:
+        read = attachments.get(link.url)
+        if read is None or not read.has_text:
+            continue
+        for c in extract_codes(match_text(read.text), language=parsed.language):
+            found.setdefault((c.scheme, c.code), link.url)
+    return [c if (c.scheme, c.code) in in_body else replace(c, where=found.get((c.scheme, c.code))) for c in codes]
+
+
+def _read_attachments(parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> tuple[Attachment, ...]:
+    out = []
+    for link in parsed.attachments:
+        read = attachments.get(link.url)
+        out.append(Attachment(link.url, link.title) if read is None else
+                   Attachment(link.url, link.title, read.status, read.note, read.pages, read.sha256))
+    return tuple(out)
+
+
+def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentText] | None = None) -> DocumentRecord:
+    """Type and tag a ParsedPage (pure).
+
+    ``attachments``: attachment URL -> its text as read (``pipeline.attachments``). Their text is
+    tagged with the body's (codes, HS codes, elements, dates; relations are read from the body
+    only) and becomes part of the record's text (see ``with_attachments``); a code read only from
+    an attachment names it in ``where``.
+    """
+    attachments = attachments or {}
+    own = parsed
+    parsed = with_attachments(parsed, attachments)
     tz = SOURCES[parsed.source].timezone if parsed.source in SOURCES else "Asia/Shanghai"
     body = match_text(parsed.body_text)
     title = " ".join(parsed.title.split()) if parsed.title else None  # as printed, whitespace collapsed
@@ -191,9 +277,14 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
     effective = _whole_document_effective(events)
 
     issuers = number.issuers if number else None
-    relations = [] if discussion else extract_relations(body, self_key=own_key, default_issuers=issuers,
+    # Relations come from the body only: an annex quoting other documents' numbers (a list of the
+    # measures it consolidates) must not suspend or repeal them.
+    relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text),
+                                                        self_key=own_key, default_issuers=issuers,
                                                         published=published)
     codes = extract_codes(body, language=parsed.language)
+    if parsed is not own:
+        codes = _attribute_codes(codes, own, attachments)
     elements = extract_elements(f"{title or ''}\n{body}")
     hs_codes = extract_hs_codes(body)
     canon = record_canonical_text(title, parsed.body_text)
@@ -214,7 +305,7 @@ def extract_parsed(parsed: ParsedPage) -> DocumentRecord:
         elements=tuple(elements),
         hs_codes=tuple(hs_codes),
         relations=tuple(relations),
-        attachments=tuple(Attachment(a.url, a.title) for a in parsed.attachments),
+        attachments=_read_attachments(parsed, attachments),
         warnings=tuple(parsed.warnings) + (
             () if body.strip() else (f"{parsed.source}: {parsed.url}: the page parsed but its body holds no text",)
         ),

@@ -21,6 +21,7 @@ from crawlers.errors import EmptyArticle, LayoutChanged, PageError, UndecodableB
 from pipeline.authority import authoritative_source
 from pipeline.classify import AlertRequest, version_alerts
 from pipeline.diff import diff_texts, diff_to_json
+from pipeline.attachments import AttachmentText, attachment_name, read_attachment
 from pipeline.errors import UserError
 from pipeline.extract import extract_page
 from pipeline.fielddiff import field_changes, summarize
@@ -80,6 +81,10 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     run = _Run(store, now, routing or Routing(), report, authority)
     for capture in store.pending_captures(limit=limit, source=source):
         _process_capture(run, capture)
+    while run.requeued:  # detail pages whose attachment arrived after them: read again with it
+        capture = store.capture(run.requeued.pop(0))
+        if capture.state == "pending":
+            _process_capture(run, capture)
     return report
 
 
@@ -103,6 +108,11 @@ def accept_capture(store: Store, capture_id: int, *, now: datetime, by: str, rou
 
 def _process_capture(run: _Run, capture, *, accepted_by: str | None = None) -> None:
     store, now, report = run.store, run.now, run.report
+    if capture.kind == "attachment":
+        with store.unit_of_work():
+            _attachment_arrived(run, capture)
+        report.skipped += 1
+        return
     if capture.kind != "detail":
         store.mark_capture(capture.id, "skipped", at=now)
         report.skipped += 1
@@ -156,6 +166,7 @@ class _Run:
     routing: Routing
     report: ProcessReport
     authority: Mapping[str, str] | None = None
+    requeued: list[int] = field(default_factory=list)  # detail captures to process again in this run
 
 
 class _Suspect(Exception):
@@ -174,7 +185,7 @@ def _read(store: Store, capture, *, allow_empty: bool) -> DocumentRecord:
 
     def read(empty_ok: bool) -> DocumentRecord:
         return extract_page(body, source=capture.source, url=url, headers=capture.headers, status=capture.status,
-                            allow_empty=empty_ok)
+                            allow_empty=empty_ok, read_attachments=lambda urls: _attachment_texts(store, urls))
 
     try:
         return read(allow_empty)
@@ -187,6 +198,50 @@ def _read(store: Store, capture, *, allow_empty: bool) -> DocumentRecord:
             raise _Suspect(f"empty body: {exc.reason} (the last version had {chars} characters)",
                            _version_key(last)) from None
         return read(True)  # the last version was empty too (accepted so): nothing was lost
+
+
+def _attachment_texts(store: Store, urls: list[str]) -> dict[str, AttachmentText]:
+    """The text of each attachment URL's latest stored capture (URLs never captured are left out)."""
+    texts = {}
+    for url in urls:
+        found = store.latest_capture(url, kind="attachment")
+        if found is None:
+            continue
+        if not 200 <= (found.status or 0) < 300:
+            texts[url] = AttachmentText("", "unreadable", f"fetched with HTTP status {found.status}: not read",
+                                        sha256=found.body_sha256)
+            continue
+        ctype = next((str(v) for k, v in found.headers.items() if k.lower() == "content-type"), "")
+        texts[url] = read_attachment(store.capture_body(found.id), filename=attachment_name(found.final_url or url),
+                                     content_type=ctype)
+    return texts
+
+
+def _attachment_arrived(run: _Run, capture) -> None:
+    """An attachment capture is not a document of its own (``skipped``, with a note): it is read with
+    its page. When the page's latest version was made without this body of it (the attachment arrived
+    later, or changed), the page's latest detail capture is queued again, and processed in this run."""
+    store, now = run.store, run.now
+    note = "attachment: read with the page that lists it"
+    for url in dict.fromkeys(u for u in (capture.url, capture.final_url) if u):
+        listing = store.versions_listing_attachment(url)
+        if not listing:
+            continue
+        version = listing[0]
+        entry = next(a for a in version.fields.get("attachments") or () if a.get("url") == url)
+        if entry.get("sha256") == capture.body_sha256:
+            note = f"attachment: read in version {version.id}"
+            break
+        page = store.latest_capture(version.url, kind="detail")
+        if page is None:
+            break
+        if page.state != "pending":
+            store.mark_capture(page.id, "pending", at=now)
+        if page.id not in run.requeued:
+            run.requeued.append(page.id)
+        note = f"attachment: its page (capture {page.id}) is read again with it"
+        break
+    store.mark_capture(capture.id, "skipped", error=note, at=now)
 
 
 def _last_version(store: Store, key: str | None, url: str) -> Version | None:

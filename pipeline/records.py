@@ -79,6 +79,7 @@ class CodeTag:
     scheme: str  # one of CodeScheme
     code: str  # canonical form: upper-case category letter, lower-case sub-items, no trailing dot
     evidence: str = ""
+    where: str | None = None  # the attachment (URL) the code was read from; None = the body
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,23 @@ class Relation:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
+    """An attachment link and, once read (``pipeline.attachments``), how: its status
+    (``read``, ``partial``, ``no_text_layer``, ``encrypted``, ``not_extracted``, …), a note for
+    people, the PDF pages read and the SHA-256 of the body read. ``status`` None = not read."""
+
     url: str
     title: str
+    status: str | None = None
+    note: str = ""
+    pages: int | None = None
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{url, title}``, plus ``status, note, pages, sha256`` once read."""
+        data: dict[str, Any] = {"url": self.url, "title": self.title}
+        if self.status is not None:
+            data |= {"status": self.status, "note": self.note, "pages": self.pages, "sha256": self.sha256}
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +169,8 @@ class DocumentRecord:
                 for d in self.dates
             ],
             "eccns": sorted({c.code for c in self.codes}),
-            "codes": [{"scheme": c.scheme, "code": c.code, "evidence": c.evidence} for c in self.codes],
+            "codes": [{"scheme": c.scheme, "code": c.code, "evidence": c.evidence, "where": c.where}
+                      for c in self.codes],
             "elements": sorted(set(self.elements)),
             "hs_codes": sorted(set(self.hs_codes)),
             "relations": [
@@ -168,7 +185,7 @@ class DocumentRecord:
                 }
                 for r in self.relations
             ],
-            "attachments": [{"url": a.url, "title": a.title} for a in self.attachments],
+            "attachments": [a.to_json() for a in self.attachments],
             "text": self.text,
         }
 
@@ -194,7 +211,8 @@ def record_from_json(data: dict[str, Any], *, canonical_text: str = "", content_
             DatedEvent(d["type"], _date(d["date"]), d.get("clause"), d.get("evidence") or "")  # type: ignore[arg-type]
             for d in data.get("dates") or ()
         ),
-        codes=tuple(CodeTag(c["scheme"], c["code"], c.get("evidence") or "") for c in data.get("codes") or ()),
+        codes=tuple(CodeTag(c["scheme"], c["code"], c.get("evidence") or "", c.get("where"))
+                    for c in data.get("codes") or ()),
         elements=tuple(data.get("elements") or ()),
         hs_codes=tuple(data.get("hs_codes") or ()),
         relations=tuple(
@@ -204,7 +222,8 @@ def record_from_json(data: dict[str, Any], *, canonical_text: str = "", content_
             )
             for r in data.get("relations") or ()
         ),
-        attachments=tuple(Attachment(a["url"], a.get("title") or "") for a in data.get("attachments") or ()),
+        attachments=tuple(Attachment(a["url"], a.get("title") or "", a.get("status"), a.get("note") or "", a.get("pages"),
+                                     a.get("sha256")) for a in data.get("attachments") or ()),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from store.errors import NotFound
-from store.models import Capture, CrawlRun
+from store.models import Capture, CrawlRun, Version
 from store.results import CaptureInfo
 from store.session import StoreBase
 
@@ -224,6 +225,32 @@ class CaptureOps(StoreBase):
             if row is None:
                 raise NotFound("capture", capture_id)
             return _info(row)
+
+    def latest_capture(self, url: str, *, kind: str | None = None) -> CaptureInfo | None:
+        """The newest capture fetched from ``url`` (as requested or as finally served), optionally of
+        one kind; None when there is none. Without its body (``capture_body``).
+
+        Example:
+            >>> store.latest_capture("https://www.gov.cn/zhengce/zhengceku/202508/W0205.pdf", kind="attachment").id
+            14
+        """
+        query = (select(Capture).where(sa.or_(Capture.url == url, Capture.final_url == url))
+                 .order_by(col(Capture.fetched_at).desc(), col(Capture.id).desc()).limit(1))
+        if kind is not None:
+            query = query.where(Capture.kind == kind)
+        with self._read() as s:
+            row = s.exec(query.options(sa.orm.defer(Capture.body))).first()  # type: ignore[arg-type]
+            return _info(row) if row is not None else None
+
+    def versions_listing_attachment(self, url: str) -> list[Version]:
+        """Versions whose record lists the attachment ``url`` (``fields.attachments[].url``), newest first."""
+        text = sa.cast(Version.fields, sa.Text)
+        forms = {json.dumps(url)[1:-1], json.dumps(url, ensure_ascii=False)[1:-1]}  # SQLite / PostgreSQL spelling
+        query = (select(Version).where(sa.or_(*(text.contains(f, autoescape=True) for f in forms)))
+                 .order_by(col(Version.id).desc()))
+        with self._read() as s:
+            rows = list(s.exec(query).all())
+        return [v for v in rows if any(a.get("url") == url for a in (v.fields or {}).get("attachments") or ())]
 
     def capture_body(self, capture_id: int) -> bytes:
         """The decompressed body of a capture; raises ``NotFound``."""

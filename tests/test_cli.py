@@ -334,7 +334,7 @@ def test_inspect_errors(capsys, tmp_path) -> None:
     binary = tmp_path / "list.pdf"
     binary.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     code, _, err = cli(capsys, "inspect", binary, "--source", "mofcom")
-    assert code == 1 and err.startswith("error: mofcom: body is binary, not HTML (file://")
+    assert code == 1 and err.startswith(f"error: mofcom: {binary.as_uri()}: unreadable: PDF cannot be read (")
     code, _, err = cli(capsys, "inspect", binary, "--source", "sec")
     assert code == 1 and "unknown source 'sec'; use one of govcn, meti, miit, mofcom or auto" in err
 

@@ -20,12 +20,18 @@ def inspect(
                             "default: the URL the page declares (link rel=canonical, og:url)."),
     encoding: str = typer.Option(None, "--encoding", help="Force the page encoding, e.g. gb18030 or cp932."),
     as_json: bool = typer.Option(False, "--json", help="Print the stable inspect JSON object."),
+    attachments_dir: Path = typer.Option(None, "--attachments", help="A folder of the page's saved attachments, "
+                                         "matched by the file name at the end of each attachment URL."),
 ) -> None:
-    """Parse one page the way `process` would and print what regwatch understands — touches no database.
+    """Parse one page (or one attachment: PDF, DOCX, XLSX) the way `process` would and print what
+    regwatch understands — touches no database.
 
     Example: regwatch inspect saved.html --source mofcom --url https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_x.html --json
+    Example: regwatch inspect annex.pdf --source govcn
+    Example: regwatch inspect page.html --source govcn --attachments saved-attachments/
     """
-    from pipeline.extract import extract_page
+    from pipeline.attachments import attachment_name, is_attachment_file, read_attachment
+    from pipeline.extract import detect_source, extract_file, extract_page, source_def
     from pipeline.fetch import fetch_page
 
     if file_or_url.startswith(("http://", "https://")):
@@ -37,7 +43,29 @@ def inspect(
             raise UserError(f"no such file: {file_or_url}", "pass a saved .html page or an http(s) URL")
         body, headers, status = path.read_bytes(), {}, 200
         page_url = url or path.resolve().as_uri()
-    record = extract_page(body, source=source, url=page_url, headers=headers, status=status, encoding=encoding)
+    if attachments_dir is not None and not attachments_dir.is_dir():
+        raise UserError(f"--attachments {attachments_dir}: no such folder", "pass the folder the attachments were saved in")
+    ctype = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    if is_attachment_file(body, attachment_name(page_url)) or "pdf" in ctype.lower():
+        source = detect_source(page_url) if source == "auto" else source_def(source).slug
+        read = read_attachment(body, filename=attachment_name(page_url), content_type=ctype)
+        if read.status in ("unreadable", "too_large"):
+            raise UserError(f"{source}: {page_url}: {read.status}: {read.note}",
+                            "check that the file is complete (fetch it again) and is a PDF, DOCX or XLSX")
+        record = extract_file(read, source=source, url=page_url)
+    else:
+        def saved(urls: list[str]) -> dict:
+            found = {}
+            for link in urls:
+                file = attachments_dir / attachment_name(link) if attachments_dir is not None else None
+                if file is not None and attachment_name(link) and file.is_file():
+                    found[link] = read_attachment(file.read_bytes(), filename=file.name)
+                elif file is not None:
+                    stderr().print(f"warning: attachment {link}: no file {file}", markup=False)
+            return found
+
+        record = extract_page(body, source=source, url=page_url, headers=headers, status=status, encoding=encoding,
+                              read_attachments=saved if attachments_dir is not None else None)
     data = record.to_json()
     for warning in record.warnings:
         stderr().print(f"warning: {warning}", markup=False)
@@ -67,7 +95,8 @@ def _print_summary(data: dict) -> None:
         extra = (f" {rel['clause']}" if rel["clause"] else "") + (f" until {rel['until']}" if rel["until"] else "")
         out.print(f"{rel['type']} → {rel['target_key'] or rel['target_text']}{extra}", markup=False)
     for att in data["attachments"]:
-        out.print(f"attachment: {att['title']} {att['url']}", markup=False)
+        read = f" [{att['status']}{': ' + att['note'] if att.get('note') else ''}]" if att.get("status") else ""
+        out.print(f"attachment: {att['title']} {att['url']}{read}", markup=False)
     out.print(f"text: {len(data['text'])} characters")
 
 
