@@ -164,21 +164,6 @@ class CaptureOps(StoreBase):
             s.flush()
             return row.id or 0, True
 
-    def latest_capture(self, url: str) -> CaptureInfo | None:
-        """The last capture of ``url`` (the one ``save_capture`` compares a new body with), or None.
-
-        Example:
-            >>> store.latest_capture(u).headers.get("ETag")
-            'W/"5f2b1c0e-1a2b"'
-        """
-        with self._read() as s:
-            row = s.exec(
-                select(Capture).where(Capture.url == url)
-                .order_by(col(Capture.fetched_at).desc(), col(Capture.id).desc()).limit(1)
-                .options(sa.orm.defer(Capture.body))  # type: ignore[arg-type]
-            ).first()
-            return _info(row) if row is not None else None
-
     def pending_captures(self, limit: int | None = None, source: str | None = None) -> list[CaptureInfo]:
         """Captures waiting for ``process``, oldest first (without bodies)."""
         query = select(Capture).where(Capture.state == "pending").order_by(col(Capture.id))
