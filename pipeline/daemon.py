@@ -30,7 +30,7 @@ from pipeline.config import Config, ConfigReport, SourceConfig, check_config
 from pipeline.crawl import crawl_source
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
-from pipeline.outbox import Routing, web_base_url
+from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
 from pipeline.sinks import build_from_config
@@ -98,12 +98,13 @@ class Daemon:
         self.lock: LeaderLock | None = None
         self.lost: LockLost | None = None
         self.sched: BlockingScheduler | None = None
-        self._use(config, *build_from_config(config))
+        sinks, _, disabled = build_from_config(config)
+        self._use(config, sinks, disabled)
 
-    def _use(self, config: Config, sinks: dict[str, Any], routes: list[Any], disabled: dict[str, str]) -> None:
+    def _use(self, config: Config, sinks: dict[str, Any], disabled: dict[str, str]) -> None:
         self.config = config
         self.sinks = sinks
-        self.routing = Routing(tuple(routes), tuple(config.default_route), web_base_url=web_base_url(config))
+        self.routing = Routing.from_config(config)
         self.disabled = disabled
         for name, reason in disabled.items():
             log.warning("Disabled sink %s: %s", name, reason)
@@ -135,7 +136,8 @@ class Daemon:
             return problems
         for warning in report.warnings:
             log.warning("config reload: %s", warning)
-        self._use(report.config, *wiring)
+        sinks, _, disabled = wiring
+        self._use(report.config, sinks, disabled)
         if self.sched is not None:
             self._add_jobs(self.sched)
         jobs = ", ".join(job.id for job in self.sched.get_jobs()) if self.sched is not None else "-"

@@ -8,7 +8,7 @@ so ``deliver`` run later with another (or no) ``schedules.yaml`` never reroutes 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from alerts.base import Alert
@@ -51,7 +51,7 @@ class Routing:
 
     def without(self, sinks: Sequence[str]) -> Routing:
         """The same routing, never choosing ``sinks``."""
-        return Routing(self.routes, self.default, self.exclude | frozenset(sinks), self.web_base_url)
+        return replace(self, exclude=self.exclude | frozenset(sinks))
 
 
 def web_base_url(config: object) -> str | None:

@@ -302,15 +302,18 @@ class DocumentOps(StoreBase):
 
     def set_document_status(self, document_id: int, status: str) -> Document:
         """Mark a document ``active`` or ``withdrawn``."""
-        if status not in DOCUMENT_STATUSES:
-            raise ValueError(f"document status must be one of {', '.join(DOCUMENT_STATUSES)}; got {status!r}")
+        return self._set_status(Document, "document", document_id, status, DOCUMENT_STATUSES)
+
+    def _set_status(self, model: type[Any], what: str, row_id: int, status: str, allowed: tuple[str, ...]) -> Any:
+        if status not in allowed:
+            raise ValueError(f"{what} status must be one of {', '.join(allowed)}; got {status!r}")
         with self._write() as s:
-            doc = s.get(Document, document_id)
-            if doc is None:
-                raise NotFound("document", document_id)
-            doc.status = status
-            s.add(doc)
-            return doc
+            row = s.get(model, row_id)
+            if row is None:
+                raise NotFound(what, row_id)
+            row.status = status
+            s.add(row)
+            return row
 
     def document_keys(self, source: str | None = None) -> list[str]:
         """Canonical keys of every numbered document (optionally of one source), sorted."""
@@ -371,15 +374,7 @@ class DocumentOps(StoreBase):
 
     def set_appearance_status(self, appearance_id: int, status: str) -> Appearance:
         """Mark one appearance ``active`` or ``withdrawn`` (a new sighting makes it active again)."""
-        if status not in APPEARANCE_STATUSES:
-            raise ValueError(f"appearance status must be one of {', '.join(APPEARANCE_STATUSES)}; got {status!r}")
-        with self._write() as s:
-            row = s.get(Appearance, appearance_id)
-            if row is None:
-                raise NotFound("appearance", appearance_id)
-            row.status = status
-            s.add(row)
-            return row
+        return self._set_status(Appearance, "appearance", appearance_id, status, APPEARANCE_STATUSES)
 
     def versions(self, document_id: int) -> list[Version]:
         """All versions of a document, oldest first."""

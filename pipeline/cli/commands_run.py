@@ -195,6 +195,7 @@ def deliver(
     from alerts.console import ConsoleSink
     from pipeline.daemon import delivery_policy
     from pipeline.deliver import deliver_pending
+    from pipeline.leader import lock_holder
     from pipeline.outbox import Routing
     from pipeline.sinks import build_from_config
 
@@ -205,17 +206,16 @@ def deliver(
         for row in store.pending_alerts(limit=500):
             sink.send(Alert.from_payload(row.id, row.payload))
         return
-    sinks, routes, disabled = build_from_config(config)
+    sinks, _, disabled = build_from_config(config)
     for name, reason in disabled.items():
         stderr().print(f"sink {name} disabled: {reason}", markup=False)
-    from pipeline.leader import lock_holder
-
     holder = lock_holder(store)
     if holder:  # safe (each delivery is leased to one sender), but the operator should know
         stderr().print(f"note: a daemon delivers on this database too: {holder}; each alert still goes out once",
                        markup=False)
-    report = deliver_pending(store, sinks, now=clock().now(), routing=Routing(tuple(routes), tuple(config.default_route)),
-                             policy=delivery_policy(config), disabled=disabled, clock=clock().now)
+    now = clock()
+    report = deliver_pending(store, sinks, now=now.now(), routing=Routing.from_config(config),
+                             policy=delivery_policy(config), disabled=disabled, clock=now.now)
     if as_json:
         emit_json(report.as_dict())
         return
