@@ -82,13 +82,9 @@ class DeliverReport:
     errors: list[str] = field(default_factory=list)
     held_sinks: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def pending(self) -> int:  # kept for callers that print "waiting for a disabled sink"
-        return self.held
-
     def as_dict(self) -> dict[str, object]:
         data = {k: v for k, v in self.__dict__.items() if k != "sent"}
-        return data | {"pending": self.held, "sent": [list(s) for s in self.sent]}
+        return data | {"pending": self.held, "sent": [list(s) for s in self.sent]}  # "pending": schema-2 name of held
 
 
 def default_owner() -> str:

@@ -388,4 +388,4 @@ def _enqueue(run: _Run, request: AlertRequest) -> None:
     run.report.alerts += enqueue_request(run.store, request, run.now, run.routing)
 
 
-__all__ = ["ProcessReport", "accept_capture", "enqueue_request", "process_pending"]  # enqueue_request: from pipeline.outbox
+__all__ = ["ProcessReport", "accept_capture", "process_pending"]

@@ -35,6 +35,13 @@ def _date(value: date | str | None, what: str) -> date | None:
         raise ValueError(f"relation {what} {value!r} is not an ISO date (YYYY-MM-DD)") from err
 
 
+def _stated_now(query: Any) -> Any:
+    """``query`` over relations, restricted to those stated by the latest version of their document."""
+    return (query.join(Version, col(Relation.version_id) == col(Version.id))
+            .join(Document, col(Version.document_id) == col(Document.id))
+            .where(col(Version.number) == col(Document.latest_version)))
+
+
 class AnnotationOps(StoreBase):
     """Tags (codes, elements, HS codes, typed dates) and relations between documents."""
 
@@ -85,13 +92,7 @@ class AnnotationOps(StoreBase):
             >>> store.relation_targets()
             ['mofcom:2025:61']
         """
-        query = (
-            select(Relation.target_key)
-            .join(Version, col(Relation.version_id) == col(Version.id))
-            .join(Document, col(Version.document_id) == col(Document.id))
-            .where(col(Relation.target_key).is_not(None), col(Version.number) == col(Document.latest_version))
-            .distinct()
-        )
+        query = _stated_now(select(Relation.target_key)).where(col(Relation.target_key).is_not(None)).distinct()
         with self._read() as s:
             return sorted(k for k in s.exec(query) if k)
 
@@ -116,10 +117,8 @@ class AnnotationOps(StoreBase):
         with self._read() as s:
             own = {k for k in s.exec(own_query) if k}
             rel_query = (
-                select(Relation.target_key)
-                .join(Version, col(Relation.version_id) == col(Version.id))
-                .join(Document, col(Version.document_id) == col(Document.id))
-                .where(col(Relation.target_key).is_not(None), latest)
+                _stated_now(select(Relation.target_key))
+                .where(col(Relation.target_key).is_not(None))
                 .where(sa.or_(col(Relation.until) >= since, col(Relation.since) >= since,
                               col(Relation.source_key).in_(own_query)))
                 .distinct()
@@ -134,13 +133,9 @@ class AnnotationOps(StoreBase):
         out: list[tuple[str, str, str, date | None]] = []
         with self._read() as s:
             for i in range(0, len(keys), 500):
-                query = (
+                query = _stated_now(
                     select(Relation.source_key, Relation.type, Relation.target_key, Relation.until)
-                    .join(Version, col(Relation.version_id) == col(Version.id))
-                    .join(Document, col(Version.document_id) == col(Document.id))
-                    .where(col(Relation.source_key).in_(keys[i:i + 500]), col(Relation.target_key).is_not(None),
-                           col(Version.number) == col(Document.latest_version))
-                )
+                ).where(col(Relation.source_key).in_(keys[i:i + 500]), col(Relation.target_key).is_not(None))
                 out.extend((src, kind, target, until) for src, kind, target, until in s.exec(query)
                            if src and target)
         return sorted(out, key=lambda r: (r[0], r[2], r[1], str(r[3])))
@@ -152,13 +147,7 @@ class AnnotationOps(StoreBase):
             >>> [r.type for r in store.relations_to("mofcom:2025:61")]
             ['suspends']
         """
-        query = (
-            select(Relation)
-            .join(Version, col(Relation.version_id) == col(Version.id))
-            .join(Document, col(Version.document_id) == col(Document.id))
-            .where(Relation.target_key == target_key, col(Version.number) == col(Document.latest_version))
-            .order_by(col(Relation.id))
-        )
+        query = _stated_now(select(Relation)).where(Relation.target_key == target_key).order_by(col(Relation.id))
         with self._read() as s:
             return list(s.exec(query))
 
