@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline.deadlines import Deadline, PASSED_GRACE_DAYS, deadlines_of
+from pipeline.core.deadlines import Deadline, PASSED_GRACE_DAYS, deadlines_of
 from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates
 from store import Store
 

@@ -1,4 +1,4 @@
-"""Timing figures for ``pipeline.diff.diff_texts`` on synthetic CJK text (run: ``python bench/bench_diff.py``).
+"""Timing figures for ``pipeline.core.diff.diff_texts`` on synthetic CJK text (run: ``python bench/bench_diff.py``).
 
 Cases: a ~100 KB (UTF-8) Chinese document with ~20 edits, two unrelated ~100 KB texts (hits the
 timeout by design), and a ~1 MB document with ~20 edits. Prints milliseconds (best of N runs),
@@ -12,8 +12,8 @@ import random
 import time
 from collections.abc import Callable
 
-from pipeline.diff import diff_texts
-from pipeline.render_diff import render_inline, render_unified
+from pipeline.core.diff import diff_texts
+from pipeline.core.render_diff import render_inline, render_unified
 
 _HANZI = (
     "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种"

@@ -29,8 +29,8 @@ from alerts.errors import RouteConfigError, SinkConfigError, SinkDisabled
 from alerts.registry import sink_class
 from alerts.routing import Route
 from crawlers.sources import SOURCES
-from pipeline.authority import DEFAULT_AUTHORITY
-from pipeline.docnumber import AGENCY_CODES, ISSUERS, ORDER_CODES
+from pipeline.core.authority import DEFAULT_AUTHORITY
+from pipeline.core.docnumber import AGENCY_CODES, ISSUERS, ORDER_CODES
 from pipeline.triggers import cron_trigger
 from pipeline.yamlnodes import YamlDoc, format_path, load_yaml
 
@@ -157,7 +157,7 @@ class WebConfig(_Model):
 
 
 ISSUER_SLUGS = frozenset(ISSUERS.values()) | frozenset(AGENCY_CODES.values()) | frozenset(ORDER_CODES.values())
-"""Every issuer slug a canonical key can start with (``pipeline.docnumber``)."""
+"""Every issuer slug a canonical key can start with (``pipeline.core.docnumber``)."""
 
 
 def _issuer(value: str) -> str:

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from alerts.base import Alert, AlertSink, DeliveryResult
 from alerts.errors import InvalidAlert, ReconcileError
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 from pipeline.outbox import Routing, enqueue_request
 from store import Store
 from store.outbox import Claim

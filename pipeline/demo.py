@@ -27,7 +27,7 @@ from pipeline.lookup import collect_deadlines, load_version, status_of
 from pipeline.remind import check_deadlines
 from pipeline.outbox import Routing
 from pipeline.process import process_pending
-from pipeline.render_diff import render_inline, render_rich
+from pipeline.core.render_diff import render_inline, render_rich
 from store import Store
 
 SOURCE = "mofcom"
@@ -120,7 +120,7 @@ def _changes(store: Store, before: set[int], out: Console) -> None:
         out.print(f"[bold]{row.document_key}[/bold] v{row.from_number} → v{row.to_number}: {row.summary}")
         for change in row.field_changes or []:
             out.print(f"  • {change['summary']}", markup=False)
-        from pipeline.diff import diff_texts
+        from pipeline.core.diff import diff_texts
 
         old = load_version(store, row.document_key, row.from_number).record
         new = load_version(store, row.document_key, row.to_number).record

@@ -16,16 +16,16 @@ from urllib.parse import urlsplit
 from crawlers.errors import PageError
 from crawlers.pages.base import Link, ParsedPage
 from crawlers.sources import SOURCES, SourceDef
-from pipeline.attachments import AttachmentText, attachment_name
-from pipeline.dates import find_dates, parse_date, parse_timestamp
-from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
-from pipeline.normalize import content_hash, match_text, record_canonical_text
-from pipeline.records import Attachment, CodeTag, DatedEvent, DocNumber, DocumentRecord
-from pipeline.tagging.codes import extract_codes
-from pipeline.tagging.dates import extract_dates
-from pipeline.tagging.elements import extract_elements
-from pipeline.tagging.hs import extract_hs_codes
-from pipeline.tagging.relations import extract_relations
+from pipeline.core.attachments import AttachmentText, attachment_name
+from pipeline.core.dates import find_dates, parse_date, parse_timestamp
+from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
+from pipeline.core.normalize import content_hash, match_text, record_canonical_text
+from pipeline.core.records import Attachment, CodeTag, DatedEvent, DocNumber, DocumentRecord
+from pipeline.core.tagging.codes import extract_codes
+from pipeline.core.tagging.dates import extract_dates
+from pipeline.core.tagging.elements import extract_elements
+from pipeline.core.tagging.hs import extract_hs_codes
+from pipeline.core.tagging.relations import extract_relations
 
 # How many leading body lines may carry the document's own number (title block).
 _HEAD_LINES = 4
@@ -233,7 +233,7 @@ def _read_attachments(parsed: ParsedPage, attachments: Mapping[str, AttachmentTe
 def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentText] | None = None) -> DocumentRecord:
     """Type and tag a ParsedPage (pure).
 
-    ``attachments``: attachment URL -> its text as read (``pipeline.attachments``). Their text is
+    ``attachments``: attachment URL -> its text as read (``pipeline.core.attachments``). Their text is
     tagged with the body's (codes, HS codes, elements, dates; relations are read from the body
     only) and becomes part of the record's text (see ``with_attachments``); a code read only from
     an attachment names it in ``where``.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 
 FAILED = ("failed", "killed")  # run statuses that count in a failure streak
 RUN_GRACE = timedelta(minutes=5)  # margin over the crawl timeout before a silent run counts as killed

@@ -1,5 +1,5 @@
 """Read-side helpers shared by the CLI and alerts: records of stored versions, and legal status on a day
-computed by ``pipeline.status`` over the relation graph gathered here."""
+computed by ``pipeline.core.status`` over the relation graph gathered here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.records import DocumentRecord, LegalStatus, Relation, record_from_json
-from pipeline.deadlines import Deadline, deadlines_of
-from pipeline.status import StatusChange, document_start, legal_status, status_timeline
+from pipeline.core.records import DocumentRecord, LegalStatus, Relation, record_from_json
+from pipeline.core.deadlines import Deadline, deadlines_of
+from pipeline.core.status import StatusChange, document_start, legal_status, status_timeline
 from store import Store
 
 
@@ -153,7 +153,7 @@ def deadline_candidates(store: Store, start: date) -> list[str]:
     """The keys that can have a status change after ``start``: a superset of the keys
     ``collect_deadlines`` reports, found without reading every document.
 
-    A change after ``start`` falls on a candidate day of ``pipeline.status.status_timeline``: one
+    A change after ``start`` falls on a candidate day of ``pipeline.core.status.status_timeline``: one
     of the document's own dates, a ``since``/``until`` of a relation in its graph, or the start
     (effective or publication date) of a document stating such a relation. So the candidates
     are the documents with an own date on or after ``start``, the targets of relations that are

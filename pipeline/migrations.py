@@ -3,8 +3,8 @@
 ``store`` imports nothing internal, so a migration that needs pipeline logic is registered there
 with an ``apply`` that refuses to run (``store.migrations``) and bound here to the pipeline's
 functions. Today that is ``0004_rekey_agency_codes`` (``store.rekey``): document keys per DOMAIN.md
-B.2 from each version's own printed number (``pipeline.docnumber.rekey``), relation targets from
-their citation text, and canonical texts/hashes recomputed with ``pipeline.normalize``.
+B.2 from each version's own printed number (``pipeline.core.docnumber.rekey``), relation targets from
+their citation text, and canonical texts/hashes recomputed with ``pipeline.core.normalize``.
 
 Example:
     >>> from store import MIGRATIONS as STORE_MIGRATIONS
@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from pipeline.docnumber import rekey
-from pipeline.normalize import content_hash, record_canonical_text
+from pipeline.core.docnumber import rekey
+from pipeline.core.normalize import content_hash, record_canonical_text
 from store import MIGRATIONS as STORE_MIGRATIONS
 from store.migrations import REKEY_AGENCY_CODES
 from store.rekey import KeyRules, rekey_agency_codes

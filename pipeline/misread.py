@@ -30,7 +30,7 @@ from __future__ import annotations
 import unicodedata
 
 from crawlers.pages.encoding import mojibake_share
-from pipeline.records import DocumentRecord
+from pipeline.core.records import DocumentRecord
 
 KEPT_SHARE = 0.35
 MIN_CHARS = 200

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from alerts.base import Alert
 from alerts.routing import Route, route
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 from store import Store
 
 DEFAULT_SINKS = ("console",)

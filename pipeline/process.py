@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawlers.errors import EmptyArticle, LayoutChanged, PageError, UndecodableBody
-from pipeline.authority import authoritative_source
-from pipeline.classify import AlertRequest, version_alerts
-from pipeline.diff import diff_texts, diff_to_json
-from pipeline.attachments import AttachmentText, attachment_name, read_attachment
+from pipeline.core.authority import authoritative_source
+from pipeline.core.classify import AlertRequest, version_alerts
+from pipeline.core.diff import diff_texts, diff_to_json
+from pipeline.core.attachments import AttachmentText, attachment_name, read_attachment
 from pipeline.errors import UserError
 from pipeline.extract import extract_page
-from pipeline.fielddiff import field_changes, summarize
+from pipeline.core.fielddiff import field_changes, summarize
 from pipeline.misread import suspected_misread
 from pipeline.outbox import Routing, enqueue_request
-from pipeline.records import DocumentRecord, record_from_json
-from pipeline.render_diff import render_inline
+from pipeline.core.records import DocumentRecord, record_from_json
+from pipeline.core.render_diff import render_inline
 from store import NotFound, Store, Version
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     transaction opens, so the write lock is held only for the writes.
 
     ``authority``: issuer slug -> authoritative source (``Config.authority``; default
-    ``pipeline.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
+    ``pipeline.core.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
 
     Example:
         report = process_pending(Store.open(), now=SystemClock().now(), routing=Routing.from_config(config))

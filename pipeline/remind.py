@@ -9,7 +9,7 @@ The deadlines come from ``pipeline.lookup.collect_deadlines``, the same status c
 ``status-of`` and ``deadlines``: when an extension (of the suspending notice, or of an extension
 of it) moves an end date, the old date's reminders stop — none is sent for it, not even "passed"
 — and the new date's reminders are new alerts that say "moved from … to …"
-(``pipeline.deadlines.deadline_alerts``).
+(``pipeline.core.deadlines.deadline_alerts``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crawlers.sources import SOURCES
-from pipeline.deadlines import PASSED_GRACE_DAYS, deadline_alerts
+from pipeline.core.deadlines import PASSED_GRACE_DAYS, deadline_alerts
 from pipeline.lookup import collect_deadlines
 from pipeline.outbox import Routing, enqueue_request
 from store import Store

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 from pipeline.outbox import Routing, enqueue_request
 from store import Store
 

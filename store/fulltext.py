@@ -1,11 +1,11 @@
 """Full-text search over the latest version of each document (schema migration 0002).
 
 What is indexed is each latest version's title and its *canonical text* (``Version.canonical_text``:
-NFKC, so full-width ``１Ｃ９０２`` is ``1C902``; whitespace folded as ``pipeline.normalize`` does),
+NFKC, so full-width ``１Ｃ９０２`` is ``1C902``; whitespace folded as ``pipeline.core.normalize`` does),
 and the query is folded the same way (``fold_query``: NFKC, zero-width characters dropped,
 whitespace runs collapsed), so ``１Ｃ９０２`` and ``1C902`` find the same documents on both backends.
 Spaces inserted between CJK characters are dropped from the canonical text by the pipeline; the CLI
-passes its query through the same ``pipeline.normalize.canonical_text`` before calling the store.
+passes its query through the same ``pipeline.core.normalize.canonical_text`` before calling the store.
 
 SQLite (ECOSYSTEM.md §4): an FTS5 table ``document_fts`` with the ``trigram`` tokenizer holds the
 title and canonical text of each document's latest version, ``rowid`` = ``document.id``. Triggers

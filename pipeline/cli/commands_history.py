@@ -167,7 +167,7 @@ def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: dat
 
 def _appearances(ctx: typer.Context, store, document) -> list[dict]:
     """The sources a document appears on, each marked reference/copy and authoritative or not."""
-    from pipeline.authority import authoritative_source
+    from pipeline.core.authority import authoritative_source
 
     authority = authoritative_source(document.key, config_of(ctx).authority)
     urls = store.document_urls(document.id)
@@ -278,8 +278,8 @@ def diff(
 
     Example: regwatch diff mofcom+gacc:2025:56 1 2
     """
-    from pipeline.diff import diff_texts
-    from pipeline.fielddiff import field_changes
+    from pipeline.core.diff import diff_texts
+    from pipeline.core.fielddiff import field_changes
     from pipeline.lookup import load_version
 
     store = open_store(ctx)
@@ -306,7 +306,7 @@ def diff(
 
 def _copy_record(store, doc_key: str, source: str):
     """The record last read from the document's appearance on ``source`` (raises with a hint)."""
-    from pipeline.records import record_from_json
+    from pipeline.core.records import record_from_json
 
     seen = store.appearance(store.document(doc_key).id, source)
     if not seen.content_hash:
@@ -316,7 +316,7 @@ def _copy_record(store, doc_key: str, source: str):
 
 
 def _print_diff(label: str, head: dict, changes, tdiff, unified: bool, as_json: bool) -> None:
-    from pipeline.render_diff import render_inline, render_rich, render_unified
+    from pipeline.core.render_diff import render_inline, render_rich, render_unified
 
     if as_json:
         emit_json({
@@ -356,7 +356,7 @@ def search(
 
     Example: regwatch search 稀土
     """
-    from pipeline.normalize import canonical_text
+    from pipeline.core.normalize import canonical_text
 
     query = canonical_text(text)
     if not query:

@@ -30,7 +30,7 @@ def inspect(
     Example: regwatch inspect annex.pdf --source govcn
     Example: regwatch inspect page.html --source govcn --attachments saved-attachments/
     """
-    from pipeline.attachments import attachment_name, is_attachment_file, read_attachment
+    from pipeline.core.attachments import attachment_name, is_attachment_file, read_attachment
     from pipeline.extract import detect_source, extract_file, extract_page, source_def
     from pipeline.fetch import fetch_page
 

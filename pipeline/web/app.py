@@ -257,7 +257,7 @@ class WebView:
                          timeline=timeline, versions=[], appearances=[], incoming=incoming)
 
     def _appearances(self, document: Any) -> list[dict[str, Any]]:
-        from pipeline.authority import authoritative_source
+        from pipeline.core.authority import authoritative_source
 
         authority = authoritative_source(document.key, self.config.authority)
         urls = self.store.document_urls(document.id)
@@ -269,10 +269,10 @@ class WebView:
     # -- diff ------------------------------------------------------------------------------
 
     def diff(self, request: Request) -> Response:
-        from pipeline.diff import diff_texts
-        from pipeline.fielddiff import field_changes
+        from pipeline.core.diff import diff_texts
+        from pipeline.core.fielddiff import field_changes
         from pipeline.lookup import load_version
-        from pipeline.render_diff import render_inline, render_unified
+        from pipeline.core.render_diff import render_inline, render_unified
 
         key = request.path_params["key"]
         found = re.fullmatch(r"(\d{1,9})\.\.(\d{1,9})", request.path_params["range"])
@@ -314,7 +314,7 @@ class WebView:
                          start=day - timedelta(days=past), end=day + timedelta(days=days))
 
     def search(self, request: Request) -> Response:
-        from pipeline.normalize import canonical_text
+        from pipeline.core.normalize import canonical_text
 
         text = request.query_params.get("q") or ""
         query = canonical_text(text) if text.strip() else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.records import TextDiff
+from pipeline.core.records import TextDiff
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 KIND = {DELETE: "del", EQUAL: "eq", INSERT: "ins"}
@@ -34,7 +34,7 @@ def inline_segments(diff: TextDiff) -> list[tuple[str, str]]:
     """The whole new text with the deletions in place: ``[(kind, text)]``, kind eq/del/ins.
 
     Example:
-        >>> from pipeline.diff import diff_texts
+        >>> from pipeline.core.diff import diff_texts
         >>> inline_segments(diff_texts("甲乙丙", "甲丁丙"))
         [('eq', '甲'), ('del', '乙'), ('ins', '丁'), ('eq', '丙')]
     """
@@ -47,7 +47,7 @@ def side_by_side(diff: TextDiff) -> list[SideRow]:
     side's cell empty).
 
     Example:
-        >>> from pipeline.diff import diff_texts
+        >>> from pipeline.core.diff import diff_texts
         >>> rows = side_by_side(diff_texts("一\\n二三\\n四", "一\\n二叁\\n四"))
         >>> [(r.old, r.new) for r in rows if r.changed]
         [([('eq', '二'), ('del', '三')], [('eq', '二'), ('ins', '叁')])]

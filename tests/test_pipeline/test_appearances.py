@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.authority import DEFAULT_AUTHORITY, authoritative_source
+from pipeline.core.authority import DEFAULT_AUTHORITY, authoritative_source
 from pipeline.cli import main
 from pipeline.process import process_pending
 from store import Store
@@ -238,7 +238,7 @@ def test_show_lists_appearances_and_diff_between_compares_the_copies(capsys, cli
 
 
 def test_authority_table_examples_run() -> None:
-    result = doctest.testmod(importlib.import_module("pipeline.authority"))
+    result = doctest.testmod(importlib.import_module("pipeline.core.authority"))
     assert result.attempted > 0 and result.failed == 0
     assert authoritative_source("mofcom+gacc:2025:56") == "mofcom"
     assert authoritative_source("gacc:2025:1") == "mofcom"  # customs announcements are on MOFCOM's site

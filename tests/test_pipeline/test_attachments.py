@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.attachments as attachments_module
-from pipeline.attachments import AttachmentText, read_attachment
+import pipeline.core.attachments as attachments_module
+from pipeline.core.attachments import AttachmentText, read_attachment
 from pipeline.extract import extract_page
 from pipeline.process import process_pending
 

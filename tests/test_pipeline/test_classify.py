@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from pipeline.classify import record_facts, record_tags, version_alerts
-from pipeline.diff import diff_texts
-from pipeline.fielddiff import field_changes, summarize
-from pipeline.records import CodeTag, DatedEvent, DocNumber, DocumentRecord, FieldChange, Relation
+from pipeline.core.classify import record_facts, record_tags, version_alerts
+from pipeline.core.diff import diff_texts
+from pipeline.core.fielddiff import field_changes, summarize
+from pipeline.core.records import CodeTag, DatedEvent, DocNumber, DocumentRecord, FieldChange, Relation
 
 URL = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_x.html"
 N70 = DocNumber(("mofcom", "gacc"), "year", "70", 2025, "商务部 海关总署公告2025年第70号")

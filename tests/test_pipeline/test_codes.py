@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.tagging.codes import extract_codes
+from pipeline.core.tagging.codes import extract_codes
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "codes.yaml").read_text("utf-8"))
 
@@ -20,7 +20,7 @@ def test_extract_codes(case: dict) -> None:
 
 
 def test_idempotent_on_normalised_text() -> None:
-    from pipeline.normalize import match_text
+    from pipeline.core.normalize import match_text
 
     raw = "（管制编码：１Ｅ９０２．ａ）"
     assert extract_codes(raw) == extract_codes(match_text(raw))

@@ -68,7 +68,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_authority_overrides_extend_the_default_table(tmp_path: Path) -> None:
-    from pipeline.authority import DEFAULT_AUTHORITY
+    from pipeline.core.authority import DEFAULT_AUTHORITY
 
     assert load_config(None).authority == DEFAULT_AUTHORITY
     assert DEFAULT_AUTHORITY["gacc"] == "mofcom" and DEFAULT_AUTHORITY["state-council"] == "govcn"

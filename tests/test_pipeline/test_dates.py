@@ -1,4 +1,4 @@
-"""pipeline.dates: every written date form, table-driven from YAML plus round-trip properties."""
+"""pipeline.core.dates: every written date form, table-driven from YAML plus round-trip properties."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.dates import ERAS, cn_to_int, era_to_date, find_dates, fold_width, parse_date, parse_timestamp, to_utc
-from pipeline.normalize import match_text
+from pipeline.core.dates import ERAS, cn_to_int, era_to_date, find_dates, fold_width, parse_date, parse_timestamp, to_utc
+from pipeline.core.normalize import match_text
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "dates.yaml").read_text(encoding="utf-8"))
 
@@ -161,7 +161,7 @@ def test_impossible_days_are_none_not_guessed(y: int, m: int, day: int) -> None:
     assert parse_date(f"{y}-{m:02d}-{day:02d}") == expected
 
 
-@pytest.mark.parametrize("module", ["pipeline.dates", "pipeline.docnumber", "pipeline.tagging.rules", "pipeline.tagging.dates"])
+@pytest.mark.parametrize("module", ["pipeline.core.dates", "pipeline.core.docnumber", "pipeline.core.tagging.rules", "pipeline.core.tagging.dates"])
 def test_docstring_examples_run(module: str) -> None:
     import doctest
     import importlib

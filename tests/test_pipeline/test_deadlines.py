@@ -6,11 +6,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from pipeline.deadlines import Deadline, Move, deadline_alerts, deadlines_of, due_lead
+from pipeline.core.deadlines import Deadline, Move, deadline_alerts, deadlines_of, due_lead
 from pipeline.process import process_pending
-from pipeline.records import LegalStatus, Relation
+from pipeline.core.records import LegalStatus, Relation
 from pipeline.remind import check_deadlines, issuer_timezone
-from pipeline.status import status_timeline
+from pipeline.core.status import status_timeline
 
 LEADS = [30, 7, 1, 0]
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from alerts.routing import load_routes
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.outbox import Routing, enqueue_request
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 from pipeline.process import process_pending
 
 BOTH = ["legal", "archive"]

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from alerts.slack import SlackSink
-from pipeline.classify import AlertRequest
+from pipeline.core.classify import AlertRequest
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.outbox import Routing, enqueue_request
 from pipeline.process import process_pending

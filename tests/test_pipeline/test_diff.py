@@ -1,4 +1,4 @@
-"""pipeline.diff and pipeline.render_diff: table-driven cases from tests/fixtures/diff plus properties."""
+"""pipeline.core.diff and pipeline.core.render_diff: table-driven cases from tests/fixtures/diff plus properties."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from diff_match_patch import diff_match_patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.diff import apply, diff_from_json, diff_texts, diff_to_json, split_pseudo_lines
-from pipeline.normalize import canonical_text
-from pipeline.records import TextDiff
-from pipeline.render_diff import render_inline, render_rich, render_unified
+from pipeline.core.diff import apply, diff_from_json, diff_texts, diff_to_json, split_pseudo_lines
+from pipeline.core.normalize import canonical_text
+from pipeline.core.records import TextDiff
+from pipeline.core.render_diff import render_inline, render_rich, render_unified
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "diff"
 DIFFS = yaml.safe_load((FIXTURES / "diffs.yaml").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""pipeline.docnumber: printed document numbers -> canonical keys, table-driven plus properties."""
+"""pipeline.core.docnumber: printed document numbers -> canonical keys, table-driven plus properties."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.docnumber import (
+from pipeline.core.docnumber import (
     ISSUERS,
     agency_code,
     agency_slug,
@@ -205,7 +205,7 @@ def test_each_agency_code_is_its_own_series() -> None:
 
 def test_agency_code_keys_round_trip_through_stored_records() -> None:
     from pipeline.extract import extract_text
-    from pipeline.records import record_from_json
+    from pipeline.core.records import record_from_json
 
     record = extract_text("工信厅原函〔2026〕58号\n关于公布名单的通知\n现予公布。", source="miit",
                           url="https://www.miit.gov.cn/a.html", published=date(2026, 4, 1))

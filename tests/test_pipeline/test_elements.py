@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.tagging.elements import ELEMENTS, extract_element_groups, extract_elements
+from pipeline.core.tagging.elements import ELEMENTS, extract_element_groups, extract_elements
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "elements.yaml").read_text("utf-8"))
 

@@ -1,4 +1,4 @@
-"""pipeline.fielddiff: table-driven cases from tests/fixtures/diff/fielddiffs.yaml plus properties."""
+"""pipeline.core.fielddiff: table-driven cases from tests/fixtures/diff/fielddiffs.yaml plus properties."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.fielddiff import field_changes, summarize
-from pipeline.records import (
+from pipeline.core.fielddiff import field_changes, summarize
+from pipeline.core.records import (
     Attachment,
     CodeTag,
     DatedEvent,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.tagging.hs import extract_hs_codes
+from pipeline.core.tagging.hs import extract_hs_codes
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "hs.yaml").read_text("utf-8"))
 

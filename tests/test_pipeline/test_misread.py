@@ -25,7 +25,7 @@ from pipeline.extract import extract_text
 from pipeline.lookup import status_of
 from pipeline.misread import suspected_misread
 from pipeline.process import accept_capture, process_pending
-from pipeline.records import record_from_json
+from pipeline.core.records import record_from_json
 from store import NotFound, Store
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.tagging.relations import extract_relations
+from pipeline.core.tagging.relations import extract_relations
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "relations.yaml").read_text("utf-8"))
 FIELDS = ("type", "target_key", "target_text", "clause", "since", "until")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.records import DatedEvent, Relation
-from pipeline.status import legal_status, next_transition, status_timeline
+from pipeline.core.records import DatedEvent, Relation
+from pipeline.core.status import legal_status, next_transition, status_timeline
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "status.yaml").read_text("utf-8"))
 

@@ -1,4 +1,4 @@
-"""pipeline.tagging.dates (typed legal dates) and pipeline.tagging.rules helpers."""
+"""pipeline.core.tagging.dates (typed legal dates) and pipeline.core.tagging.rules helpers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.normalize import match_text
-from pipeline.tagging.dates import PHRASES, extract_dates
-from pipeline.tagging.rules import Rule, canonical_clause, clause_at, clause_refs, sentence_at
+from pipeline.core.normalize import match_text
+from pipeline.core.tagging.dates import PHRASES, extract_dates
+from pipeline.core.tagging.rules import Rule, canonical_clause, clause_at, clause_refs, sentence_at
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "tagging" / "dates.yaml").read_text(encoding="utf-8"))
 TYPED = CASES["typed"]

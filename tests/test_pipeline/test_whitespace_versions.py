@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.normalize import canonical_text, content_hash, match_text
+from pipeline.core.normalize import canonical_text, content_hash, match_text
 from pipeline.process import process_pending
 
 CASE = "2025-58-standard"

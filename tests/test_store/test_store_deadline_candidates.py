@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.deadlines import deadlines_of
+from pipeline.core.deadlines import deadlines_of
 from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates
 from tests.test_store.test_store_status_chain import (A, B1, B2, C, D, publish, publish_b1_and_a, publish_c,
                                                      publish_d)

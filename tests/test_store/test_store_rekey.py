@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pipeline.docnumber import rekey
+from pipeline.core.docnumber import rekey
 from pipeline.extract import extract_text
 from pipeline.migrations import KEY_RULES
 from pipeline.migrations import MIGRATIONS as BOUND
-from pipeline.normalize import content_hash, match_text
-from pipeline.records import DocumentRecord, record_from_json
+from pipeline.core.normalize import content_hash, match_text
+from pipeline.core.records import DocumentRecord, record_from_json
 from store import MIGRATIONS, Migrations, NotFound, SchemaTooOld, Store, StoreError
 from store.rekey import run_rekey
 

@@ -20,7 +20,7 @@ from pipeline.cli import main
 from pipeline.lookup import StatusReader, status_of
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
-from pipeline.status import legal_status
+from pipeline.core.status import legal_status
 from store import Store
 
 LEADS = [30, 7, 1, 0]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.normalize import match_text
+from pipeline.core.normalize import match_text
 
 # symbol -> (zh names, ja names, en names)
 ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {

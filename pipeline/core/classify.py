@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.records import DocumentRecord, FieldChange, TextDiff
+from pipeline.core.records import DocumentRecord, FieldChange, TextDiff
 
 _RELATION_WORDS = {
     "suspends": "suspended",
@@ -15,7 +15,7 @@ _RELATION_WORDS = {
     "resumes": "suspension lifted",
 }
 # Field changes that move legal status or scope get a higher severity than wording edits
-# (names as in pipeline.fielddiff; typed dates are ``dates.<type>``).
+# (names as in pipeline.core.fielddiff; typed dates are ``dates.<type>``).
 _LEGAL_FIELDS = {"effective", "code", "relation", "doc_number"}
 
 
@@ -130,7 +130,7 @@ def appearance_alert(*, appearance_id: int, current: DocumentRecord, reference_s
     ``pipeline.process._record`` when ``result.appearance_created and not result.document_created``.
 
     Example:
-        >>> from pipeline.records import DocumentRecord
+        >>> from pipeline.core.records import DocumentRecord
         >>> rec = DocumentRecord(source="govcn", url="https://www.gov.cn/x.htm", title="令", language="zh", text="",
         ...                      canonical_text="", content_hash="h")
         >>> appearance_alert(appearance_id=7, current=rec, reference_source="miit", authoritative=False).dedup_key

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from diff_match_patch import diff_match_patch
 
-from pipeline.records import TextDiff
+from pipeline.core.records import TextDiff
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -25,7 +25,7 @@ def render_inline(diff: TextDiff, *, context: int = 40) -> str:
     """Plain text with ``[-deleted-]`` and ``{+inserted+}``; unchanged runs keep ``context`` chars each side.
 
     Example:
-        >>> from pipeline.diff import diff_texts
+        >>> from pipeline.core.diff import diff_texts
         >>> render_inline(diff_texts("本公告自发布之日起施行。", "本公告自2026年1月1日起施行。"), context=3)
         '…公告自[-发布之-]{+2026年1月1+}日起施…'
     """
@@ -48,7 +48,7 @@ def render_rich(diff: TextDiff, *, context: int | None = None) -> Text:
     ``context=None`` shows the whole text; an int elides long unchanged runs like ``render_inline``.
 
     Example:
-        >>> from pipeline.diff import diff_texts
+        >>> from pipeline.core.diff import diff_texts
         >>> t = render_rich(diff_texts("甲乙丙", "甲丁丙"))
         >>> t.plain, [(s.start, s.end, str(s.style)) for s in t.spans]
         ('甲乙丁丙', [(1, 2, 'red strike'), (2, 3, 'green')])
@@ -73,7 +73,7 @@ def render_unified(diff: TextDiff, *, context_lines: int = 2) -> str:
     """Unified-diff-style view on ``\\n`` lines: ``@@ -a,b +c,d @@`` hunks with ``-``/``+``/`` `` lines.
 
     Example:
-        >>> from pipeline.diff import diff_texts
+        >>> from pipeline.core.diff import diff_texts
         >>> print(render_unified(diff_texts("一\\n二\\n三\\n四", "一\\n二\\n叁\\n四"), context_lines=1))
         @@ -2,3 +2,3 @@
          二

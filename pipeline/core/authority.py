@@ -29,7 +29,7 @@ DEFAULT_AUTHORITY: dict[str, str] = {
     "state-council-general-office": "govcn",
     "meti": "meti",
 }
-"""Issuer slug (``pipeline.docnumber``) -> slug of the source authoritative for its documents."""
+"""Issuer slug (``pipeline.core.docnumber``) -> slug of the source authoritative for its documents."""
 
 
 def key_issuers(doc_key: str | None) -> tuple[str, ...]:

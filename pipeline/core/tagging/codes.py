@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.normalize import match_text
-from pipeline.records import CodeTag
-from pipeline.tagging.rules import sentence_at, sentence_bounds
+from pipeline.core.normalize import match_text
+from pipeline.core.records import CodeTag
+from pipeline.core.tagging.rules import sentence_at, sentence_bounds
 
 MAX_RANGE = 20  # longest entry-number range expanded (1C909至1C913 → 5 codes)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pipeline.normalize import match_text
+from pipeline.core.normalize import match_text
 
 HS_KEYWORDS: tuple[str, ...] = (
     "海关商品编号", "商品编号", "商品编码", "海关编码", "海关编号", "税则号", "税则号列", "税号", "税目",

@@ -2,7 +2,7 @@
 
 Table-driven: ``RULES`` are trigger phrases (``暂停实施``, ``同时废止``, ``延长…至``, ``为实施``,
 ``を廃止する`` ...). For every sentence with a trigger, the cited document numbers in that sentence
-(``pipeline.docnumber.find_doc_numbers``; compressed lists such as ``第55号、56号`` give one
+(``pipeline.core.docnumber.find_doc_numbers``; compressed lists such as ``第55号、56号`` give one
 target each) are assigned to the nearest trigger, giving one ``Relation`` per target and clause.
 
 What does *not* make a relation:
@@ -43,7 +43,7 @@ Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至
 on the publication date (``published``) when it is known; so do resumptions.
 
 Clauses of the target right after a citation (``…第46号第二条``, ``…公告第二款``) are given in
-the canonical form of ``pipeline.tagging.rules.clause_refs`` (printed article and paragraph
+the canonical form of ``pipeline.core.tagging.rules.clause_refs`` (printed article and paragraph
 labels such as ``第二条`` / ``第二款``; an item inside an article is compact: ``一(一)``).
 """
 
@@ -53,11 +53,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.dates import find_dates
-from pipeline.docnumber import find_doc_numbers, find_english_doc_numbers
-from pipeline.normalize import match_text
-from pipeline.records import Relation
-from pipeline.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
+from pipeline.core.dates import find_dates
+from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers
+from pipeline.core.normalize import match_text
+from pipeline.core.records import Relation
+from pipeline.core.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
 _STOP = r"[^。；;\n]"
 RULES: tuple[Rule, ...] = (

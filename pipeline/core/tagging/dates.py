@@ -1,7 +1,7 @@
 """Typed legal dates of a document: effective, suspended, expires, repealed, transition_until, signed, published.
 
 Table driven: each ``Phrase`` is a regex over one sentence in which every date found by
-``pipeline.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
+``pipeline.core.dates.find_dates`` has been replaced by a placeholder, written ``<<d>>`` / ``<<f>>`` /
 ``<<u>>`` in the table (the date, the start of a window, its end). Each phrase lists the events it
 yields as ``(type, source)`` where source is a placeholder name, ``"published"`` (公布之日, 发布之日,
 即日, 本日: the instrument's own date = its printed 成文日期 when the text has one, else the
@@ -33,11 +33,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.dates import find_dates
-from pipeline.docnumber import issuer_slugs
-from pipeline.normalize import match_text
-from pipeline.records import DatedEvent
-from pipeline.tagging.rules import QA_LINES, REPORTED_SPEECH, annex_label, clause_at, clause_refs, sentence_bounds
+from pipeline.core.dates import find_dates
+from pipeline.core.docnumber import issuer_slugs
+from pipeline.core.normalize import match_text
+from pipeline.core.records import DatedEvent
+from pipeline.core.tagging.rules import QA_LINES, REPORTED_SPEECH, annex_label, clause_at, clause_refs, sentence_bounds
 
 _VERB = r"(?:正式)?(?:施行|实施|执行|生效|实行)"
 _STOP = r"(?:暂停|中止)(?:实施|执行|适用)"

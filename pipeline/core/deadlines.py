@@ -1,6 +1,6 @@
 """Legal deadlines: the days on which a document's status changes, and the alerts they call for (pure).
 
-A deadline is a transition of ``pipeline.status.status_timeline``: a suspension window that ends
+A deadline is a transition of ``pipeline.core.status.status_timeline``: a suspension window that ends
 ("暂停实施至…" — the document is back in force the next day), a future effective date, an expiry,
 a repeal taking effect. Alerts are raised ahead of the day (the lead days of ``schedules.yaml``,
 e.g. 30, 7, 1 and 0 days before) and once when the day has passed, each exactly once: the
@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pipeline.classify import AlertRequest
-from pipeline.records import LegalStatus
-from pipeline.status import StatusChange
+from pipeline.core.classify import AlertRequest
+from pipeline.core.records import LegalStatus
+from pipeline.core.status import StatusChange
 
 _ONE_DAY = timedelta(days=1)
 # How long after a deadline a "passed" alert is still worth sending (a first run long after the
@@ -125,7 +125,7 @@ def deadlines_of(doc_key: str, timeline: Sequence[StatusChange],
     resumption, a repeal of the suspending document).
 
     Example:
-        >>> from pipeline.status import StatusChange
+        >>> from pipeline.core.status import StatusChange
         >>> s = lambda day, status, until=None: StatusChange(day, LegalStatus(day, status, until, ("x:1",)), "x:2")
         >>> [d] = deadlines_of("y:1", [s(date(2031, 1, 1), "suspended", date(2031, 5, 1)),
         ...                           s(date(2031, 3, 1), "suspended", date(2031, 8, 31)),

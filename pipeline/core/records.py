@@ -2,7 +2,7 @@
 
 These are the contracts between stages: page classes produce a ``ParsedPage``
 (``crawlers.pages.base``), ``pipeline.extract`` turns it into a ``DocumentRecord``,
-the store persists it and ``pipeline.diff`` compares two of them.
+the store persists it and ``pipeline.core.diff`` compares two of them.
 All dates are legal dates in the issuer's calendar (``datetime.date``); all
 timestamps are timezone-aware ``datetime`` values in UTC.
 """
@@ -97,7 +97,7 @@ class Relation:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """An attachment link and, once read (``pipeline.attachments``), how: its status
+    """An attachment link and, once read (``pipeline.core.attachments``), how: its status
     (``read``, ``partial``, ``no_text_layer``, ``encrypted``, ``not_extracted``, …), a note for
     people, the PDF pages read and the SHA-256 of the body read. ``status`` None = not read."""
 

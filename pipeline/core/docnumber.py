@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from pipeline.dates import fold_width
-from pipeline.records import DocNumber
+from pipeline.core.dates import fold_width
+from pipeline.core.records import DocNumber
 
 # --- data -------------------------------------------------------------------------------------
 

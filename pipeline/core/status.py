@@ -60,7 +60,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pipeline.records import DatedEvent, LegalStatus, Relation
+from pipeline.core.records import DatedEvent, LegalStatus, Relation
 
 Incoming = Sequence[tuple[str, Relation]]
 Starts = Mapping[str, date | None]
@@ -303,7 +303,7 @@ def legal_status(
     are taken as acting on it.
 
     Example:
-        >>> from pipeline.records import Relation
+        >>> from pipeline.core.records import Relation
         >>> a = Relation("suspends", "x:2031:1", "2031年第1号", since=date(2031, 1, 5), until=date(2031, 11, 10))
         >>> c = Relation("extends", "x:2031:9", "2031年第9号", until=date(2032, 1, 10))
         >>> graph = [("x:2031:9", a), ("x:2031:30", c)]

@@ -31,7 +31,7 @@ from typing import Any
 
 from diff_match_patch import diff_match_patch
 
-from pipeline.records import TextDiff
+from pipeline.core.records import TextDiff
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 PSEUDO_LINE_ENDS = "\n。；;"

@@ -1,6 +1,6 @@
 """Calendar dates and timestamps in every written form regulators use (pure, no clock).
 
-Forms recognised (after ``pipeline.normalize.match_text``; full-width digits also work raw):
+Forms recognised (after ``pipeline.core.normalize.match_text``; full-width digits also work raw):
 
 - Chinese/Japanese: ``2025年10月9日``, ``2025 年 10 月 09 日``, ``２０２５年１０月９日``,
   ``二〇二五年十月九日`` (``〇``/``○``/``零``), with an optional weekday ``(金曜日)`` / ``（星期四）``;

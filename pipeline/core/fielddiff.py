@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 
-from pipeline.records import DocumentRecord, FieldChange, Relation, TextDiff
+from pipeline.core.records import DocumentRecord, FieldChange, Relation, TextDiff
 
 ARROW = "→"
 MINUS = "−"  # U+2212, for "+120/−35 chars"
@@ -41,7 +41,7 @@ def field_changes(old: DocumentRecord | None, new: DocumentRecord) -> list[Field
 
     Example:
         >>> from datetime import date
-        >>> from pipeline.records import CodeTag
+        >>> from pipeline.core.records import CodeTag
         >>> a = DocumentRecord("mofcom", "u", "T", "zh", "", "", "h", effective=date(2025, 11, 8),
         ...                    codes=(CodeTag("cn-dual-use", "1C914"),))
         >>> b = DocumentRecord("mofcom", "u", "T", "zh", "", "", "h", effective=date(2025, 12, 1))
