@@ -221,6 +221,12 @@ def _attribute_codes(codes: list[CodeTag], parsed: ParsedPage, attachments: Mapp
     return [c if (c.scheme, c.code) in in_body else replace(c, where=found.get((c.scheme, c.code))) for c in codes]
 
 
+def _annex_texts(parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> tuple[tuple[str, str], ...]:
+    """(title, text) of each attachment with text, in the page's order."""
+    return tuple((" ".join(link.title.split()) or attachment_name(link.url), read.text)
+                 for link in parsed.attachments if (read := attachments.get(link.url)) is not None and read.has_text)
+
+
 def _read_attachments(parsed: ParsedPage, attachments: Mapping[str, AttachmentText]) -> tuple[Attachment, ...]:
     out = []
     for link in parsed.attachments:
@@ -234,8 +240,8 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     """Type and tag a ParsedPage (pure).
 
     ``attachments``: attachment URL -> its text as read (``pipeline.core.attachments``). Their text is
-    tagged with the body's (codes, HS codes, elements, dates; relations are read from the body
-    only) and becomes part of the record's text (see ``with_attachments``); a code read only from
+    tagged with the body's (codes, HS codes, elements, dates; relations are read from the body,
+    and from an annex only when the body points to it as its list) and becomes part of the record's text (see ``with_attachments``); a code read only from
     an attachment names it in ``where``.
     """
     attachments = attachments or {}
@@ -277,11 +283,12 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     effective = _whole_document_effective(events)
 
     issuers = number.issuers if number else None
-    # Relations come from the body only: an annex quoting other documents' numbers (a list of the
-    # measures it consolidates) must not suspend or repeal them.
+    # Relations come from the body: an annex quoting other documents' numbers (a list of the
+    # measures it consolidates) must not suspend or repeal them. Only a body sentence that points to
+    # its annex as the list of what it acts on ("目录见附件") reads the attachments' lines.
     relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text),
                                                         self_key=own_key, default_issuers=issuers,
-                                                        published=published)
+                                                        published=published, annexes=_annex_texts(own, attachments))
     codes = extract_codes(body, language=parsed.language)
     if parsed is not own:
         codes = _attribute_codes(codes, own, attachments)

@@ -308,3 +308,17 @@ def test_process_reads_a_docx_attachment(store, clock) -> None:
     assert (report.processed, report.new_versions, report.failed) == (1, 1, 0)
     version = store.latest_version(store.document("miit:工信部原:2025:112").id)
     assert _codes(store, version.id) == ["1C011", "3A001.b"]
+
+
+def test_a_body_pointing_to_its_annex_as_the_list_repeals_what_the_pdf_lists() -> None:
+    """"决定废止…（目录见附件）": each document on a line of the attached PDF is repealed; without that
+    sentence the same PDF acts on nothing (test above)."""
+    html = (CORPUS / "input.html").read_bytes().replace(
+        "印发给你们".encode(), "印发给你们。同时，决定废止2件规范性文件（目录见附件）".encode())
+    annex = [["废止的规范性文件目录", "1 某行业准入条件 工业和信息化部公告2013年第29号", "2 某通知 工信部原〔2015〕211号"]]
+    read = read_attachment(pdfs.text_pdf(annex), filename="a.pdf")
+    record = extract_page(html, source="govcn", url=PAGE_URL, attachments={PDF_URL: read})
+    assert sorted((r.type, r.target_key) for r in record.relations) == [
+        ("repeals", "miit:2013:29"), ("repeals", "miit:工信部原:2015:211")]
+    assert "【附件：" in record.relations[0].evidence and "目录见附件" in record.relations[0].evidence
+    assert extract_page(html, source="govcn", url=PAGE_URL).relations == ()  # the annex unread: nothing guessed

@@ -31,6 +31,13 @@ publication date). Its target is the suspended document, or the suspending notic
 sentence names that ("第N号公告暂停实施的措施自…起恢复实施": the sentence's ``暂停实施`` is then no
 suspension, as in an extension). ``已恢复实施`` is narrated background.
 
+A trigger sentence with no citation that points to an annex as its list (``决定废止5件规范性文件（目录见
+附件）``, ``附件2所列文件停止执行``, ``列入附件的文件同时废止``) acts on every citation of that annex, one
+per line: an annex section printed in the body (from a heading line ``附件`` / ``附件2`` / ``附件2：…``
+to the next one) or an attachment's text (``annexes``; its label is read from its title). A numbered
+reference (``见附件2``) takes that annex only. Otherwise annexes are never read for relations: an
+annex quoting other measures (a list of what a notice consolidates) does not act on them.
+
 A trigger sentence with no citation but an anaphor (``上述公告…暂停实施``) acts on the citations
 of the preceding sentence. When a comma clause both extends and suspends (``将…规定的暂停实施期限延长至``)
 it is an extension; ``Y继续暂停实施至D`` / ``仍暂停实施`` ("remain suspended") in another clause is a
@@ -50,10 +57,11 @@ labels such as ``第二条`` / ``第二款``; an item inside an article is compa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.core.dates import find_dates
+from pipeline.core.dates import cn_to_int, find_dates
 from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.core.normalize import match_text
 from pipeline.core.records import Relation
@@ -102,6 +110,8 @@ _PERIOD_NOUN = re.compile(r"[的之]?(?:期限|期间|时间|期)")
 # attributive "暂停实施的" is no act of its own.
 _ATTRIBUTIVE = re.compile(r"[的之]")
 _BACKGROUND = re.compile(r"(?:已经?|曾经?|业已|此前|不再|停止|取消|终止|不予?|未|不作|未作|无需|无须|不得)$")
+# "X已被Y代替": the act happened before, by Y, in the same comma clause: narrated, not this document's.
+_PASSIVE_DONE = re.compile(r"(?:已经?|业已|早已)被[^,，；;。]*$")
 _BASIS = re.compile(
     rf"(?:根据|依据|按照|依照|参照|遵照|(?i:in[ ]+accordance[ ]+with|pursuant[ ]+to|according[ ]+to)){_STOP}*?(?=[,，:：。；;]|$)",
     re.M,
@@ -150,6 +160,14 @@ _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
 )
+# A trigger sentence pointing to its annex as the list of what it acts on.
+_ANNEX_NUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+_ANNEX_LIST_REF = re.compile(
+    rf"(?:见|列入|列于|载于)[ ]*附件[ ]*(?P<n>{_ANNEX_NUM})?|附件[ ]*(?P<m>{_ANNEX_NUM})?[ ]*(?:中?所列|列明|列出|中列)"
+)
+# An annex printed in the body starts at a heading line: "附件", "附件2", "附件2：废止的规范性文件目录".
+_ANNEX_HEADING = re.compile(rf"^[ ]*附件[ ]*(?P<n>{_ANNEX_NUM})?[ ]*(?:[:：][^\n]*)?$", re.M)
+_ANNEX_TITLE_LABEL = re.compile(rf"附件[ ]*(?P<n>{_ANNEX_NUM})")
 _DATED_TYPES = ("suspends", "repeals", "supersedes", "resumes")
 # A Japanese trigger followed by an instrument noun is part of a title ("輸出貿易管理令の一部を改正する政令").
 _JA_TITLE_NOUN = re.compile(r"(?:政令|省令|府令|告示|法律|規則|訓令|通達|命令|件)")
@@ -190,6 +208,8 @@ def _triggers(sentence: str) -> list[_Trigger]:
     for rule in RULES:
         for m, _ in rule.finditer(sentence):
             if _BACKGROUND.search(sentence[max(0, m.start() - 3) : m.start()]):
+                continue
+            if _PASSIVE_DONE.search(sentence, max(0, m.start() - 80), m.start()):
                 continue
             if any(s < m.start() and m.end() < e for s, e in bracketed):
                 continue  # inside a cited title: 《关于修改…的决定》
@@ -304,8 +324,12 @@ def extract_relations(
     self_key: str | None = None,
     default_issuers: tuple[str, ...] | None = None,
     published: date | None = None,
+    annexes: Sequence[tuple[str, str]] = (),
 ) -> list[Relation]:
     """Relations from this document to the documents it acts on, in text order, unique per (type, target, clause).
+
+    ``annexes``: (title, text) of each attachment read; consulted only by a trigger sentence that
+    points to its annex as the list of what it acts on.
 
     Example:
         >>> rels = extract_relations("商务部公告2024年第46号第二条自2025年11月9日起至2026年11月27日暂停实施。",
@@ -336,6 +360,11 @@ def extract_relations(
             else:
                 pending, pending_sentence = citations, sentence
             continue
+        if not citations and (refs := _annex_refs(sentence, triggers)):
+            _relate_annex_lists(out, refs, sentence, triggers, _annex_sections(text, annexes),
+                                default_issuers, self_key, published)
+            pending, pending_sentence = [], ""
+            continue
         if not citations and _LIST_INTRO.search(sentence.strip()):
             listing = (triggers, sentence)
             pending, pending_sentence = [], ""
@@ -347,6 +376,59 @@ def extract_relations(
         _relate(out, citations, clause_source, triggers, sentence, self_key, published, items=clause_source is not sentence)
         pending, pending_sentence = [], ""
     return _drop_subsumed(_fill_untils(list(out.values()), text, published))
+
+
+def _label(n: str | None) -> str | None:
+    if not n:
+        return None
+    return n if n.isdigit() else str(cn_to_int(n) or n)
+
+
+def _annex_refs(sentence: str, triggers: list[_Trigger]) -> list[tuple[_Trigger, str | None]]:
+    """(trigger, annex label or None) for each annex the sentence names as its list, each taken by its
+    nearest trigger; ``implements`` never reads an annex."""
+    usable = [t for t in triggers if t.type != "implements"]
+    out = []
+    for m in _ANNEX_LIST_REF.finditer(sentence) if usable else ():
+        t = min(usable, key=lambda t: abs(t.start - m.start()))
+        out.append((t, _label(m.group("n") or m.group("m"))))
+    return out
+
+
+def _annex_sections(text: str, annexes: Sequence[tuple[str, str]]) -> list[tuple[str | None, str, str]]:
+    """(label, heading, text) of each annex: those printed in the body after a heading line, then the
+    attachments read."""
+    heads = list(_ANNEX_HEADING.finditer(text))
+    out = [(_label(h.group("n")), h.group(0).strip(), text[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)])
+           for i, h in enumerate(heads)]
+    for title, body in annexes:
+        m = _ANNEX_TITLE_LABEL.search(title)
+        out.append((_label(m.group("n")) if m else None, f"【附件：{title}】", match_text(body)))
+    return out
+
+
+def _relate_annex_lists(
+    out: dict[tuple[str, str, str | None], Relation],
+    refs: list[tuple[_Trigger, str | None]],
+    sentence: str,
+    triggers: list[_Trigger],
+    sections: list[tuple[str | None, str, str]],
+    default_issuers: tuple[str, ...] | None,
+    self_key: str | None,
+    published: date | None,
+) -> None:
+    """Relate the citations of the annexes ``refs`` name, one line at a time, to the trigger naming each."""
+    for trigger, label in refs:
+        chosen = [s for s in sections if label is None or s[0] == label] or (
+            sections if label is not None and all(s[0] is None for s in sections) else [])
+        for _, heading, body in chosen:
+            for line in body.splitlines():
+                if not line.strip() or any(next(iter(rule.finditer(line)), None) for rule in RULES):
+                    continue  # a line that tells an act of its own ("…已被…代替") is no list entry
+                citations = _citations(line, default_issuers)
+                if citations:
+                    _relate(out, citations, line, [trigger], sentence, self_key, published, items=True,
+                            evidence=f"{sentence.strip()} {heading} {line.strip()}")
 
 
 _ITEM_RESIDUE = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|[\s;；。,，、:：.等]")
@@ -380,6 +462,7 @@ def _relate(
     published: date | None,
     *,
     items: bool,
+    evidence: str | None = None,
 ) -> None:
     """Relations from ``citations`` (found in ``clause_source``) to the triggers of ``sentence``.
 
@@ -403,7 +486,7 @@ def _relate(
                 target_text=c.text,
                 until=until if trigger.type in ("suspends", "extends") else None,
                 clause=clause,
-                evidence=sentence.strip(),
+                evidence=evidence or sentence.strip(),
                 since=start if trigger.type in _DATED_TYPES else None,
             )
             key = (rel.type, rel.target_key or rel.target_text, rel.clause)
