@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.core.records import DocumentRecord, LegalStatus, Relation, record_from_json
-from pipeline.core.deadlines import Deadline, deadlines_of
+from pipeline.core.deadlines import Deadline, deadlines_of, transition_deadlines
 from pipeline.core.status import StatusChange, document_start, legal_status, status_timeline
 from store import Store
 
@@ -190,7 +190,19 @@ def collect_deadlines(store: Store, start: date, *, reader: StatusReader | None 
             return max(days) if days else None
 
         found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
-    return sorted(found, key=lambda d: (d.starts, d.doc_key))
+        record = reader.record(key)
+        if record is not None and any(e.type == "transition_until" and e.date >= start for e in record.dates):
+            found.extend(d for d in transition_deadlines(key, record.dates, lambda on, key=key: reader.status(key, on),
+                                                         record.published) if d.starts > start)
+    return sorted(found, key=lambda d: (d.starts, d.doc_key, d.kind))
+
+
+def deadline_json(d: Deadline, day: date) -> dict[str, Any]:
+    """One deadline as the CLI's and the web view's JSON show it, seen from ``day``."""
+    return {"doc_key": d.doc_key, "kind": d.kind, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
+            "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by), "cause": d.cause,
+            "clause": d.clause, "description": d.describe(),
+            "moves": [{"from": m.old, "to": m.new, "on": m.on, "by": m.by} for m in d.moves]}
 
 
 def change_json(change: StatusChange) -> dict[str, Any]:
@@ -208,5 +220,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "incoming_relations",
+__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "deadline_json", "incoming_relations",
            "load_version", "own_record", "status_json", "status_of", "timeline_of"]

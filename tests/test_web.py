@@ -426,3 +426,20 @@ def test_alerts_link_to_the_web_page_when_base_url_is_configured(tmp_path: Path,
 
     with pytest.raises(ConfigError, match=r"web.base_url: .*must start with http:// or https://"):
         load_config(bad)
+
+
+def test_a_transitional_period_ending_is_a_row_of_its_own(tmp_path: Path, page_tools) -> None:
+    path = tmp_path / "t.db"
+    with Store.open(path) as store:
+        page_tools.register_sources(store)
+        body = page_tools.read("mofcom", "MofcomNoticePage", "2025-58-standard")[0].replace(
+            "本公告自2025年11月8日起正式实施。".encode(), "本公告自2025年11月8日起正式实施，过渡期至2026年3月31日。".encode())
+        page_tools.save(store, "2025-58-standard", at=page_tools.T0, body=body)
+        process_pending(store, now=page_tools.T0)
+    ro = Store.open_read_only(path)
+    with TestClient(create_app(ro, clock=FixedClock(page_tools.T0))) as c:
+        rows = rows_of(c.get("/deadlines", params={"on": "2026-03-01", "days": "60"}).text, "deadlines")
+        data = c.get("/deadlines", params={"on": "2026-03-01", "days": "60", "format": "json"}).json()
+    ro.close()
+    assert rows == [f"2026-03-31 in 30 day(s) {K58} transitional period ends: the old rules no longer apply from 2026-04-01"]
+    assert [(d["kind"], d["day"], d["days_left"]) for d in data] == [("transition", "2026-03-31", 30)]

@@ -507,25 +507,21 @@ def deadlines(
     past: int = typer.Option(30, "--past", help="Also list deadlines passed this many days ago."),
     as_json: bool = JSON,
 ) -> None:
-    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals
-    (a suspension end moved by an extension shows the date it moved from).
+    """Legal deadlines around a day: suspensions ending, expiries, dates of entry into force, repeals,
+    transitional periods ending (a suspension end moved by an extension shows the date it moved from).
 
     Example: regwatch deadlines --on 2026-11-01 --days 30
     """
     from datetime import timedelta
 
-    from pipeline.lookup import collect_deadlines, status_json
+    from pipeline.lookup import collect_deadlines, deadline_json
 
     day = _parse_day(on, "--on") or today()
     with open_store(ctx) as store:
         found = [d for d in collect_deadlines(store, day - timedelta(days=past))
                  if d.scheduled and d.starts <= day + timedelta(days=days)]
     if as_json:
-        emit_json([{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
-                    "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by),
-                    "cause": d.cause, "description": d.describe(),
-                    "moves": [{"from": m.old, "to": m.new, "on": m.on, "by": m.by} for m in d.moves]}
-                   for d in found])
+        emit_json([deadline_json(d, day) for d in found])
         return
     if not found:
         stdout().print(f"no deadlines between {(day - timedelta(days=past)).isoformat()} and "

@@ -11,6 +11,11 @@ ends it early), the old date is no longer a deadline at all: none of its reminde
 "passed", goes out after the move. The new date has its own dedup keys, so its reminders are new
 alerts at their lead days; every one of them says "moved from OLD to NEW", and when no lead of
 the new date is due yet a one-off "moved" reminder goes out as soon as the move is known.
+
+A transitional period (``过渡期至D``, ``Dまでの間、従前の例による``: a ``transition_until`` date) is a
+deadline too, of kind ``transition``: the document's status does not change, but from the day
+after D the old rules no longer apply to what the period covers (``transition_deadlines``). It is
+reminded at the same lead days, unless the document is repealed or expired by then.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pipeline.core.classify import AlertRequest
-from pipeline.core.records import LegalStatus
+from pipeline.core.records import DatedEvent, LegalStatus
 from pipeline.core.status import StatusChange
 
 _ONE_DAY = timedelta(days=1)
@@ -77,6 +82,8 @@ class Deadline:
     announced: date | None = None  # publication of the document(s) that set this date, if known
     moves: tuple[Move, ...] = ()
     cause: str | None = None
+    kind: str = "status"  # "status": the status changes; "transition": a transitional period ends
+    clause: str | None = None  # transition: the clause the period is printed in
 
     @property
     def moved(self) -> Move | None:
@@ -96,8 +103,22 @@ class Deadline:
 
     @property
     def day(self) -> date:
-        """The date as the law prints it: the last day of a suspension, else the first day of the new status."""
-        return self.last_day if self.before.status in ("suspended", "partly_suspended") else self.starts
+        """The date as the law prints it: the last day of a suspension or transitional period, else the
+        first day of the new status."""
+        return self.last_day if self.kind == "transition" or self.before.status in _SUSPENDED else self.starts
+
+    @property
+    def dedup_stem(self) -> str:
+        """What identifies this deadline in the alerts' dedup keys (document, change, date)."""
+        change = "transition" if self.kind == "transition" else f"{self.before.status}>{self.after.status}"
+        return f"deadline:{self.doc_key}:{change}:{self.starts.isoformat()}"
+
+    @property
+    def what(self) -> tuple[str, str]:
+        """(now, then) in words."""
+        if self.kind == "transition":
+            return "transitional period (old rules apply)", "transitional period over"
+        return _WHAT.get(self.before.status, self.before.status), _WHAT.get(self.after.status, self.after.status)
 
     @property
     def by(self) -> tuple[str, ...]:
@@ -105,6 +126,10 @@ class Deadline:
 
     def describe(self) -> str:
         """One line, e.g. ``mofcom+gacc:2025:56 suspended until 2026-11-10; in force from 2026-11-11``."""
+        if self.kind == "transition":
+            where = f" ({self.clause})" if self.clause else ""
+            return (f"{self.doc_key}{where} transitional period until {self.last_day.isoformat()}; "
+                    f"the old rules no longer apply from {self.starts.isoformat()}")
         clauses = f" ({', '.join(self.before.clauses or self.after.clauses)})" if (
             self.before.clauses or self.after.clauses) else ""
         if self.before.status in ("suspended", "partly_suspended"):
@@ -156,6 +181,32 @@ def deadlines_of(doc_key: str, timeline: Sequence[StatusChange],
     return out
 
 
+_ENDED = ("repealed", "expired")
+
+
+def transition_deadlines(doc_key: str, dates: Iterable[DatedEvent], status_on: Callable[[date], LegalStatus],
+                         announced: date | None = None) -> list[Deadline]:
+    """The transitional periods of a document (its ``transition_until`` dates) as deadlines, one per
+    day and clause; none for a period the document does not live to end (repealed or expired).
+
+    Example:
+        >>> ev = DatedEvent("transition_until", date(2031, 6, 30), "第五条", "过渡期至2031年6月30日")
+        >>> [d] = transition_deadlines("x:1", [ev], lambda day: LegalStatus(day, "in_force"), date(2031, 1, 5))
+        >>> d.day.isoformat(), d.starts.isoformat(), d.describe()
+        ('2031-06-30', '2031-07-01', 'x:1 (第五条) transitional period until 2031-06-30; the old rules no longer apply from 2031-07-01')
+    """
+    out: dict[tuple[date, str | None], Deadline] = {}
+    for event in dates:
+        if event.type != "transition_until" or (event.date, event.clause) in out:
+            continue
+        before, after = status_on(event.date), status_on(event.date + _ONE_DAY)
+        if before.status in _ENDED:
+            continue
+        out[(event.date, event.clause)] = Deadline(doc_key, event.date + _ONE_DAY, before, after, announced,
+                                                   kind="transition", clause=event.clause)
+    return sorted(out.values(), key=lambda d: (d.starts, d.clause or ""))
+
+
 def due_lead(days_left: int, lead_days: Iterable[int]) -> int | None:
     """The lead (days before) whose alert is due: the smallest lead that is ``>= days_left``.
 
@@ -184,15 +235,14 @@ def deadline_alerts(deadlines: Iterable[Deadline], *, today: date, lead_days: Se
         target = d.day
         days_left = (target - today).days
         source = (source_of or {}).get(d.doc_key, d.doc_key.split(":")[0].split("+")[0])
-        key = f"deadline:{d.doc_key}:{d.before.status}>{d.after.status}:{d.starts.isoformat()}"
+        key = d.dedup_stem
         move = d.moved
         moved = f" ({move.describe()})" if move else ""
-        facts = (("Document", d.doc_key), ("Deadline", target.isoformat()),
-                 ("Now", _WHAT.get(d.before.status, d.before.status)),
-                 ("Then", _WHAT.get(d.after.status, d.after.status)),
+        now, then = d.what
+        facts = (("Document", d.doc_key), ("Deadline", target.isoformat()), ("Now", now), ("Then", then),
                  *((("By", ", ".join(d.by)),) if d.by else ()),
                  *((("Moved", move.describe().removeprefix("moved ")),) if move else ()))
-        tags = ("deadline:moved",) if move else ()
+        tags = (("deadline:moved",) if move else ()) + (("deadline:transition",) if d.kind == "transition" else ())
         if today >= d.starts:
             if (today - d.starts).days <= PASSED_GRACE_DAYS:
                 out.append(AlertRequest(
@@ -222,4 +272,4 @@ def deadline_alerts(deadlines: Iterable[Deadline], *, today: date, lead_days: Se
     return out
 
 
-__all__ = ["PASSED_GRACE_DAYS", "Deadline", "Move", "deadline_alerts", "deadlines_of", "due_lead"]
+__all__ = ["PASSED_GRACE_DAYS", "Deadline", "Move", "deadline_alerts", "deadlines_of", "due_lead", "transition_deadlines"]

@@ -299,17 +299,14 @@ class WebView:
     # -- deadlines, search -------------------------------------------------------------------
 
     def deadlines(self, request: Request) -> Response:
-        from pipeline.lookup import collect_deadlines, status_json
+        from pipeline.lookup import collect_deadlines, deadline_json
 
         day = _day(request, "on") or self.clock.now().date()
         days = _int(request, "days", 90, 0, 3660)
         past = _int(request, "past", 30, 0, 3660)
         found = [d for d in collect_deadlines(self.store, day - timedelta(days=past))
                  if d.scheduled and d.starts <= day + timedelta(days=days)]
-        data = [{"doc_key": d.doc_key, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
-                 "before": status_json(d.before), "after": status_json(d.after), "by": list(d.by), "cause": d.cause,
-                 "description": d.describe(),
-                 "moves": [{"from": m.old, "to": m.new, "on": m.on, "by": m.by} for m in d.moves]} for d in found]
+        data = [deadline_json(d, day) for d in found]
         return self.page(request, "deadlines.html", data, found=found, day=day, days=days, past=past,
                          start=day - timedelta(days=past), end=day + timedelta(days=days))
 

@@ -6,9 +6,10 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from pipeline.core.deadlines import Deadline, Move, deadline_alerts, deadlines_of, due_lead
+from pipeline.core.deadlines import Deadline, Move, deadline_alerts, deadlines_of, due_lead, transition_deadlines
+from pipeline.lookup import collect_deadlines
 from pipeline.process import process_pending
-from pipeline.core.records import LegalStatus, Relation
+from pipeline.core.records import DatedEvent, LegalStatus, Relation
 from pipeline.remind import check_deadlines, issuer_timezone
 from pipeline.core.status import status_timeline
 
@@ -137,3 +138,44 @@ def test_check_deadlines_queues_each_reminder_once(store, capture_page) -> None:
     # the next day in Beijing starts at 16:00 UTC: the calendar of the issuer decides "today"
     assert check_deadlines(store, now=datetime(2026, 11, 9, 15, 59, tzinfo=timezone.utc), lead_days=LEADS) == 6
     assert check_deadlines(store, now=datetime(2026, 11, 9, 16, 0, tzinfo=timezone.utc), lead_days=LEADS) == 6
+
+
+# -- transitional periods ------------------------------------------------------------------------
+
+def _in_force(day: date) -> LegalStatus:
+    return LegalStatus(day, "in_force")
+
+
+def test_a_transitional_period_is_a_deadline_reminded_at_the_lead_days() -> None:
+    ev = DatedEvent("transition_until", date(2031, 6, 30), "第五条", "过渡期至2031年6月30日")
+    [d] = transition_deadlines("mofcom:2031:9", [ev, ev], _in_force, announced=date(2031, 1, 5))
+    assert (d.kind, d.day, d.starts, d.clause, d.scheduled) == ("transition", date(2031, 6, 30), date(2031, 7, 1), "第五条", True)
+    [coming] = deadline_alerts([d], today=date(2031, 6, 26), lead_days=LEADS)
+    assert coming.dedup_key == "deadline:mofcom:2031:9:transition:2031-07-01:lead7"
+    assert coming.title == ("Deadline in 4 day(s): mofcom:2031:9 (第五条) transitional period until 2031-06-30; "
+                            "the old rules no longer apply from 2031-07-01")
+    assert dict(coming.facts)["Now"] == "transitional period (old rules apply)"
+    assert "deadline:transition" in coming.tags
+    [passed] = deadline_alerts([d], today=date(2031, 7, 1), lead_days=LEADS)
+    assert passed.dedup_key == "deadline:mofcom:2031:9:transition:2031-07-01:passed"
+
+
+def test_no_transition_deadline_for_a_document_repealed_before_its_period_ends() -> None:
+    ev = DatedEvent("transition_until", date(2031, 6, 30), None, "过渡期至2031年6月30日")
+    repealed = lambda day: LegalStatus(day, "repealed" if day >= date(2031, 3, 1) else "in_force")  # noqa: E731
+    assert transition_deadlines("mofcom:2031:9", [ev], repealed) == []
+
+
+def test_a_stored_transitional_period_reaches_deadlines_and_reminders(store, capture_page, page_tools) -> None:
+    body, _ = page_tools.read("mofcom", "MofcomNoticePage", "2025-58-standard")
+    body = body.replace("本公告自2025年11月8日起正式实施。".encode(),
+                        "本公告自2025年11月8日起正式实施，过渡期至2026年3月31日。".encode())
+    capture_page("2025-58-standard", body=body)
+    process_pending(store, now=datetime(2025, 10, 10, 3, tzinfo=timezone.utc))
+    [d] = [d for d in collect_deadlines(store, date(2026, 1, 1)) if d.kind == "transition"]
+    assert (d.doc_key, d.day, d.starts) == ("mofcom+gacc:2025:58", date(2026, 3, 31), date(2026, 4, 1))
+    now = datetime(2026, 3, 25, 4, tzinfo=timezone.utc)  # noon in Beijing, 6 days before
+    assert check_deadlines(store, now=now, lead_days=LEADS) == 1
+    assert check_deadlines(store, now=now, lead_days=LEADS) == 0  # each reminder once
+    [alert] = [a for a in store.alerts(limit=10) if a.kind == "deadline"]
+    assert alert.dedup_key == "deadline:mofcom+gacc:2025:58:transition:2026-04-01:lead7"
