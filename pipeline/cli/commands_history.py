@@ -484,18 +484,29 @@ def status_of_cmd(
     Example: regwatch status-of mofcom+gacc:2025:56 --on 2026-11-11
     """
     from pipeline.lookup import status_json, status_of
+    from store.errors import NotFound
 
     day = _parse_day(on, "--on") or today()
     with open_store(ctx) as store:
         result = status_of(store, doc_key, day)
+        try:
+            document = store.document(doc_key)
+        except NotFound:  # known only from the relations acting on it
+            document = None
+        availability = _availability(document.status, _appearances(ctx, store, document)) if document else ""
+    withdrawn = document is not None and document.status == "withdrawn"
     if as_json:
-        emit_json({"doc_key": doc_key, **status_json(result)})
+        emit_json({"doc_key": doc_key, **status_json(result), "withdrawn": withdrawn,
+                   "availability": availability or None})
         return
     until = f" until {result.until.isoformat()}" if result.until else ""
     by = f" (by {', '.join(result.by)})" if result.by else ""
     clauses = f" [{', '.join(result.clauses)}]" if result.clauses else ""
     # Suspension notes only restate the line; other notes (inferences, reasons) add to it.
     note = f"\n  {result.note}" if result.note and result.status not in ("suspended", "partly_suspended") else ""
+    if withdrawn:  # a page taken down is no repeal: the status stands on what the document said
+        note += (f"\n  {availability}\n  the status above is read from the document's last version; a page "
+                 "removed from the regulator's site is not a repeal — confirm with the issuer")
     stdout().print(f"{doc_key} on {day.isoformat()}: {result.status}{clauses}{until}{by}{note}", markup=False)
 
 

@@ -11,6 +11,8 @@ backends with answers written directly.
 
 from __future__ import annotations
 
+import json
+
 import doctest
 import hashlib
 import importlib
@@ -335,6 +337,13 @@ def test_replica_removed_page_is_withdrawn_after_three_404s_and_nothing_else_cou
     out = capsys.readouterr().out
     assert code == 0 and "WITHDRAWN 2025-11-16 03:00: on no list of any source" in out
     assert "withdrawn 2025-11-16 03:00: on no list, HTTP 404 in 3 checks in a row since 2025-11-11 03:00" in out
+    code = main(["--db", db_url, "status-of", KEY, "--on", "2025-11-17"])  # status stands, the withdrawal is said
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith(f"{KEY} on 2025-11-17: in_force")
+    assert "WITHDRAWN 2025-11-16 03:00" in out and "not a repeal" in out
+    code = main(["--db", db_url, "status-of", KEY, "--on", "2025-11-17", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert (data["status"], data["withdrawn"], data["availability"][:26]) == ("in_force", True, "WITHDRAWN 2025-11-16 03:00")
 
     fourth = site.cycle("withdrawn", 7)  # a withdrawn page is not re-checked; nothing new is queued
     assert (fourth["crawl"]["rechecks"]["requested"], fourth["withdrawals"]["alerts"]) == (0, 0)
