@@ -260,7 +260,8 @@ def test_status_of_json_suspended_until_d_not_on_d_plus_1(capsys, shared_db) -> 
     code, out, _ = cli(capsys, "--db", shared_db, "status-of", "mofcom+gacc:2025:56", "--on", "2026-11-10", "--json")
     assert json.loads(out) | {"note": ""} == {"doc_key": "mofcom+gacc:2025:56", "on": "2026-11-10",
                                              "status": "suspended", "until": "2026-11-10", "by": [K70],
-                                             "clauses": [], "note": ""}
+                                             "clauses": [], "note": "", "withdrawn": False,
+                                             "availability": None}
     code, out, _ = cli(capsys, "--db", shared_db, "status-of", "mofcom+gacc:2025:56", "--on", "2026-11-11", "--json")
     after = json.loads(out)
     # 2025:56 was never fetched: once its suspension has ended it is inferred back in force.
