@@ -288,7 +288,8 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     # its annex as the list of what it acts on ("目录见附件") reads the attachments' lines.
     relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text),
                                                         self_key=own_key, default_issuers=issuers,
-                                                        published=published, annexes=_annex_texts(own, attachments))
+                                                        published=published, annexes=_annex_texts(own, attachments),
+                                                        effective=effective)
     codes = extract_codes(body, language=parsed.language)
     if parsed is not own:
         codes = _attribute_codes(codes, own, attachments)

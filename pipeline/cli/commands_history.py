@@ -169,7 +169,11 @@ def _appearances(ctx: typer.Context, store, document) -> list[dict]:
     """The sources a document appears on, each marked reference/copy and authoritative or not."""
     from pipeline.core.authority import authoritative_source
 
-    authority = authoritative_source(document.key, config_of(ctx).authority)
+    return _appearance_rows(store, document, authoritative_source(document.key, config_of(ctx).authority))
+
+
+def _appearance_rows(store, document, authority: str | None) -> list[dict]:
+    """The appearances of a document with their re-checks (``authority``: the authoritative source, if known)."""
     urls = store.document_urls(document.id)
     checks = store.withdrawal_checks(document.id)
     return [{"source": a.source, "url": a.url, "urls": [u.url for u in urls if u.source == a.source],
@@ -493,7 +497,7 @@ def status_of_cmd(
             document = store.document(doc_key)
         except NotFound:  # known only from the relations acting on it
             document = None
-        availability = _availability(document.status, _appearances(ctx, store, document)) if document else ""
+        availability = _availability(document.status, _appearance_rows(store, document, None)) if document else ""
     withdrawn = document is not None and document.status == "withdrawn"
     if as_json:
         emit_json({"doc_key": doc_key, **status_json(result), "withdrawn": withdrawn,

@@ -90,7 +90,7 @@ def _date_matches(exp: dict[str, Any], act: dict[str, Any]) -> bool:
 def _relation_matches(exp: dict[str, Any], act: dict[str, Any]) -> bool:
     if exp["type"] != act.get("type") or exp["target_key"] != act.get("target_key"):
         return False
-    return all(k not in exp or exp[k] == act.get(k) for k in ("until", "clause"))
+    return all(k not in exp or exp[k] == act.get(k) for k in ("until", "clause", "since"))
 
 
 def _set_diff(expected: list[dict], actual: list[dict], matches) -> tuple[list, list]:
@@ -212,8 +212,9 @@ def _validate_case(case_id: str) -> list[str]:
     for r in expected.get("relations", []):
         if r.get("type") not in RELATION_TYPES or not (r.get("target_key") is None or KEY_RE.match(r["target_key"])):
             problems.append(f"bad relation entry {r!r}")
-        if r.get("until") is not None and not ISO_DATE.match(r["until"]):
-            problems.append(f"bad relation until {r!r}")
+        for k in ("until", "since"):
+            if r.get(k) is not None and not ISO_DATE.match(r[k]):
+                problems.append(f"bad relation {k} {r!r}")
     return problems
 
 

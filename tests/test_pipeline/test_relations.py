@@ -18,6 +18,7 @@ def test_extract_relations(case: dict) -> None:
         self_key=case.get("self_key"),
         default_issuers=tuple(case.get("default_issuers", ["mofcom"])),
         published=case.get("published"),
+        effective=case.get("effective"),
     )
     assert [{f: getattr(r, f) for f in FIELDS} for r in relations] == case["expected"]
 

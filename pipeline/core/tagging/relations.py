@@ -47,7 +47,9 @@ table ("shall be suspended", "remain suspended until", "is amended as follows", 
 Dates come from the trigger sentence: ``until`` is a date after ``至/到/截至`` (or before
 ``まで``); ``since`` a date between ``自/从`` and ``起``, or the publication date for
 ``自即日起`` / ``自公布之日起``. Suspensions, repeals and supersessions without a start date start
-on the publication date (``published``) when it is known; so do resumptions.
+when the document itself takes effect: its whole-document ``effective`` date when that is later
+than its publication ("本办法自2026年3月1日起施行。…同时废止" repeals on 2026-03-01), else the publication
+date (``published``) when it is known; so do resumptions.
 
 Clauses of the target right after a citation (``…第46号第二条``, ``…公告第二款``) are given in
 the canonical form of ``pipeline.core.tagging.rules.clause_refs`` (printed article and paragraph
@@ -325,6 +327,7 @@ def extract_relations(
     default_issuers: tuple[str, ...] | None = None,
     published: date | None = None,
     annexes: Sequence[tuple[str, str]] = (),
+    effective: date | None = None,
 ) -> list[Relation]:
     """Relations from this document to the documents it acts on, in text order, unique per (type, target, clause).
 
@@ -339,6 +342,7 @@ def extract_relations(
     """
     text = match_text(text)
     out: dict[tuple[str, str, str | None], Relation] = {}
+    starts = effective if effective is not None and (published is None or effective > published) else None
     if _QA.search(text):
         return []
     pending: list[_Citation] = []
@@ -350,7 +354,8 @@ def extract_relations(
         citations = _citations(sentence, default_issuers)
         if not triggers and listing is not None and _is_item(sentence, citations):
             # an item of the announced list: acted on by the intro's trigger, dated by its sentence
-            _relate(out, citations, sentence, listing[0], listing[1], self_key, published, items=True)
+            _relate(out, citations, sentence, listing[0], listing[1], self_key, published, items=True,
+                    starts=starts)
             pending, pending_sentence = pending + citations, sentence
             continue
         listing = None
@@ -362,7 +367,7 @@ def extract_relations(
             continue
         if not citations and (refs := _annex_refs(sentence, triggers)):
             _relate_annex_lists(out, refs, sentence, triggers, _annex_sections(text, annexes),
-                                default_issuers, self_key, published)
+                                default_issuers, self_key, published, starts)
             pending, pending_sentence = [], ""
             continue
         if not citations and _LIST_INTRO.search(sentence.strip()):
@@ -373,7 +378,8 @@ def extract_relations(
             citations, clause_source = pending, pending_sentence
         else:
             clause_source = sentence
-        _relate(out, citations, clause_source, triggers, sentence, self_key, published, items=clause_source is not sentence)
+        _relate(out, citations, clause_source, triggers, sentence, self_key, published,
+                items=clause_source is not sentence, starts=starts)
         pending, pending_sentence = [], ""
     return _drop_subsumed(_fill_untils(list(out.values()), text, published))
 
@@ -416,6 +422,7 @@ def _relate_annex_lists(
     default_issuers: tuple[str, ...] | None,
     self_key: str | None,
     published: date | None,
+    starts: date | None,
 ) -> None:
     """Relate the citations of the annexes ``refs`` name, one line at a time, to the trigger naming each."""
     for trigger, label in refs:
@@ -428,7 +435,7 @@ def _relate_annex_lists(
                 citations = _citations(line, default_issuers)
                 if citations:
                     _relate(out, citations, line, [trigger], sentence, self_key, published, items=True,
-                            evidence=f"{sentence.strip()} {heading} {line.strip()}")
+                            starts=starts, evidence=f"{sentence.strip()} {heading} {line.strip()}")
 
 
 _ITEM_RESIDUE = re.compile(r"《[^》\n]*》|[(（][^)）\n]*[)）]|[\s;；。,，、:：.等]")
@@ -462,6 +469,7 @@ def _relate(
     published: date | None,
     *,
     items: bool,
+    starts: date | None = None,
     evidence: str | None = None,
 ) -> None:
     """Relations from ``citations`` (found in ``clause_source``) to the triggers of ``sentence``.
@@ -479,7 +487,7 @@ def _relate(
         since, until = _trigger_window(sentence, trigger, triggers, published)
         next_start = citations[i + 1].start if i + 1 < len(citations) else len(clause_source)
         for clause in _clauses(clause_source, c, next_start):
-            start = since if since is not None or trigger.type not in _DATED_TYPES else published
+            start = since if since is not None or trigger.type not in _DATED_TYPES else (starts or published)
             rel = Relation(
                 type=trigger.type,
                 target_key=c.key,
