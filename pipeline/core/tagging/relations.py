@@ -366,7 +366,7 @@ def extract_relations(
                 pending, pending_sentence = citations, sentence
             continue
         if not citations and (refs := _annex_refs(sentence, triggers)):
-            _relate_annex_lists(out, refs, sentence, triggers, _annex_sections(text, annexes),
+            _relate_annex_lists(out, refs, sentence, _annex_sections(text, annexes),
                                 default_issuers, self_key, published, starts)
             pending, pending_sentence = [], ""
             continue
@@ -417,7 +417,6 @@ def _relate_annex_lists(
     out: dict[tuple[str, str, str | None], Relation],
     refs: list[tuple[_Trigger, str | None]],
     sentence: str,
-    triggers: list[_Trigger],
     sections: list[tuple[str | None, str, str]],
     default_issuers: tuple[str, ...] | None,
     self_key: str | None,
