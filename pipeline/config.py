@@ -174,7 +174,8 @@ class NumberConfig(_Model):
             raise ValueError(f"pattern does not compile: {exc} (a Python regex, e.g. "
                              "'(?P<year>\\d{4})年第(?P<number>\\d+)号')") from exc
         if "number" not in groups:
-            raise ValueError("pattern needs a named group (?P<number>…) (and (?P<year>…), (?P<issuer>…) if printed)")
+            raise ValueError("pattern needs a named group number, e.g. (?P<number>\\d+) (year and issuer are "
+                             "optional named groups)")
         unknown = groups - {"number", "year", "issuer"}
         if unknown:
             raise ValueError(f"unknown named group(s) {', '.join(sorted(unknown))} (use year, number, issuer)")

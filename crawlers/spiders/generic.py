@@ -29,7 +29,8 @@ from crawlers.spiders.base import RegulatorSpider
 class GenericSpider(RegulatorSpider):
     """Any source described by selectors in schedules.yaml (``SourceDef.generic``)."""
 
-    name = "generic"  # replaced by the source slug (-a name=<slug>)
+    # No class ``name``: each crawl names it after its source (``name=<slug>``), so Scrapy's spider
+    # loader lists only the built-in spiders.
 
     def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, base_url=base_url, **kwargs)
