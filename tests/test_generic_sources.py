@@ -392,3 +392,40 @@ def test_readme_sources_test_output_is_what_the_command_prints(tmp_path: Path,
     shown = [line for line in block.group(1).splitlines() if line.strip() != "…"]
     printed = out.splitlines()
     assert [line for line in printed if line in shown] == shown  # every README line, in order
+
+
+def test_inspect_reads_a_saved_page_of_a_configured_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    page = site_path("notices") / "base" / N[2].lstrip("/")
+    code, out, err = cli(capsys, "--config", example_file(tmp_path), "inspect", page, "--source", "customs",
+                         "--url", "https://www.customs.gov.cn" + N[2], "--json")
+    data = json.loads(out)
+    assert (code, data["source"], data["doc_key"], data["published"]) == (0, "customs", "gacc:2026:11", "2026-11-10")
+    assert [(r["type"], r["target_key"]) for r in data["relations"]] == [("repeals", "gacc:2020:5")]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_page_url_pattern_robots_off_and_own_user_agent(tmp_path: Path, db_url: Any) -> None:
+    from crawlers.__main__ import build_settings
+    from pipeline.crawl import crawl_source
+
+    data = yaml.safe_load(EXAMPLE)
+    customs = data["sources"]["customs"]
+    customs["list"].pop("next")
+    customs.update({"robots": False, "user_agent": "regwatch-test/1.0 (+mailto:ops@example.org)"})
+    customs["list"].update({"page_url": "index_{page}.html", "pages": 2})
+    path = tmp_path / "s.yaml"
+    with ReplicaServer(site_path("notices")) as replica:
+        customs.update({"base_url": replica.base_url, "delay_seconds": 0})
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        config = load_config(path, env={})
+        with Store.open(db_url, at=T0) as store:
+            summary = crawl_source(store, "customs", config=config, clock=FixedClock(T0))
+        requests = list(replica.requests)
+    assert (summary["status"], summary["fetched"]) == ("ok", {"list": 2, "detail": 4, "attachment": 1})
+    assert [r.path for r in requests if "index" in r.path] == [LIST, PAGE2]  # page 2 from page_url, no page 3
+    assert "/robots.txt" not in [r.path for r in requests]
+    assert {r.headers["User-Agent"] for r in requests} == {"regwatch-test/1.0 (+mailto:ops@example.org)"}
+    settings = build_settings(SOURCES["customs"], db_url="sqlite://", run_id=1, delay=None, log_level=None)
+    assert (settings.getbool("ROBOTSTXT_OBEY"), settings.getfloat("DOWNLOAD_DELAY")) == (False, 0.0)
