@@ -429,3 +429,19 @@ def test_page_url_pattern_robots_off_and_own_user_agent(tmp_path: Path, db_url: 
     assert {r.headers["User-Agent"] for r in requests} == {"regwatch-test/1.0 (+mailto:ops@example.org)"}
     settings = build_settings(SOURCES["customs"], db_url="sqlite://", run_id=1, delay=None, log_level=None)
     assert (settings.getbool("ROBOTSTXT_OBEY"), settings.getfloat("DOWNLOAD_DELAY")) == (False, 0.0)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_captures_of_a_source_the_config_no_longer_describes_wait(site: Site) -> None:
+    from pipeline.crawl import crawl_source
+    from pipeline.process import process_pending
+
+    crawl_source(site.store, "customs-news", config=site.daemon.config, clock=site.clock)
+    register_generic([])  # e.g. `regwatch process` run with another schedules.yaml
+    report = process_pending(site.store, now=T0, source="customs-news")
+    assert (report.processed, report.failed, report.errors) == (0, 0, [
+        "customs-news: 3 capture(s) wait unread: the configuration does not describe source 'customs-news'; "
+        "restore its entry under sources: (kind: html_list / feed) and process again"])
+    load_config(site.config_path, env={})
+    again = process_pending(site.store, now=T0, source="customs-news")
+    assert (again.new_documents, again.errors) == (2, [])

@@ -74,11 +74,11 @@ def parse_meti_atom(body: bytes, base_url: str = "https://www.meti.go.jp/ml_inde
     root = parse_xml(body, base_url)
     out: list[ListingEntry] = []
     for entry in root.iterfind(f"{{{ATOM_NS}}}entry"):
-        href = _link(entry)
+        href = atom_link(entry)
         if not href:
             raise MalformedFeed(base_url, f"Atom entry {len(out)} has no <link href>", source="meti")
-        out.append(ListingEntry(url=urljoin(base_url, href), title=one_line(_child(entry, "title")),
-                                date_text=_child(entry, "updated") or _child(entry, "published") or None))
+        out.append(ListingEntry(url=urljoin(base_url, href), title=one_line(atom_child(entry, "title")),
+                                date_text=atom_child(entry, "updated") or atom_child(entry, "published") or None))
     return out
 
 
@@ -93,7 +93,7 @@ def feed_last_updated(body: bytes, base_url: str = "https://www.meti.go.jp/ml_in
         datetime.datetime(2026, 6, 19, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=32400)))
     """
     root = parse_xml(body, base_url)
-    stamps = [_child(root, "updated")] + [_child(e, "updated") for e in root.iterfind(f"{{{ATOM_NS}}}entry")]
+    stamps = [atom_child(root, "updated")] + [atom_child(e, "updated") for e in root.iterfind(f"{{{ATOM_NS}}}entry")]
     parsed = [_as_datetime(s, base_url) for s in stamps if s]
     return max(parsed) if parsed else None
 
@@ -163,12 +163,12 @@ def _local(tag: str) -> str:
     return "rdf:RDF" if tag == "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF" else tag
 
 
-def _child(node: etree._Element, name: str) -> str:
+def atom_child(node: etree._Element, name: str) -> str:
     found = node.find(f"{{{ATOM_NS}}}{name}")
     return "".join(found.itertext()).strip() if found is not None else ""
 
 
-def _link(entry: etree._Element) -> str | None:
+def atom_link(entry: etree._Element) -> str | None:
     links = entry.findall(f"{{{ATOM_NS}}}link")
     preferred = [el for el in links if el.get("rel", "alternate") == "alternate"] or links
     for el in preferred:
@@ -186,6 +186,6 @@ def _as_datetime(stamp: str, url: str) -> datetime:
 
 
 __all__ = [
-    "GovcnJsonFeed", "MalformedFeed", "MetiAtomFeed", "feed_last_updated", "one_line", "parse_govcn_json",
+    "GovcnJsonFeed", "MalformedFeed", "MetiAtomFeed", "atom_child", "atom_link", "feed_last_updated", "one_line", "parse_govcn_json",
     "parse_meti_atom", "parse_xml",
 ]

@@ -25,10 +25,12 @@ from parsel.csstranslator import HTMLTranslator
 
 from crawlers.errors import LayoutChanged, MalformedFeed
 from crawlers.pages.base import Link, ListingEntry, Page, ParsedPage
-from crawlers.pages.feeds import ATOM_NS, one_line, parse_xml
+from crawlers.pages.feeds import ATOM_NS, atom_child, atom_link, one_line, parse_xml
 from crawlers.pages.text import attachment_links, block_text, clean_title
 
 XPATH_PREFIX = "xpath:"
+RSS1_NS, RDF_NS = "http://purl.org/rss/1.0/", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+DC_NS = "http://purl.org/dc/elements/1.1/"
 KINDS = ("html_list", "feed")
 LIST_FIELDS = ("items", "link", "date", "title", "next")
 DETAIL_FIELDS = ("title", "body", "date", "document_number", "attachments")
@@ -173,15 +175,17 @@ class GenericFeedPage(_Generic):
         """
         root = parse_xml(self.body, self.url, source=self.source, roots=(f"{{{ATOM_NS}}}feed", "rss", "rdf:RDF"))
         atom = root.tag == f"{{{ATOM_NS}}}feed"
-        items = root.iterfind(f"{{{ATOM_NS}}}entry") if atom else root.iter("item", "{http://purl.org/rss/1.0/}item")
+        items = root.iterfind(f"{{{ATOM_NS}}}entry") if atom else root.iter("item", f"{{{RSS1_NS}}}item")
         out: list[ListingEntry] = []
         for item in items:
-            href = _atom_link(item) if atom else _rss_text(item, "link") or (item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or "")
-            if not href:
+            if atom:
+                href, title = atom_link(item) or "", atom_child(item, "title")
+                date = atom_child(item, "updated") or atom_child(item, "published")
+            else:
+                href = _rss_text(item, "link") or item.get(f"{{{RDF_NS}}}about") or ""
+                title, date = _rss_text(item, "title"), _rss_text(item, "pubDate") or _rss_text(item, f"{{{DC_NS}}}date")
+            if not href.strip():
                 raise MalformedFeed(self.url, f"feed entry {len(out)} has no link", source=self.source)
-            title = _atom_text(item, "title") if atom else _rss_text(item, "title")
-            date = (_atom_text(item, "updated") or _atom_text(item, "published")) if atom else (
-                _rss_text(item, "pubDate") or _rss_text(item, "{http://purl.org/dc/elements/1.1/}date"))
             out.append(ListingEntry(url=urljoin(self.url, href.strip()), title=one_line(title), date_text=date or None))
         if not out:
             raise LayoutChanged(self.url, "feed <item>/<entry>", 0, "1..n", source=self.source)
@@ -261,21 +265,10 @@ def _links(nodes: list[Selector], base_url: str) -> tuple[Link, ...]:
     return tuple(out.values())
 
 
-def _atom_link(entry: etree._Element) -> str:
-    links = entry.findall(f"{{{ATOM_NS}}}link")
-    preferred = [el for el in links if el.get("rel", "alternate") == "alternate"] or links
-    return next((el.get("href", "").strip() for el in preferred if el.get("href", "").strip()), "")
-
-
-def _atom_text(entry: etree._Element, name: str) -> str:
-    found = entry.find(f"{{{ATOM_NS}}}{name}")
-    return "".join(found.itertext()).strip() if found is not None else ""
-
-
 def _rss_text(item: etree._Element, name: str) -> str:
     found = item.find(name)
     if found is None and not name.startswith("{"):
-        found = item.find(f"{{http://purl.org/rss/1.0/}}{name}")
+        found = item.find(f"{{{RSS1_NS}}}{name}")
     return "".join(found.itertext()).strip() if found is not None else ""
 
 
