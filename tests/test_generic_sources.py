@@ -445,3 +445,20 @@ def test_captures_of_a_source_the_config_no_longer_describes_wait(site: Site) ->
     load_config(site.config_path, env={})
     again = process_pending(site.store, now=T0, source="customs-news")
     assert (again.new_documents, again.errors) == (2, [])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_fixtures_save_and_rerun_for_a_configured_source(site: Site, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    site.cycle("customs")
+    db, config, into = str(site.store.dsn), site.config_path, tmp_path / "fixtures"
+    code, out, err = cli(capsys, "--db", db, "--config", config, "fixtures", "save", "gacc:2026:12", "--case", "c1",
+                         "--dir", into)
+    assert (code, err) == (0, "")
+    folder = into / "customs" / "GenericDetailPage" / "c1"
+    code, out, err = cli(capsys, "--config", config, "fixtures", "rerun", folder)
+    parsed = json.loads(out)
+    assert (code, parsed["source"], parsed["doc_number_text"], parsed["published_text"]) == (
+        0, "customs", "海关总署公告2026年第12号", "2026-11-20")
