@@ -9,6 +9,7 @@ carrying an entity bomb. Each cycle is the daemon's: crawl child → process →
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -375,19 +376,13 @@ def test_sources_test_fetches_only_allowed_hosts(tmp_path: Path, capsys: pytest.
     assert code == 1 and "configured sources: customs, customs-news" in err
 
 
-def test_readme_sources_test_output_is_what_the_command_prints(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_sources_test_output_is_what_the_command_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     block = re.search(r"```\n\$ regwatch sources test customs --file list\.html\n(.*?)```", SECTION, re.S)
     assert block is not None
     (tmp_path / "list.html").write_bytes((site_path("notices") / "base" / LIST.lstrip("/")).read_bytes())
-    import os
-
-    os.chdir(tmp_path)
-    try:
-        code, out, _ = cli(capsys, "--config", example_file(tmp_path), "sources", "test", "customs", "--file",
-                           "list.html")
-    finally:
-        os.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)  # the README runs it beside list.html
+    code, out, _ = cli(capsys, "--config", example_file(tmp_path), "sources", "test", "customs", "--file", "list.html")
     assert code == 0
     shown = [line for line in block.group(1).splitlines() if line.strip() != "…"]
     printed = out.splitlines()
@@ -395,8 +390,6 @@ def test_readme_sources_test_output_is_what_the_command_prints(tmp_path: Path,
 
 
 def test_inspect_reads_a_saved_page_of_a_configured_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
     page = site_path("notices") / "base" / N[2].lstrip("/")
     code, out, err = cli(capsys, "--config", example_file(tmp_path), "inspect", page, "--source", "customs",
                          "--url", "https://www.customs.gov.cn" + N[2], "--json")
@@ -450,8 +443,6 @@ def test_captures_of_a_source_the_config_no_longer_describes_wait(site: Site) ->
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_fixtures_save_and_rerun_for_a_configured_source(site: Site, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
     site.cycle("customs")
     db, config, into = str(site.store.dsn), site.config_path, tmp_path / "fixtures"
     code, out, err = cli(capsys, "--db", db, "--config", config, "fixtures", "save", "gacc:2026:12", "--case", "c1",
