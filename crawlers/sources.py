@@ -59,7 +59,7 @@ class SourceDef:
         if self.generic is not None and role in self.pages:
             from crawlers.pages.generic import bind
 
-            return bind(self.slug, self.generic)[role]
+            return bind(self.slug, self.generic, encoding=self.encoding)[role]
         try:
             return load(self.pages[role])
         except KeyError as exc:

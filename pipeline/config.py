@@ -189,7 +189,7 @@ class NumberConfig(_Model):
 
 
 GENERIC_KEYS = ("kind", "name", "list_urls", "allowed_hosts", "list", "detail", "document_number", "robots",
-                "user_agent", "language")
+                "user_agent", "language", "encoding")
 
 
 class SourceConfig(_Model):
@@ -211,6 +211,18 @@ class SourceConfig(_Model):
     robots: bool = True
     user_agent: str | None = None
     language: Literal["zh", "ja", "en"] = "zh"
+    encoding: str = "utf-8"  # expected when neither the header nor the page declares a charset
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, gb18030, cp932)") from exc
+        return value
 
     @field_validator("list_urls")
     @classmethod
@@ -265,7 +277,7 @@ class SourceConfig(_Model):
             issuers=dict(number.issuers) if number else {}, language=self.language)
         return SourceDef(
             slug=slug, name=self.name or slug, base_url=f"{first.scheme}://{first.netloc}", allowed_hosts=hosts,
-            timezone=self.timezone, spider=GENERIC_SPIDER, pages=dict(GENERIC_PAGES),
+            timezone=self.timezone, encoding=self.encoding, spider=GENERIC_SPIDER, pages=dict(GENERIC_PAGES),
             download_delay=5.0 if self.delay_seconds is None else self.delay_seconds, robots_obey=self.robots,
             max_pages=self.max_pages or 3, generic=spec, user_agent=self.user_agent)
 

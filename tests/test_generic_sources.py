@@ -453,3 +453,28 @@ def test_fixtures_save_and_rerun_for_a_configured_source(site: Site, tmp_path: P
     parsed = json.loads(out)
     assert (code, parsed["source"], parsed["doc_number_text"], parsed["published_text"]) == (
         0, "customs", "海关总署公告2026年第12号", "2026-11-20")
+
+
+def test_encoding_of_a_site_that_declares_none(tmp_path: Path) -> None:
+    data = yaml.safe_load(EXAMPLE)
+    data["sources"]["customs"]["encoding"] = "gb18030"
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    load_config(path, env={})
+    body = ("<h1 class='title'>关于稀土的公告</h1><span class='pubdate'>2026-11-20</span>"
+            "<div id='article'><p>正文。</p></div>").encode("gb18030")
+    parsed = SOURCES["customs"].page_class("detail")("https://www.customs.gov.cn/a.html", body,
+                                                       {"Content-Type": "text/html"}).parse()
+    assert (parsed.title, parsed.body_text) == ("关于稀土的公告", "正文。")
+    assert SOURCES["customs"].page_class("detail").expected_encoding == "gb18030"  # sniffing alone might also do
+    data["sources"]["customs"]["encoding"] = "gb-nope"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (problem,) = check_config(path, env={}).problems
+    assert (problem.where, problem.message) == ("sources.customs.encoding", "unknown encoding 'gb-nope'")
+
+
+def test_daemon_schedules_the_configured_sources(tmp_path: Path) -> None:
+    from pipeline.daemon import crawlable, job_specs
+
+    specs = job_specs(load_config(example_file(tmp_path), env={}), crawlable=crawlable)
+    assert [s.id for s in specs if s.kind == "cycle"] == ["cycle:customs", "cycle:customs-news"]

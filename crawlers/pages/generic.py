@@ -275,10 +275,11 @@ def _rss_text(item: etree._Element, name: str) -> str:
 _ROLES = {"list": GenericListPage, "feed": GenericFeedPage, "detail": GenericDetailPage}
 
 
-def bind(slug: str, spec: GenericSpec) -> dict[str, type[Page]]:
-    """Page classes (roles ``list``, ``feed``, ``detail``) reading with ``spec`` for source ``slug``."""
-    return {role: type(f"{cls.__name__}[{slug}]", (cls,), {"source": slug, "spec": spec})
-            for role, cls in _ROLES.items()}
+def bind(slug: str, spec: GenericSpec, *, encoding: str = "utf-8") -> dict[str, type[Page]]:
+    """Page classes (roles ``list``, ``feed``, ``detail``) reading with ``spec`` for source ``slug``;
+    ``encoding``: the site's expected encoding when neither header nor page declares one."""
+    attrs = {"source": slug, "spec": spec, "expected_encoding": encoding}
+    return {role: type(f"{cls.__name__}[{slug}]", (cls,), attrs) for role, cls in _ROLES.items()}
 
 
 __all__ = ["DETAIL_FIELDS", "KINDS", "LIST_FIELDS", "XPATH_PREFIX", "GenericDetailPage", "GenericFeedPage",
