@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from crawlers.errors import LayoutChanged, MalformedFeed
+from crawlers.pages.base import Link
 from crawlers.pages.generic import GenericSpec, bind, selector_error
 from crawlers.replica import ReplicaServer, site_path
 from crawlers.sources import BUILTIN, SOURCES, generic_from_json, generic_to_json, register_generic
@@ -478,3 +479,21 @@ def test_daemon_schedules_the_configured_sources(tmp_path: Path) -> None:
 
     specs = job_specs(load_config(example_file(tmp_path), env={}), crawlable=crawlable)
     assert [s.id for s in specs if s.kind == "cycle"] == ["cycle:customs", "cycle:customs-news"]
+
+
+def test_configured_attachment_selector_takes_links_anywhere_on_the_page() -> None:
+    page = ("<div class='text'><p>正文</p><a href='in-body.pdf'>正文链接</a></div>"
+            "<ul class='files'><li><a href='/f/annex.xlsx'>附件1 清单</a></li></ul><a class='extra' href='b.docx'>x</a>"
+            ).encode()
+
+    def attachments(query: str) -> tuple[Link, ...]:
+        spec = GenericSpec("html_list", ("https://x.gov/n/",), {"items": "li"}, {"body": "div.text",
+                                                                                  "attachments": query})
+        return bind("demo", spec)["detail"]("https://x.gov/n/1.html", page).parse().attachments
+
+    assert attachments("ul.files a") == (Link("https://x.gov/f/annex.xlsx", "附件1 清单"),)
+    assert attachments("xpath://a[@class='extra']/@href") == (Link("https://x.gov/n/b.docx", "b.docx"),)
+    assert attachments("div.gone a") == ()  # optional: a page without an annex is normal
+    default = bind("demo", GenericSpec("html_list", ("https://x.gov/n/",), {"items": "li"}, {"body": "div.text"}))
+    assert default["detail"]("https://x.gov/n/1.html", page).parse().attachments == (
+        Link("https://x.gov/n/in-body.pdf", "正文链接"),)  # default: document links in the body
