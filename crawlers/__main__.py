@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from crawlers.sources import SOURCES, SourceDef, get_source
+from crawlers.sources import SOURCES, SourceDef, generic_from_json, get_source, register_generic
 
 BLOCKING_ERRORS = ("challenge", "layout")
 FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the CrawlRun)
@@ -36,6 +36,8 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
     settings.set("DOWNLOAD_DELAY", download_delay, priority="cmdline")
     settings.set("ROBOTSTXT_OBEY", source.robots_obey, priority="cmdline")
     settings.set("REGWATCH_CONDITIONAL_REQUESTS", source.conditional_requests, priority="cmdline")
+    if source.user_agent:
+        settings.set("USER_AGENT", source.user_agent, priority="cmdline")
     if download_delay <= 0:  # replica / tests: no throttling
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     else:
@@ -112,7 +114,7 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
                               recheck_hours=recheck_hours, max_rechecks=max_rechecks)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(source.spider_class())
-    process.crawl(crawler, base_url=base_url, max_pages=max_pages)
+    process.crawl(crawler, name=source.slug, base_url=base_url, max_pages=max_pages)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     errors = list(stats.get(ERRORS_STAT) or [])
@@ -134,11 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recheck-hours", type=float,
                         help="re-check known pages that were on no list and not seen for this many hours (default 24)")
     parser.add_argument("--max-rechecks", type=int, help="at most this many re-checks per crawl (default 20; 0 = none)")
+    parser.add_argument("--source-json", help="a source configured in schedules.yaml, as JSON (set by regwatch)")
     args = parser.parse_args(argv)
     try:
+        if args.source_json:
+            register_generic([generic_from_json(args.source_json)])
         source = get_source(args.source)
         source.spider_class()
-    except LookupError as exc:
+    except (LookupError, ValueError, TypeError) as exc:
         print(f"crawlers: {exc}", file=sys.stderr)
         return 2
     summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,

@@ -2,14 +2,19 @@
 
 Spiders, the replica and the pipeline read these definitions; nothing here fetches. Column
 ``page_id`` values are informational (the spider always reads the live ``queryData`` of the shell).
+
+The four built-in sources are code; generic sources (``kind: html_list`` / ``kind: feed`` in
+schedules.yaml) are added by ``pipeline.config.load_config`` through :func:`register_generic`,
+with the generic spider and page classes reading the configured selectors (``generic``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,8 @@ class SourceDef:
     max_pages: int = 3
     page_size: int = 15
     notes: str = ""
+    generic: Any = None  # crawlers.pages.generic.GenericSpec of a configured source, None for built-in ones
+    user_agent: str | None = None  # overrides the shared browser-like User-Agent
 
     def spider_class(self) -> type[Any]:
         """Import and return the spider class (Scrapy is imported only here, on demand)."""
@@ -49,6 +56,10 @@ class SourceDef:
 
     def page_class(self, role: str) -> type[Any]:
         """Import the page class for ``role`` (``shell``, ``feed``, ``list``, ``archive``, ``detail``)."""
+        if self.generic is not None and role in self.pages:
+            from crawlers.pages.generic import bind
+
+            return bind(self.slug, self.generic, encoding=self.encoding)[role]
         try:
             return load(self.pages[role])
         except KeyError as exc:
@@ -155,6 +166,63 @@ SOURCES: dict[str, SourceDef] = {
         download_delay=5.0,
     ),
 }
+
+
+BUILTIN = frozenset(SOURCES)
+GENERIC_SPIDER = "crawlers.spiders.generic:GenericSpider"
+GENERIC_PAGES = {"list": "crawlers.pages.generic:GenericListPage", "feed": "crawlers.pages.generic:GenericFeedPage",
+                 "detail": "crawlers.pages.generic:GenericDetailPage"}
+
+
+def register_generic(defs: list[SourceDef]) -> None:
+    """Make ``defs`` the configured sources (replacing earlier ones); built-in slugs cannot be replaced.
+
+    Example:
+        >>> register_generic([SourceDef("demo", "Demo", "https://x.gov", ("x.gov",), "UTC")])
+        >>> "demo" in SOURCES
+        True
+        >>> register_generic([]); "demo" in SOURCES
+        False
+    """
+    clash = [d.slug for d in defs if d.slug in BUILTIN]
+    if clash:
+        raise ValueError(f"{', '.join(clash)}: built-in source name(s); give the configured source another name")
+    for slug in [s for s in SOURCES if s not in BUILTIN]:
+        del SOURCES[slug]
+    SOURCES.update({d.slug: d for d in defs})
+
+
+def rebased(url: str, base_url: str) -> str:
+    """``url``'s path and query on ``base_url``'s host.
+
+    Example:
+        >>> rebased("https://www.customs.example/gk/ggl/index.html?x=1", "http://127.0.0.1:8805")
+        'http://127.0.0.1:8805/gk/ggl/index.html?x=1'
+    """
+    parts = urlsplit(url)
+    return urljoin(base_url.rstrip("/") + "/", parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else ""))
+
+
+def generic_to_json(source: SourceDef) -> str:
+    """A configured source as JSON, for the crawl child process (``python -m crawlers --source-json``)."""
+    return json.dumps(asdict(source), ensure_ascii=False, sort_keys=True)
+
+
+def generic_from_json(text: str) -> SourceDef:
+    """The SourceDef written by :func:`generic_to_json`.
+
+    Example:
+        >>> from crawlers.pages.generic import GenericSpec
+        >>> src = SourceDef("demo", "Demo", "https://x.gov", ("x.gov",), "UTC", generic=GenericSpec("feed", ("https://x.gov/a.xml",)))
+        >>> generic_from_json(generic_to_json(src)) == src
+        True
+    """
+    from crawlers.pages.generic import GenericSpec
+
+    data = json.loads(text)
+    spec = data.pop("generic")
+    tuples = {"allowed_hosts": tuple(data["allowed_hosts"]), "columns": tuple(Column(**c) for c in data["columns"])}
+    return SourceDef(**{**data, **tuples}, generic=GenericSpec(**{**spec, "list_urls": tuple(spec["list_urls"])}))
 
 
 def get_source(slug: str) -> SourceDef:

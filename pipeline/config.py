@@ -19,16 +19,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from alerts.errors import RouteConfigError, SinkConfigError, SinkDisabled
 from alerts.registry import sink_class
 from alerts.routing import Route
-from crawlers.sources import SOURCES
+from crawlers.pages.generic import LIST_FIELDS, GenericSpec, selector_error
+from crawlers.sources import BUILTIN, GENERIC_PAGES, GENERIC_SPIDER, SOURCES, SourceDef, register_generic
 from pipeline.core.authority import DEFAULT_AUTHORITY
 from pipeline.core.docnumber import AGENCY_CODES, ISSUERS, ORDER_CODES
 from pipeline.triggers import cron_trigger
@@ -98,6 +101,97 @@ class Defaults(_Model):
     withdrawal_max_rechecks: int = Field(DEFAULTS["withdrawal_max_rechecks"][0], ge=0)
 
 
+def _selector(value: str) -> str:
+    problem = selector_error(value)
+    if problem:
+        raise ValueError(f"{problem} (CSS like 'ul.news > li', 'a::attr(href)', or XPath after 'xpath:')")
+    return value
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"issuer slug {value!r} must be lower-case letters, digits and '-' (e.g. gacc)")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+class ListSelectors(_Model):
+    """``sources.NAME.list`` of a ``kind: html_list`` source: one node per entry and its fields."""
+
+    items: Selector
+    link: Selector = "a"
+    date: Selector | None = None
+    title: Selector | None = None
+    next: Selector | None = None
+    page_url: str | None = None
+    pages: int | None = Field(None, ge=2)
+
+    @field_validator("page_url")
+    @classmethod
+    def _page_url(cls, value: str | None) -> str | None:
+        if value is not None and "{page}" not in value:
+            raise ValueError(f"page_url {value!r} needs a {{page}} placeholder (e.g. index_{{page}}.html)")
+        return value
+
+    @model_validator(mode="after")
+    def _paging(self) -> ListSelectors:
+        if self.next and self.page_url:
+            raise ValueError("give next or page_url, not both")
+        if self.pages is not None and not self.page_url:
+            raise ValueError("pages counts the pages of page_url; set page_url too")
+        return self
+
+
+class DetailSelectors(_Model):
+    """``sources.NAME.detail``: what each detail page says (body required)."""
+
+    title: Selector | None = None
+    body: Selector
+    date: Selector | None = None
+    document_number: Selector | None = None
+    attachments: Selector | None = None
+
+
+class NumberConfig(_Model):
+    """``sources.NAME.document_number``: the document number read into the document key."""
+
+    pattern: str
+    issuer: Slug | None = None
+    issuers: dict[str, Slug] = Field(default_factory=dict)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            groups = set(re.compile(value).groupindex)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc} (a Python regex, e.g. "
+                             "'(?P<year>\\d{4})年第(?P<number>\\d+)号')") from exc
+        if "number" not in groups:
+            raise ValueError("pattern needs a named group number, e.g. (?P<number>\\d+) (year and issuer are "
+                             "optional named groups)")
+        unknown = groups - {"number", "year", "issuer"}
+        if unknown:
+            raise ValueError(f"unknown named group(s) {', '.join(sorted(unknown))} (use year, number, issuer)")
+        return value
+
+    @model_validator(mode="after")
+    def _who(self) -> NumberConfig:
+        if self.issuer is None and not self.issuers:
+            raise ValueError("give issuer (the slug of the source's own documents) or issuers (printed name → slug)")
+        return self
+
+
+GENERIC_KEYS = ("kind", "name", "list_urls", "allowed_hosts", "list", "detail", "document_number", "robots",
+                "user_agent", "language", "encoding")
+
+
 class SourceConfig(_Model):
     cron: str | None = None
     interval_minutes: int | None = Field(None, ge=1)
@@ -106,6 +200,37 @@ class SourceConfig(_Model):
     base_url: str | None = None
     max_pages: int | None = Field(None, ge=1)
     delay_seconds: float | None = Field(None, ge=0)
+    # a source described here instead of in code (kind: html_list or feed); README "Generic sources"
+    kind: Literal["html_list", "feed"] | None = None
+    name: str | None = None
+    list_urls: list[str] | None = Field(None, min_length=1)
+    allowed_hosts: list[str] | None = Field(None, min_length=1)
+    listing: ListSelectors | None = Field(None, alias="list")  # ("list" would shadow the builtin in annotations)
+    detail: DetailSelectors | None = None
+    document_number: NumberConfig | None = None
+    robots: bool = True
+    user_agent: str | None = None
+    language: Literal["zh", "ja", "en"] = "zh"
+    encoding: str = "utf-8"  # expected when neither the header nor the page declares a charset
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, gb18030, cp932)") from exc
+        return value
+
+    @field_validator("list_urls")
+    @classmethod
+    def _list_urls(cls, value: list[str] | None) -> list[str] | None:
+        for url in value or []:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"list URL {url!r} must be an absolute http(s) URL")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -135,6 +260,28 @@ class SourceConfig(_Model):
         if self.cron is not None and self.interval_minutes is not None:
             raise ValueError("give cron or interval_minutes, not both")
         return self
+
+    def source_def(self, slug: str) -> SourceDef:
+        """The crawler's definition of this configured source (``kind`` set)."""
+        assert self.kind is not None and self.list_urls and self.detail is not None
+        first = urlsplit(self.list_urls[0])
+        hosts = tuple(self.allowed_hosts or dict.fromkeys(urlsplit(u).hostname or "" for u in self.list_urls))
+        paging = self.listing
+        number = self.document_number
+        spec = GenericSpec(
+            kind=self.kind, list_urls=tuple(self.list_urls),
+            list={k: v for k, v in (paging.model_dump(include=set(LIST_FIELDS)) if paging else {}).items() if v},
+            detail={k: v for k, v in self.detail.model_dump().items() if v},
+            page_url=paging.page_url if paging else None, pages=paging.pages if paging else None,
+            number_pattern=number.pattern if number else None, issuer=number.issuer if number else None,
+            issuers=dict(number.issuers) if number else {}, language=self.language)
+        return SourceDef(
+            slug=slug, name=self.name or slug, base_url=f"{first.scheme}://{first.netloc}", allowed_hosts=hosts,
+            timezone=self.timezone, encoding=self.encoding, spider=GENERIC_SPIDER, pages=dict(GENERIC_PAGES),
+            download_delay=5.0 if self.delay_seconds is None else self.delay_seconds, robots_obey=self.robots,
+            max_pages=self.max_pages or 3, generic=spec, user_agent=self.user_agent)
+
+
 
 
 class RouteConfig(_Model):
@@ -167,9 +314,11 @@ def _issuer(value: str) -> str:
     return value
 
 
-def _source(value: str) -> str:
-    if value not in SOURCES:
-        raise ValueError(f"unknown source {value!r} (use one of {', '.join(sorted(SOURCES))})")
+def _source(value: str, info: ValidationInfo) -> str:
+    # the configured sources of the same file count too (check_config passes their names as context)
+    known = set(BUILTIN) | set((info.context or {}).get("configured", ())) if info.context else set(SOURCES)
+    if value not in known:
+        raise ValueError(f"unknown source {value!r} (use one of {', '.join(sorted(known))})")
     return value
 
 
@@ -194,8 +343,10 @@ class Config(_Model):
 
 FILE_KEYS = tuple(k for k in Config.model_fields if k != "path")
 _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": FILE_KEYS, "defaults": tuple(Defaults.model_fields), "sources.*": tuple(SourceConfig.model_fields),
-    "routes.*": tuple(RouteConfig.model_fields),
+    "": FILE_KEYS, "defaults": tuple(Defaults.model_fields), "sources.*": tuple(f.alias or k for k, f in SourceConfig.model_fields.items()),
+    "routes.*": tuple(RouteConfig.model_fields), "sources.*.list": tuple(ListSelectors.model_fields),
+    "sources.*.detail": tuple(DetailSelectors.model_fields),
+    "sources.*.document_number": tuple(NumberConfig.model_fields),
 }
 
 
@@ -246,7 +397,17 @@ def load_config(path: str | Path | None, *, env: Mapping[str, str] | None = None
     report = check_config(path, env=env)
     if report.errors or report.config is None:
         raise ConfigError(report.errors)
+    register_generic(generic_sources(report.config))
     return report.config
+
+
+def generic_sources(config: Config) -> list[SourceDef]:
+    """The sources ``config`` describes by selectors (``kind: html_list`` / ``kind: feed``).
+
+    :func:`load_config` registers them in ``crawlers.sources.SOURCES``, so every stage (crawl,
+    process, inspect, reminders) reads them like the built-in ones.
+    """
+    return [src.source_def(slug) for slug, src in config.sources.items() if src.kind is not None]
 
 
 _LITERAL_ENV = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$")
@@ -360,7 +521,9 @@ class _Checker:
     # -- the typed model ----------------------------------------------------------------------
     def validate(self, resolved: dict[str, Any]) -> Config | None:
         try:
-            return Config.model_validate({**resolved, "path": str(self.path)})
+            sources = resolved.get("sources") if isinstance(resolved.get("sources"), dict) else {}
+            configured = [k for k, v in sources.items() if isinstance(v, dict) and v.get("kind") is not None]
+            return Config.model_validate({**resolved, "path": str(self.path)}, context={"configured": configured})
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(p for p in err["loc"] if p != "[key]")
@@ -384,9 +547,41 @@ class _Checker:
 
     # -- names: sources, sinks, routes -----------------------------------------------------------
     def check_source_names(self, sources: dict[Any, Any]) -> None:
-        for name in sources:
-            if name not in SOURCES:
-                self.add(("sources", name), f"unknown source {name!r}", _suggest(str(name), sorted(SOURCES), "known"))
+        for name, cfg in sources.items():
+            kind = cfg.get("kind") if isinstance(cfg, dict) else None
+            if kind is not None and name in BUILTIN:
+                self.add(("sources", name, "kind"), f"{name!r} is a built-in source and cannot be redefined",
+                         "give the configured source another name, e.g. customs")
+            elif kind is not None:
+                self.check_generic(name, cfg)
+            elif name not in BUILTIN:
+                self.add(("sources", name), f"unknown source {name!r}",
+                         _suggest(str(name), sorted(BUILTIN), "known"))
+            else:
+                for key in [k for k in GENERIC_KEYS if k in cfg]:
+                    self.add(("sources", name, key), "only a configured source (kind: html_list or feed) takes this key",
+                             f"{name} is built in: remove {key}")
+
+    def check_generic(self, name: Any, cfg: dict[str, Any]) -> None:
+        """What the model cannot see alone: required parts per kind, list URLs on allowed hosts."""
+        where = ("sources", name)
+        for key in ("list_urls", "detail") + (("list",) if cfg.get("kind") == "html_list" else ()):
+            if key not in cfg:
+                example = {"list_urls": "list_urls: [https://www.example.gov/notices/index.html]",
+                           "detail": "detail: {title: h1, body: div.article}",
+                           "list": "list: {items: 'ul.news > li', link: 'a::attr(href)'}"}[key]
+                self.add(where, f"kind {cfg.get('kind')} needs {key}", f"e.g. {example}")
+        if cfg.get("kind") == "feed" and isinstance(cfg.get("list"), dict) and set(cfg["list"]) - {"next"}:
+            self.add((*where, "list"), "a feed's entries come from its <item>/<entry> elements; list selectors are "
+                     "for kind: html_list", "remove list, or use kind: html_list")
+        hosts = cfg.get("allowed_hosts")
+        urls = cfg.get("list_urls")
+        if isinstance(hosts, list) and isinstance(urls, list):
+            for i, url in enumerate(urls):
+                host = urlsplit(url).hostname if isinstance(url, str) else None
+                if host and host not in hosts:
+                    self.add((*where, "list_urls", i), f"host {host!r} is not in allowed_hosts",
+                             f"add {host} to allowed_hosts or fix the URL")
 
     def check_sinks(self, sinks: dict[Any, Any], with_placeholders: dict[Any, Any]) -> None:
         for name, cfg in sinks.items():

@@ -30,20 +30,22 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     ``withdrawal_max_rechecks``); ``crawl`` replaces ``run_crawl_subprocess`` (tests).
     """
     from crawlers.runner import CrawlProcessError, run_crawl_subprocess
-    from crawlers.sources import SOURCES
+    from crawlers.sources import SOURCES, generic_to_json
 
     src = config.sources.get(source)
     known = SOURCES.get(source)
     started = clock.now()
     store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
     timeout = config.defaults.crawl_timeout_seconds
+    # a configured source travels to the child as JSON (only then: test doubles need not know the option)
+    configured = {"source_json": generic_to_json(known)} if known is not None and known.generic else {}
     try:
         summary = (crawl or run_crawl_subprocess)(
             source, store.dsn, base_url=base_url or (src.base_url if src else None),
             max_pages=max_pages or (src.max_pages if src else None), timeout=timeout,
             delay=delay if delay is not None else (src.delay_seconds if src else None),
             recheck_hours=config.defaults.withdrawal_recheck_hours,
-            max_rechecks=config.defaults.withdrawal_max_rechecks)
+            max_rechecks=config.defaults.withdrawal_max_rechecks, **configured)
     except CrawlProcessError as exc:
         summary = record_crawl_failure(store, exc, started=started, now=clock.now())
     from pipeline.outbox import Routing

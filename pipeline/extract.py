@@ -18,7 +18,8 @@ from crawlers.pages.base import Link, ParsedPage
 from crawlers.sources import SOURCES, SourceDef
 from pipeline.core.attachments import AttachmentText, attachment_name
 from pipeline.core.dates import find_dates, parse_date, parse_timestamp
-from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number
+from pipeline.core.docnumber import (find_doc_numbers, find_english_doc_numbers, meti_press_key, parse_doc_number,
+                                     pattern_number)
 from pipeline.core.normalize import content_hash, match_text, record_canonical_text
 from pipeline.core.records import Attachment, CodeTag, DatedEvent, DocNumber, DocumentRecord
 from pipeline.core.tagging.codes import extract_codes
@@ -155,9 +156,30 @@ def _is_copy(parsed: ParsedPage, number: DocNumber | None) -> bool:
     """
     if parsed.meta.get("type", "").strip() in _REPRINT_TYPES:
         return True
-    owners = _SITE_ISSUERS.get(parsed.source)
+    owners = _SITE_ISSUERS.get(parsed.source) or _configured_issuers(parsed.source)
     issuers = number.issuers if number else ()
     return bool(owners and issuers) and not any(i.startswith(o) for i in issuers for o in owners)
+
+
+def _configured_issuers(source: str) -> tuple[str, ...]:
+    """The issuer slugs a configured source publishes first-hand (its ``document_number`` issuer(s))."""
+    spec = SOURCES[source].generic if source in SOURCES else None
+    return tuple(dict.fromkeys(([spec.issuer] if spec.issuer else []) + list(spec.issuers.values()))) if spec else ()
+
+
+def _configured_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber | None:
+    """A configured source's own number: its regex over the number field, then the title, then the
+    first body lines (DOMAIN B.2: the number is the identity; without one the URL is)."""
+    spec = SOURCES[parsed.source].generic if parsed.source in SOURCES else None
+    if spec is None or not spec.number_pattern:
+        return None
+    head = "\n".join([line for line in body.split("\n") if line.strip()][:_HEAD_LINES])
+    for text in (parsed.doc_number_text, title, head):
+        found = pattern_number(match_text(text), spec.number_pattern, issuer=spec.issuer,
+                               issuers=spec.issuers) if text else None
+        if found:
+            return found
+    return None
 
 
 def attachment_heading(title: str, url: str) -> str:
@@ -327,6 +349,9 @@ def _own_number(parsed: ParsedPage, title: str | None, body: str) -> DocNumber |
     Numbers cited inside sentences ("根据商务部公告…", a Q&A page about an announcement) are
     never the document's own.
     """
+    configured = _configured_number(parsed, title, body)
+    if configured:
+        return configured
     if parsed.doc_number_text:
         found = parse_doc_number(match_text(parsed.doc_number_text))
         if found:

@@ -35,8 +35,9 @@ def allowed(url: str, source: str) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
-def fetch_page(url: str, *, source: str, timeout: float = 30) -> tuple[bytes, dict[str, str], int, str]:
-    """GET ``url`` and return ``(body, headers, status, final_url)``."""
+def fetch_page(url: str, *, source: str, timeout: float = 30,
+               user_agent: str | None = None) -> tuple[bytes, dict[str, str], int, str]:
+    """GET ``url`` and return ``(body, headers, status, final_url)`` (``user_agent``: the source's own)."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise UserError(f"{url}: only http(s) URLs can be fetched")
     if source == "auto":
@@ -44,7 +45,7 @@ def fetch_page(url: str, *, source: str, timeout: float = 30) -> tuple[bytes, di
     if not allowed(url, source):
         raise UserError(f"{url} is not on an allowed host of source {source!r}",
                         "regwatch only fetches regulator hosts; save the page and inspect the file instead")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9,ja;q=0.8"})
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent or USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9,ja;q=0.8"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (host checked above)
             final = response.geturl()

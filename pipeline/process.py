@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawlers.errors import EmptyArticle, LayoutChanged, PageError, UndecodableBody
+from crawlers.sources import SOURCES
 from pipeline.core.authority import authoritative_source
 from pipeline.core.classify import AlertRequest, version_alerts
 from pipeline.core.diff import diff_texts, diff_to_json
@@ -79,8 +80,15 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     """
     report = ProcessReport()
     run = _Run(store, now, routing or Routing(), report, authority)
+    unknown: dict[str, int] = {}
     for capture in store.pending_captures(limit=limit, source=source):
+        if capture.source not in SOURCES:  # a configured source this configuration no longer describes
+            unknown[capture.source] = unknown.get(capture.source, 0) + 1
+            continue
         _process_capture(run, capture)
+    for slug, count in sorted(unknown.items()):
+        report.errors.append(f"{slug}: {count} capture(s) wait unread: the configuration does not describe source "
+                             f"{slug!r}; restore its entry under sources: (kind: html_list / feed) and process again")
     while run.requeued:  # detail pages whose attachment arrived after them: read again with it
         capture = store.capture(run.requeued.pop(0))
         if capture.state == "pending":

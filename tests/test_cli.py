@@ -28,7 +28,7 @@ from store.migrations import MIGRATIONS
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "mofcom" / "MofcomNoticePage"
 BASE = ("2024-46-standard", "2025-18-table", "2025-58-standard", "2025-70-ergodic", "2025-72-gonggao")
 COMMANDS = {"history", "show", "diff", "search", "status", "status-of", "crawl", "process", "deliver", "inspect",
-            "demo", "db", "deadlines", "daemon", "fixtures", "alerts", "config", "doctor", "web"}
+            "demo", "db", "deadlines", "daemon", "fixtures", "alerts", "config", "doctor", "web", "sources"}
 INSPECT_KEYS = ["source", "url", "doc_key", "doc_number", "issuers", "title", "language", "published", "signed",
                 "effective", "dates", "eccns", "codes", "elements", "hs_codes", "relations", "attachments", "text"]
 URL_70 = "https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_8f9973bcbfee6f7a014c8258a50f702d.html"

@@ -52,12 +52,12 @@ def parse_govcn_json(body: bytes | str, base_url: str) -> list[ListingEntry]:
         if missing:
             raise MalformedFeed(base_url, f"feed row {i} lacks {', '.join(missing)}", source="govcn")
         date = str(row.get("DOCRELPUBTIME") or "").strip() or None
-        out.append(ListingEntry(url=urljoin(base_url, row["URL"].strip()), title=_one_line(row["TITLE"]),
+        out.append(ListingEntry(url=urljoin(base_url, row["URL"].strip()), title=one_line(row["TITLE"]),
                                 date_text=date))
     return out
 
 
-def _one_line(title: str) -> str:
+def one_line(title: str) -> str:
     """Join a title that the CMS wrapped over lines (no space for CJK wraps), collapse spaces."""
     return re.sub(r"[ \t\u3000]+", " ", re.sub(r"\s*[\r\n]+\s*", "", title)).strip()
 
@@ -71,14 +71,14 @@ def parse_meti_atom(body: bytes, base_url: str = "https://www.meti.go.jp/ml_inde
         >>> parse_meti_atom(xml)[0].date_text
         '2026-01-09T17:00:00+09:00'
     """
-    root = _parse_xml(body, base_url)
+    root = parse_xml(body, base_url)
     out: list[ListingEntry] = []
     for entry in root.iterfind(f"{{{ATOM_NS}}}entry"):
-        href = _link(entry)
+        href = atom_link(entry)
         if not href:
             raise MalformedFeed(base_url, f"Atom entry {len(out)} has no <link href>", source="meti")
-        out.append(ListingEntry(url=urljoin(base_url, href), title=_one_line(_child(entry, "title")),
-                                date_text=_child(entry, "updated") or _child(entry, "published") or None))
+        out.append(ListingEntry(url=urljoin(base_url, href), title=one_line(atom_child(entry, "title")),
+                                date_text=atom_child(entry, "updated") or atom_child(entry, "published") or None))
     return out
 
 
@@ -92,8 +92,8 @@ def feed_last_updated(body: bytes, base_url: str = "https://www.meti.go.jp/ml_in
         >>> feed_last_updated(b'<feed xmlns="http://www.w3.org/2005/Atom"><updated>2026-06-19T10:00:00+09:00</updated></feed>')
         datetime.datetime(2026, 6, 19, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=32400)))
     """
-    root = _parse_xml(body, base_url)
-    stamps = [_child(root, "updated")] + [_child(e, "updated") for e in root.iterfind(f"{{{ATOM_NS}}}entry")]
+    root = parse_xml(body, base_url)
+    stamps = [atom_child(root, "updated")] + [atom_child(e, "updated") for e in root.iterfind(f"{{{ATOM_NS}}}entry")]
     parsed = [_as_datetime(s, base_url) for s in stamps if s]
     return max(parsed) if parsed else None
 
@@ -137,30 +137,38 @@ def _parser() -> etree.XMLParser:
                            huge_tree=False, remove_comments=True, remove_pis=True)
 
 
-def _parse_xml(body: bytes, url: str) -> etree._Element:
+def parse_xml(body: bytes, url: str, *, source: str = "meti", roots: tuple[str, ...] = (f"{{{ATOM_NS}}}feed",)
+              ) -> etree._Element:
+    """The root of a feed whose root element is one of ``roots``; any DTD/entity declaration is refused."""
     if not body or not body.strip():
-        raise EmptyPage(url, "empty feed body", source="meti")
+        raise EmptyPage(url, "empty feed body", source=source)
     if _DTD.search(body) or (body[:2] in (b"\xff\xfe", b"\xfe\xff") and _DTD.search(body.decode("utf-16", "ignore").encode())):
         raise MalformedFeed(url, "feed carries a DTD / <!DOCTYPE> / <!ENTITY>; refused (entity-expansion risk)",
-                            source="meti")
+                            source=source)
     try:
         root = etree.fromstring(body, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise MalformedFeed(url, f"feed is not well-formed XML ({exc})", source="meti") from exc
+        raise MalformedFeed(url, f"feed is not well-formed XML ({exc})", source=source) from exc
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise MalformedFeed(url, "feed carries a DTD / <!DOCTYPE>; refused (entity-expansion risk)", source="meti")
-    if root.tag != f"{{{ATOM_NS}}}feed":
-        raise MalformedFeed(url, f"root element is {root.tag!r}, expected Atom <feed>", source="meti")
+        raise MalformedFeed(url, "feed carries a DTD / <!DOCTYPE>; refused (entity-expansion risk)", source=source)
+    if root.tag not in roots and _local(root.tag) not in roots:
+        expected = "Atom <feed>" if len(roots) == 1 else "RSS <rss>, RDF <rdf:RDF> or Atom <feed>"
+        raise MalformedFeed(url, f"root element is {root.tag!r}, expected {expected}", source=source)
     return root
 
 
-def _child(node: etree._Element, name: str) -> str:
+def _local(tag: str) -> str:
+    """``{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF`` → ``rdf:RDF``; other tags unchanged."""
+    return "rdf:RDF" if tag == "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF" else tag
+
+
+def atom_child(node: etree._Element, name: str) -> str:
     found = node.find(f"{{{ATOM_NS}}}{name}")
     return "".join(found.itertext()).strip() if found is not None else ""
 
 
-def _link(entry: etree._Element) -> str | None:
+def atom_link(entry: etree._Element) -> str | None:
     links = entry.findall(f"{{{ATOM_NS}}}link")
     preferred = [el for el in links if el.get("rel", "alternate") == "alternate"] or links
     for el in preferred:
@@ -178,5 +186,6 @@ def _as_datetime(stamp: str, url: str) -> datetime:
 
 
 __all__ = [
-    "GovcnJsonFeed", "MalformedFeed", "MetiAtomFeed", "feed_last_updated", "parse_govcn_json", "parse_meti_atom",
+    "GovcnJsonFeed", "MalformedFeed", "MetiAtomFeed", "atom_child", "atom_link", "feed_last_updated", "one_line", "parse_govcn_json",
+    "parse_meti_atom", "parse_xml",
 ]

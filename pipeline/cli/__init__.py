@@ -19,6 +19,7 @@ from pipeline.cli import (  # noqa: F401
     commands_fixtures,
     commands_history,
     commands_run,
+    commands_sources,
     commands_tools,
     commands_web,
 )

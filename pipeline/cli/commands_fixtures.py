@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.app import app, open_store
+from pipeline.cli.app import app, config_of, open_store, reads_config
 from pipeline.cli.output import emit_json, stdout
 from pipeline.errors import UserError
 
@@ -25,6 +25,7 @@ DEFAULT_DIR = Path("tests/fixtures/pages")
 
 
 @fixtures_app.command("save")
+@reads_config
 def fixtures_save(
     ctx: typer.Context,
     ref: str = typer.Argument(..., metavar="CAPTURE", help="A capture id (named in source-health alerts), a document key or a page URL "
@@ -46,6 +47,7 @@ def fixtures_save(
         document = store.document(ref)
         capture_id = store.latest_version(document.id).capture_id
     capture = store.capture(capture_id)
+    configured(ctx, capture.source)
     cls_name = page_class or SOURCES[capture.source].pages["detail"].rpartition(":")[2]
     folder = into / capture.source / cls_name / case
     if folder.exists():
@@ -59,26 +61,38 @@ def fixtures_save(
 
 
 @fixtures_app.command("rerun")
+@reads_config
 def fixtures_rerun(
+    ctx: typer.Context,
     folder: Path = typer.Argument(..., help="A fixture case directory (with body.html and meta.json)."),
 ) -> None:
     """Print what the page class reads from a fixture today (paste into expected.json when right).
 
     Example: regwatch fixtures rerun tests/fixtures/pages/mofcom/MofcomNoticePage/2031-7-annex-table
     """
-    from crawlers.sources import SOURCES, load
+    from crawlers.sources import SOURCES
 
     meta_path, body_path = folder / "meta.json", folder / "body.html"
     if not meta_path.is_file() or not body_path.is_file():
         raise UserError(f"{folder} is not a fixture case", "it needs body.html and meta.json")
     source, cls_name = folder.parent.parent.name, folder.parent.name
+    configured(ctx, source)
     if source not in SOURCES:
         raise UserError(f"{folder}: {source!r} is not a source directory", "use <dir>/<source>/<PageClass>/<case>")
-    paths = [p for p in SOURCES[source].pages.values() if p.endswith(":" + cls_name)]
-    if not paths:
+    roles = [role for role, p in SOURCES[source].pages.items() if p.endswith(":" + cls_name)]
+    if not roles:
         raise UserError(f"{folder}: no page class {cls_name!r} registered for {source}",
                         f"known: {', '.join(sorted(p.rpartition(':')[2] for p in SOURCES[source].pages.values()))}")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    page = load(paths[0])(meta["url"], body_path.read_bytes(), meta.get("headers") or {}, status=meta.get("status"))
+    page = SOURCES[source].page_class(roles[0])(meta["url"], body_path.read_bytes(), meta.get("headers") or {},
+                                                 status=meta.get("status"))
     parsed = page.parse() if hasattr(page, "parse") else {"entries": [asdict(e) for e in page.entries()]}
     emit_json(asdict(parsed) if not isinstance(parsed, dict) else parsed)
+
+
+def configured(ctx: typer.Context, source: str) -> None:
+    """Load the configuration when ``source`` is not built in: it registers the configured sources."""
+    from crawlers.sources import BUILTIN
+
+    if source not in BUILTIN:
+        config_of(ctx)

@@ -15,7 +15,7 @@ JSON = typer.Option(False, "--json", help="Print the stage report as JSON.")
 @reads_config
 def crawl(
     ctx: typer.Context,
-    source: str = typer.Argument(..., help="Source to crawl: mofcom, miit, govcn or meti."),
+    source: str = typer.Argument(..., help="Source to crawl: mofcom, miit, govcn, meti or one configured in schedules.yaml."),
     base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
     max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
     delay: float = typer.Option(None, "--delay", help="Seconds between requests (default: the source's polite delay; 0 for a local replica)."),
@@ -32,13 +32,14 @@ def crawl(
     from crawlers.sources import SOURCES
     from pipeline.crawl import crawl_source
 
+    config = config_of(ctx)  # first: it registers the sources configured by selectors
     known = SOURCES.get(source)
     if known is None:
         raise UserError(f"unknown source {source!r}", f"use one of {', '.join(sorted(SOURCES))}")
     if not known.spider:
         raise UserError(f"source {source!r} has no spider yet",
                         "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
-    summary = crawl_source(open_store(ctx), source, config=config_of(ctx), clock=clock(), crawl=_crawler(),
+    summary = crawl_source(open_store(ctx), source, config=config, clock=clock(), crawl=_crawler(),
                            base_url=base_url, max_pages=max_pages, delay=delay)
     if as_json:
         emit_json(summary)

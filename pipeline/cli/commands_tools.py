@@ -7,15 +7,18 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, db_app, globals_of
+from pipeline.cli.app import app, config_of, db_app, globals_of, reads_config
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
 
 @app.command()
+@reads_config
 def inspect(
+    ctx: typer.Context,
     file_or_url: str = typer.Argument(..., help="A saved page (any encoding) or an http(s) URL on the source's hosts."),
-    source: str = typer.Option("auto", "--source", help="mofcom | miit | govcn | meti | auto (from the URL host)."),
+    source: str = typer.Option("auto", "--source", help="mofcom | miit | govcn | meti | a source configured in "
+                               "schedules.yaml | auto (from the URL host)."),
     url: str = typer.Option(None, "--url", help="Original URL of a saved page (resolves links, METI release ids); "
                             "default: the URL the page declares (link rel=canonical, og:url)."),
     encoding: str = typer.Option(None, "--encoding", help="Force the page encoding, e.g. gb18030 or cp932."),
@@ -29,10 +32,15 @@ def inspect(
     Example: regwatch inspect saved.html --source mofcom --url https://www.mofcom.gov.cn/zwgk/zcfb/art/2025/art_x.html --json
     Example: regwatch inspect annex.pdf --source govcn
     Example: regwatch inspect page.html --source govcn --attachments saved-attachments/
+    Example: regwatch --config schedules.yaml inspect saved.html --source customs
     """
+    from crawlers.sources import BUILTIN
     from pipeline.core.attachments import attachment_name, is_attachment_file, read_attachment
     from pipeline.extract import detect_source, extract_file, extract_page, source_def
     from pipeline.fetch import fetch_page
+
+    if source not in BUILTIN:  # a source configured by selectors (or auto): registered by the configuration
+        config_of(ctx)
 
     if file_or_url.startswith(("http://", "https://")):
         body, headers, status, final_url = fetch_page(file_or_url, source=source)

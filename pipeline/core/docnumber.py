@@ -361,6 +361,38 @@ def parse_doc_number(text: str, *, default_issuers: tuple[str, ...] | None = Non
     return _english_number(text)
 
 
+def pattern_number(text: str, pattern: re.Pattern[str] | str, *, issuer: str | None = None,
+                   issuers: dict[str, str] | None = None) -> DocNumber | None:
+    """The first number a configured source's regex finds in ``text`` (named groups ``number``, and
+    ``year`` and ``issuer`` when printed), else None. The printed ``issuer`` is looked up in
+    ``issuers`` (whitespace ignored), else the source's own ``issuer`` slug is used; no slug, no number.
+    A number without a year is an ``order``-style series.
+
+    Example:
+        >>> rx = r"(?P<issuer>海关总署)公告\\s*(?P<year>\\d{4})\\s*年第\\s*(?P<number>\\d+)\\s*号"
+        >>> pattern_number("海关总署公告2026年第012号", rx, issuers={"海关总署": "gacc"}).key
+        'gacc:2026:12'
+        >>> pattern_number("第7号令", r"第(?P<number>\\d+)号", issuer="kcs").key
+        'kcs:order:7'
+        >>> pattern_number("无号", rx, issuer="gacc") is None
+        True
+    """
+    m = (re.compile(pattern) if isinstance(pattern, str) else pattern).search(text)
+    if m is None:
+        return None
+    groups = m.groupdict()
+    printed = re.sub(r"\s+", "", groups.get("issuer") or "")
+    slug = {re.sub(r"\s+", "", k): v for k, v in (issuers or {}).items()}.get(printed) or issuer
+    raw = (groups.get("number") or "").strip()
+    if not slug or not raw:
+        return None
+    number = str(int(raw)) if raw.isdigit() else raw
+    year = groups.get("year")
+    if year and year.strip().isdigit():
+        return DocNumber((slug,), "year", number, int(year), m.group(0))
+    return DocNumber((slug,), "order", number, None, m.group(0))
+
+
 def agency_number(text: str) -> DocNumber | None:
     """The first agency-code number (``工信部原〔2012〕285号``) with a known code in ``text``, else None.
 
@@ -535,6 +567,7 @@ __all__ = [
     "agency_number",
     "agency_slug",
     "find_doc_numbers",
+    "pattern_number",
     "find_english_doc_numbers",
     "issuer_slugs",
     "meti_press_key",
