@@ -248,3 +248,38 @@ def test_rerun_on_a_kept_database_adds_nothing(runs) -> None:
         assert snapshot(store) == before
     # the first run's JSONL sink is not written by a run without --config
     assert len((again.dir / "my-alerts.jsonl").read_text(encoding="utf-8").splitlines()) == 78
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_block(after: str) -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index(after):].split("```")[1].strip("\n").splitlines()
+
+
+def test_readme_demo_excerpt_is_what_the_demo_prints(runs) -> None:
+    printed = set(runs[0].out.splitlines())
+    excerpt = [line for line in readme_block("commands to run next. Excerpts:") if line != "…"]
+    assert len(excerpt) > 15 and [line for line in excerpt if line not in printed] == []
+
+
+def test_readme_session_commands_print_what_the_readme_shows(runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+
+    monkeypatch.chdir(runs[0].dir)
+    monkeypatch.setenv("COLUMNS", "200")
+    session, command = {}, None
+    for line in readme_block("Then, on the same database:"):
+        if line.startswith("$ regwatch "):
+            command = line[2:]
+            session[command] = []
+        elif line and line != "…" and command:
+            session[command].append(line)
+    assert len(session) >= 6
+    for command, shown in session.items():
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(shlex.split(command)[1:]) == 0, command
+        lines = out.getvalue().splitlines()
+        assert [line for line in shown if line not in lines] == [], command
