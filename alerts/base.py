@@ -57,6 +57,9 @@ class Alert:
     links: Pairs = ()
     tags: tuple[str, ...] = ()
     headline: str | None = None  # English, generated from the extracted fields (pipeline.core.headline)
+    # Set by the deliver stage for one sink, never stored in the payload: that sink's id of the first
+    # message about the same document (a Slack ``ts``), which this alert is posted as a reply to.
+    thread: str | None = None
 
     def __post_init__(self) -> None:
         def fail(name: str, message: str) -> InvalidAlert:
