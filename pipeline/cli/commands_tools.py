@@ -136,6 +136,6 @@ def demo(
 
     path = globals_of(ctx).config
     config = config_of(ctx) if path is not None else None
-    out = stdout()
-    run_demo(db=globals_of(ctx).db, keep=keep_db, out=lambda line: out.print(line, markup=False, highlight=False),
-             config=config, config_name=str(path) if path is not None else None)
+    # plain lines: no rich markup, highlighting or :emoji: codes in scraped titles
+    run_demo(db=globals_of(ctx).db, keep=keep_db, out=typer.echo, config=config,
+             config_name=str(path) if path is not None else None)
