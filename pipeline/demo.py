@@ -360,7 +360,7 @@ def _next_queries(run: _Run, *, keep: bool, db: str | None) -> None:
     run.out("")
     if target is None:
         run.out("── Next: keep the database and ask it questions " + "─" * 32)
-        run.out("  regwatch --db demo.db demo          (or: regwatch demo --keep) then, for example:")
+        run.out("  regwatch --db demo.db demo          then, for example:")
         target = "demo.db"
     else:
         run.out("── Next: ask the database questions " + "─" * 44)

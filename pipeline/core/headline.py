@@ -168,7 +168,9 @@ def _actions(relations: Iterable[Relation]) -> str:
 
 def _phrase(kind: str, clause: str | None, until: date | None, targets: list[str]) -> str:
     verb = _VERBS.get(kind, kind)
-    if len(targets) == 1:
+    if not targets:  # the citation could not be read at all
+        what = "a document"
+    elif len(targets) == 1:
         number = key_number(targets[0])
         what = number_label(number) if number is not None else targets[0]
     else:

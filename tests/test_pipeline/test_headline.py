@@ -59,6 +59,8 @@ CASES = [
     ("unresolved target keeps its printed citation",
      rec(N, relations=(Relation("amends", None, "《某办法》"),)),
      "MOFCOM/GACC Announcement 2031 No. 7 amends 《某办法》"),
+    ("a target without key or citation", rec(N, relations=(Relation("repeals", None, ""),)),
+     "MOFCOM/GACC Announcement 2031 No. 7 repeals a document"),
     ("codes counted, first three shown, effective date",
      rec(N, codes=("3C902", "3A001", "3B901.a", "3C901.a.1"), published=D(2031, 1, 2), effective=D(2031, 3, 1)),
      "MOFCOM/GACC Announcement 2031 No. 7 lists 4 control codes (3A001, 3B901.a, 3C901.a.1, …), "
