@@ -56,6 +56,10 @@ class Alert:
     diff_text: str | None = None
     links: Pairs = ()
     tags: tuple[str, ...] = ()
+    headline: str | None = None  # English, generated from the extracted fields (pipeline.core.headline)
+    # Set by the deliver stage for one sink, never stored in the payload: that sink's id of the first
+    # message about the same document (a Slack ``ts``), which this alert is posted as a reply to.
+    thread: str | None = None
 
     def __post_init__(self) -> None:
         def fail(name: str, message: str) -> InvalidAlert:
@@ -76,6 +80,8 @@ class Alert:
             raise fail("summary", "must be one line (put details in facts or diff_text)")
         if self.doc_key is not None and not isinstance(self.doc_key, str):
             raise fail("doc_key", f"must be a string or None, got {self.doc_key!r}")
+        if self.headline is not None and (not isinstance(self.headline, str) or "\n" in self.headline):
+            raise fail("headline", f"must be one line of text or None, got {self.headline!r}")
         if self.diff_text is not None and not isinstance(self.diff_text, str):
             raise fail("diff_text", f"must be a string or None, got {type(self.diff_text).__name__}")
         if not isinstance(self.created_at, datetime) or self.created_at.utcoffset() is None:
@@ -101,7 +107,7 @@ class Alert:
             '2025-10-09T00:00:00+00:00'
         """
         required = ("kind", "severity", "source", "title", "summary", "url", "created_at")
-        optional = ("doc_key", "facts", "diff_text", "links", "tags")
+        optional = ("doc_key", "facts", "diff_text", "links", "tags", "headline")
         missing = [k for k in required if k not in payload]
         if missing:
             raise InvalidAlert(id, missing[0], "missing from the outbox payload")
@@ -128,6 +134,7 @@ class Alert:
             diff_text=payload.get("diff_text"),
             links=payload.get("links") or (),
             tags=payload.get("tags") or (),
+            headline=payload.get("headline"),
         )
 
     def to_payload(self) -> dict[str, Any]:
@@ -139,7 +146,7 @@ class Alert:
             >>> a.to_payload()["created_at"]
             '2025-01-02T00:00:00+00:00'
         """
-        return {
+        payload = {
             "kind": self.kind,
             "severity": self.severity,
             "source": self.source,
@@ -153,6 +160,9 @@ class Alert:
             "links": [list(p) for p in self.links],
             "tags": list(self.tags),
         }
+        if self.headline is not None:  # absent, not null, so older payloads and readers stay the same
+            payload["headline"] = self.headline
+        return payload
 
 
 def _pairs(alert_id: int, name: str, value: Any) -> Pairs:

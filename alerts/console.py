@@ -15,6 +15,7 @@ from alerts.render import plain_lines
 
 SEVERITY_STYLES = {"info": "bold cyan", "warning": "bold yellow", "critical": "bold red"}
 ROLE_STYLES = {
+    "headline": "bold",
     "summary": "",
     "fact": "",
     "tags": "dim",

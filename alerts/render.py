@@ -118,7 +118,7 @@ def _diff_hint(alert: Alert) -> str:
 def plain_lines(alert: Alert, *, max_diff_lines: int | None = 40) -> list[tuple[str, str]]:
     """The plain rendering as ``(role, line)`` pairs; roles let a console colour by meaning.
 
-    Roles: ``head``, ``summary``, ``fact``, ``tags``, ``link``, ``diff_head``, ``diff_add``,
+    Roles: ``head``, ``headline`` (the English headline, when the alert has one), ``summary``, ``fact``, ``tags``, ``link``, ``diff_head``, ``diff_add``,
     ``diff_del``, ``diff``, ``note``. All text is terminal-safe (no control characters).
 
     Example:
@@ -130,6 +130,8 @@ def plain_lines(alert: Alert, *, max_diff_lines: int | None = 40) -> list[tuple[
     """
     safe = terminal_safe
     lines = [("head", f"{SEVERITY_MARKS[alert.severity]} {safe(headline(alert))}")]
+    if alert.headline:
+        lines.append(("headline", f"  {safe(one_line(alert.headline))}"))
     if alert.summary.strip():
         lines.append(("summary", f"  {safe(one_line(alert.summary))}"))
     lines += [("fact", f"  {safe(one_line(label))}: {safe(one_line(value)) or '—'}") for label, value in alert.facts]
@@ -279,7 +281,8 @@ def _text_len(blocks: list[dict[str, Any]]) -> int:
 def to_block_kit(alert: Alert) -> dict[str, Any]:
     """Slack message body ``{"text": fallback, "blocks": [...]}`` for ``chat.postMessage``.
 
-    Every piece of alert text is escaped with :func:`escape_mrkdwn`. Limits kept: header ≤150,
+    The English headline, when the alert has one, is the first section (bold) and ends the
+    notification fallback. Every piece of alert text is escaped with :func:`escape_mrkdwn`. Limits kept: header ≤150,
     section text ≤3000, ≤10 fields per section, ≤50 blocks, ≤12,000 text characters in total;
     a long diff is cut with a "…truncated, see `regwatch diff KEY`" note.
 
@@ -301,6 +304,9 @@ def to_block_kit(alert: Alert) -> dict[str, Any]:
         meta.append(f"`{escape_mrkdwn(alert.doc_key)}`")
     meta.append(alert.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     blocks.append(_context(fit(" · ".join(meta), CONTEXT_MAX)))
+    english = escape_mrkdwn(one_line(alert.headline or ""))
+    if english:
+        blocks.append(_section(fit(f"*{english}*", SUMMARY_MAX)))
     summary = escape_mrkdwn(one_line(alert.summary))
     if summary.strip():
         blocks.append(_section(fit(summary, SUMMARY_MAX)))
@@ -314,4 +320,5 @@ def to_block_kit(alert: Alert) -> dict[str, Any]:
     if alert.diff_text and alert.diff_text.strip():
         blocks += _diff_blocks(alert, MESSAGE_BUDGET - _text_len(blocks) - NOTE_MAX)
     assert len(blocks) <= BLOCKS_MAX and _text_len(blocks) <= MESSAGE_BUDGET  # budgets above guarantee this
-    return {"text": fit(escape_mrkdwn(headline(alert)), FALLBACK_MAX), "blocks": blocks}
+    fallback = headline(alert) + (f" · {one_line(alert.headline)}" if alert.headline else "")
+    return {"text": fit(escape_mrkdwn(fallback), FALLBACK_MAX), "blocks": blocks}

@@ -144,9 +144,16 @@ class SlackSink:
         if not self.channel_id and state.get("channel") == self.channel and isinstance(state.get("channel_id"), str):
             self.channel_id = state["channel_id"]
 
+    threads = True  # the deliver stage sets alert.thread: alerts about one document share its thread
+
     def send(self, alert: Alert) -> DeliveryResult:
-        """Post one alert; the outbox id travels in message metadata for later reconciliation."""
+        """Post one alert; the outbox id travels in message metadata for later reconciliation.
+
+        An alert with ``thread`` (the ``ts`` of the first message about its document) is posted as
+        a reply in that thread, also sent to the channel when it is critical (``reply_broadcast``).
+        """
         message = to_block_kit(alert)
+        thread = {"thread_ts": alert.thread, "reply_broadcast": alert.severity == "critical"} if alert.thread else {}
         try:
             response = self.client.chat_postMessage(
                 channel=self.channel_id or self.channel,
@@ -155,6 +162,7 @@ class SlackSink:
                 metadata={"event_type": EVENT_TYPE, "event_payload": _event_payload(alert)},
                 unfurl_links=False,
                 unfurl_media=False,
+                **thread,
             )
         except SlackApiError as exc:
             return self._api_failure(alert, exc)
@@ -217,7 +225,7 @@ class SlackSink:
         raise ReconcileError(self.name, f"channel {self.channel} not found by conversations.list; configure it by ID")
 
     def find_posted(self, alert_id: int, *, oldest: datetime, max_pages: int = 5,
-                    created_at: datetime | None = None) -> str | None:
+                    created_at: datetime | None = None, thread: str | None = None) -> str | None:
         """The ``ts`` of an earlier post of ``alert_id`` in this channel since ``oldest``, else None.
 
         Call it before retrying after an ambiguous failure (Slack has no idempotency key).
@@ -225,15 +233,23 @@ class SlackSink:
         the ``channels:history`` scope. Raises :class:`ReconcileError` when it cannot tell.
         ``created_at`` (the alert's) must match too when given, so another regwatch database
         posting to the same channel (its alert ids overlap ours) is never taken for ours.
+        ``thread``: the alert was posted as a reply there, which the channel's history does not
+        list, so that thread is searched (``conversations.replies``).
         """
         channel_id = self.channel_id or self._resolve_channel_id()
         cursor: str | None = None
         for _ in range(max_pages):
             try:
-                page = self.client.conversations_history(
-                    channel=channel_id, oldest=f"{oldest.timestamp():.6f}", limit=200,
-                    include_all_metadata=True, cursor=cursor,
-                )
+                if thread:
+                    page = self.client.conversations_replies(
+                        channel=channel_id, ts=thread, oldest=f"{oldest.timestamp():.6f}", limit=200,
+                        include_all_metadata=True, cursor=cursor,
+                    )
+                else:
+                    page = self.client.conversations_history(
+                        channel=channel_id, oldest=f"{oldest.timestamp():.6f}", limit=200,
+                        include_all_metadata=True, cursor=cursor,
+                    )
             except SlackApiError as exc:
                 data = exc.response.data if isinstance(exc.response.data, dict) else {}
                 raise ReconcileError(self.name, f"HTTP {exc.response.status_code} {data.get('error')}") from None

@@ -25,9 +25,10 @@ FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the C
 
 def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
                    log_level: str | None, recheck_hours: float | None = None,
-                   max_rechecks: int | None = None) -> Any:
+                   max_rechecks: int | None = None, store_as: tuple[str, str] | None = None) -> Any:
     """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target
-    (+ the re-check cadence and cap, when given)."""
+    (+ the re-check cadence and cap, when given; + ``store_as`` = (base URL crawled, base URL
+    stored): a replica's pages stored under the source's URLs, see ``crawlers.pipelines.UrlMap``)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -50,6 +51,9 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
         settings.set("REGWATCH_RECHECK_HOURS", recheck_hours, priority="cmdline")
     if max_rechecks is not None:
         settings.set("REGWATCH_MAX_RECHECKS", max_rechecks, priority="cmdline")
+    if store_as is not None:
+        settings.set("REGWATCH_BASE_URL", store_as[0], priority="cmdline")
+        settings.set("REGWATCH_STORE_AS", store_as[1], priority="cmdline")
     return settings
 
 
@@ -97,31 +101,42 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
 
 def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
         delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-        max_rechecks: int | None = None) -> dict[str, Any]:
-    """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary."""
+        max_rechecks: int | None = None, store_as_source: bool = False, now: str | None = None) -> dict[str, Any]:
+    """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary.
+
+    ``store_as_source``: the pages of ``base_url`` (a replica) are stored under the source's own
+    base URL, and only ``base_url``'s host is fetched. ``now`` (ISO with offset) pins the crawl
+    clock: the spider's, the captures' and the run's start and end (a simulated clock, the demo).
+    """
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawlers.pipelines import ERRORS_STAT
     from crawlers.runner import process_stamp
+    from crawlers.spiders.base import crawl_clock
     from store import Store
 
     source = get_source(source_slug)
+    if store_as_source and not base_url:
+        raise ValueError("crawlers: --store-as-source needs --base-url (the replica whose pages are stored)")
+    clock = (lambda: crawl_clock(now)) if now else (lambda: datetime.now(UTC))
     with Store.open(db_url) as store:
-        store.ensure_source(source.slug, source.name, base_url or source.base_url)
+        store.ensure_source(source.slug, source.name,
+                            source.base_url if store_as_source else base_url or source.base_url)
         # pid and host let `status` and the next crawl tell a run whose process was killed
-        run_id = store.start_run(source.slug, datetime.now(UTC), stats=process_stamp())
+        run_id = store.start_run(source.slug, clock(), stats=process_stamp())
     settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level,
-                              recheck_hours=recheck_hours, max_rechecks=max_rechecks)
+                              recheck_hours=recheck_hours, max_rechecks=max_rechecks,
+                              store_as=(base_url, source.base_url) if store_as_source and base_url else None)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(source.spider_class())
-    process.crawl(crawler, name=source.slug, base_url=base_url, max_pages=max_pages)
+    process.crawl(crawler, name=source.slug, base_url=base_url, max_pages=max_pages, now=now)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     errors = list(stats.get(ERRORS_STAT) or [])
     summary = summarize(source.slug, run_id, stats, errors)
     run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status", "first_errors")}
     with Store.open(db_url) as store:
-        store.finish_run(run_id, datetime.now(UTC), summary["status"], run_stats, errors)
+        store.finish_run(run_id, clock(), summary["status"], run_stats, errors)
     return summary
 
 
@@ -137,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="re-check known pages that were on no list and not seen for this many hours (default 24)")
     parser.add_argument("--max-rechecks", type=int, help="at most this many re-checks per crawl (default 20; 0 = none)")
     parser.add_argument("--source-json", help="a source configured in schedules.yaml, as JSON (set by regwatch)")
+    parser.add_argument("--store-as-source", action="store_true",
+                        help="store the --base-url replica's pages under the source's own URLs (stable identity)")
+    parser.add_argument("--now", help="pin the crawl clock, ISO with offset, e.g. 2026-11-23T12:00:00+09:00")
     args = parser.parse_args(argv)
+    if args.store_as_source and not args.base_url:
+        parser.error("--store-as-source needs --base-url")
     try:
         if args.source_json:
             register_generic([generic_from_json(args.source_json)])
@@ -147,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawlers: {exc}", file=sys.stderr)
         return 2
     summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,
-                  log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks)
+                  log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks,
+                  store_as_source=args.store_as_source, now=args.now)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

@@ -2,6 +2,12 @@
 RecheckAnswer items → ``store.record_recheck``. KnownPages: what the spider (re-checks) and the
 conditional-request middleware (validators and bodies of the last captures) read from the store.
 
+A crawl of a replica or mirror may store its pages under the source's own URLs (setting
+``REGWATCH_STORE_AS``, ``python -m crawlers --store-as-source``): :class:`UrlMap` turns
+``http://127.0.0.1:PORT/path`` into ``https://www.mofcom.gov.cn/path`` on the way into the store
+and back on the way out (re-check targets, watched pages, validators), so a document's
+appearances do not depend on the replica's random port and a re-run finds what it stored before.
+
 No parsing here. Counts go to the crawl stats (``regwatch/captures/new``, ``…/unchanged``, per
 kind; ``regwatch/rechecks/gone``, ``…/found``), which ``crawlers.__main__`` turns into the
 CrawlRun record. The store is reached only from this module.
@@ -10,6 +16,7 @@ CrawlRun record. The store is reached only from this module.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +30,41 @@ from store import RecheckTarget, Store
 ERRORS_STAT = "regwatch/error_list"
 
 
+class UrlMap:
+    """Rewrite URLs under ``fetched`` (the crawl's base URL) to ``stored`` (the source's) and back.
+
+    Example:
+        >>> m = UrlMap("http://127.0.0.1:8800", "https://www.mofcom.gov.cn")
+        >>> m.to_store("http://127.0.0.1:8800/zwgk/a.html"), m.to_fetch("https://www.mofcom.gov.cn/zwgk/a.html")
+        ('https://www.mofcom.gov.cn/zwgk/a.html', 'http://127.0.0.1:8800/zwgk/a.html')
+        >>> m.to_store("http://127.0.0.1:88001/x"), UrlMap(None, None).to_store("http://a/x")
+        ('http://127.0.0.1:88001/x', 'http://a/x')
+    """
+
+    def __init__(self, fetched: str | None, stored: str | None) -> None:
+        self.fetched = (fetched or "").rstrip("/")
+        self.stored = (stored or "").rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> UrlMap:
+        """From ``REGWATCH_BASE_URL`` and ``REGWATCH_STORE_AS`` (identity when either is unset)."""
+        return cls(settings.get("REGWATCH_BASE_URL"), settings.get("REGWATCH_STORE_AS"))
+
+    @staticmethod
+    def _swap(url: str, old: str, new: str) -> str:
+        if not old or not new or old == new:
+            return url
+        if url == old or url.startswith(old + "/") or url.startswith(old + "?"):
+            return new + url[len(old):]
+        return url
+
+    def to_store(self, url: str) -> str:
+        return self._swap(url, self.fetched, self.stored)
+
+    def to_fetch(self, url: str) -> str:
+        return self._swap(url, self.stored, self.fetched)
+
+
 class SaveCapturePipeline:
     """Persist captures in the regwatch store (settings ``REGWATCH_DB_URL``, ``REGWATCH_RUN_ID``)."""
 
@@ -31,6 +73,7 @@ class SaveCapturePipeline:
         self.stats = crawler.stats
         self.db_url = db_url
         self.run_id = run_id
+        self.urls = UrlMap.from_settings(crawler.settings)
         self.store: Store | None = None
 
     @classmethod
@@ -53,7 +96,8 @@ class SaveCapturePipeline:
         if isinstance(item, Capture):
             assert self.store is not None, "open_spider was not called"
             _, created = self.store.save_capture(
-                source=item.source, url=item.url, final_url=item.final_url, status=item.status,
+                source=item.source, url=self.urls.to_store(item.url),
+                final_url=self.urls.to_store(item.final_url) if item.final_url else item.final_url, status=item.status,
                 headers=item.headers, body=item.body, fetched_at=item.fetched_at, run_id=self.run_id,
                 kind=item.kind,
             )
@@ -65,7 +109,7 @@ class SaveCapturePipeline:
             if self.run_id is None:  # an answer belongs to a run: without one it can never be judged
                 return item
             created = self.store.record_recheck(source=item.source, run_id=self.run_id,
-                                                appearance_id=item.appearance_id, url=item.url,
+                                                appearance_id=item.appearance_id, url=self.urls.to_store(item.url),
                                                 status=item.status, outcome=item.outcome,
                                                 checked_at=item.checked_at)
             if created:
@@ -84,22 +128,23 @@ class KnownPages:
     (spider tests, a crawl outside ``python -m crawlers``), so nothing is re-checked there.
     """
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, urls: UrlMap | None = None) -> None:
         self.db_url = db_url
+        self.urls = urls or UrlMap(None, None)
         self._store: Store | None = None
 
     @classmethod
     def from_db_url(cls, settings: Any) -> KnownPages | None:
         """Built from ``REGWATCH_DB_URL`` alone (conditional requests need no run); None without it."""
         db_url = settings.get("REGWATCH_DB_URL")
-        return cls(db_url) if db_url else None
+        return cls(db_url, UrlMap.from_settings(settings)) if db_url else None
 
     @classmethod
     def from_settings(cls, settings: Any) -> KnownPages | None:
         db_url = settings.get("REGWATCH_DB_URL")
         if not db_url or not settings.getint("REGWATCH_RUN_ID"):
             return None
-        return cls(db_url)
+        return cls(db_url, UrlMap.from_settings(settings))
 
     @property
     def store(self) -> Store:
@@ -109,17 +154,20 @@ class KnownPages:
 
     def recheck_targets(self, source: str, *, cutoff: datetime, limit: int,
                         exclude: Collection[str]) -> list[RecheckTarget]:
-        """Pages of ``source`` to re-check (see ``Store.recheck_targets``)."""
-        return self.store.recheck_targets(source, cutoff=cutoff, limit=limit, exclude=exclude)
+        """Pages of ``source`` to re-check (see ``Store.recheck_targets``), with the URLs to fetch."""
+        targets = self.store.recheck_targets(source, cutoff=cutoff, limit=limit,
+                                             exclude={self.urls.to_store(u) for u in exclude})
+        return [replace(t, url=self.urls.to_fetch(t.url), urls=tuple(self.urls.to_fetch(u) for u in t.urls))
+                for t in targets]
 
     def watched_urls(self, source: str) -> dict[str, int]:
-        """URL -> appearance id of pages whose reading must be reported (see ``Store.watched_urls``)."""
-        return self.store.watched_urls(source)
+        """URL to fetch -> appearance id of pages whose reading must be reported (see ``Store.watched_urls``)."""
+        return {self.urls.to_fetch(url): aid for url, aid in self.store.watched_urls(source).items()}
 
     def validators(self, url: str) -> tuple[int, dict[str, str]] | None:
         """``(capture_id, {"If-None-Match": …, "If-Modified-Since": …})`` from the last capture of
         ``url`` when it was a 200 answer carrying an ETag or a Last-Modified, else None."""
-        last = self.store.latest_capture(url)
+        last = self.store.latest_capture(self.urls.to_store(url))
         if last is None or last.status != 200:
             return None
         headers = {str(k).lower(): str(v) for k, v in (last.headers or {}).items()}

@@ -2,7 +2,8 @@
 
 A site directory (e.g. ``crawlers/replica_sites/mofcom``) holds ``site.json`` (jpaas ids and
 columns), a ``base/`` tree of files and overlay states ``state-<name>/`` that shadow ``base/``
-file by file; ``_behaviours.json`` in a state (or in ``base/``, for behaviours of the site
+file by file (a state's ``_site.json`` may say ``"extends": "<state>"`` to overlay another state
+instead of ``base/`` directly); ``_behaviours.json`` in a state (or in ``base/``, for behaviours of the site
 itself) maps paths to fault behaviours, and ``_site.json`` in a state overrides ``site.json`` keys
 while that state is served (e.g. ``fragment_item``: a list layout the spider cannot read). The server imitates MOFCOM's openresty front: bare
 ``Content-Type: text/html``, ETag/Last-Modified on static files (304 on a matching
@@ -136,6 +137,7 @@ class ReplicaServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.state = "base"
+        self.chain: list[str] = []  # the served state and the states it extends, nearest first
         self.set_state(state)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -171,15 +173,29 @@ class ReplicaServer:
         return ["base"] + sorted(p.name.removeprefix("state-") for p in self.site_dir.glob("state-*") if p.is_dir())
 
     def set_state(self, name: str) -> None:
-        """Serve ``state-<name>/`` over ``base/`` from now on (``"base"`` = no overlay)."""
+        """Serve ``state-<name>/`` over ``base/`` from now on (``"base"`` = no overlay).
+
+        A state whose ``_site.json`` has ``"extends": "<other state>"`` is served over that state
+        (files, behaviours and site keys), and so on down to ``base/``.
+        """
         name = str(name)
-        if name not in self.states():
-            raise ValueError(f"replica: unknown state {name!r} in {self.site_dir}; states: {self.states()}")
-        overrides = self.site_dir / f"state-{name}" / "_site.json"
-        config = {**self.site_config, **(json.loads(overrides.read_text(encoding="utf-8"))
-                                         if name != "base" and overrides.is_file() else {})}
+        chain: list[str] = []
+        config: dict[str, Any] = {}
+        current: str | None = name
+        while current is not None and current != "base":
+            if current not in self.states():
+                raise ValueError(f"replica: unknown state {current!r} in {self.site_dir}; states: {self.states()}")
+            if current in chain:
+                raise ValueError(f"replica: state {current!r} extends itself in {self.site_dir}")
+            chain.append(current)
+            overrides = self.site_dir / f"state-{current}" / "_site.json"
+            own = json.loads(overrides.read_text(encoding="utf-8")) if overrides.is_file() else {}
+            config = {**own, **config}  # the served state's keys win over the states it extends
+            current = own.get("extends")
+        config = {**self.site_config, **{k: v for k, v in config.items() if k != "extends"}}
         with self._lock:
             self.state = name
+            self.chain = chain
             self.config = config
             self._reset_done.clear()
 
@@ -195,8 +211,7 @@ class ReplicaServer:
             self.requests.clear()
 
     def _layers(self) -> list[Path]:
-        base = self.site_dir / "base"
-        return [base] if self.state == "base" else [self.site_dir / f"state-{self.state}", base]
+        return [self.site_dir / f"state-{name}" for name in self.chain] + [self.site_dir / "base"]
 
     def _find(self, rel: str) -> Path | None:
         for layer in self._layers():

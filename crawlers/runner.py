@@ -70,7 +70,8 @@ def process_alive(pid: int) -> bool:
 
 def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
                   delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-                  max_rechecks: int | None = None, source_json: str | None = None) -> list[str]:
+                  max_rechecks: int | None = None, source_json: str | None = None, store_as_source: bool = False,
+                  now: str | None = None) -> list[str]:
     """The argv of one crawl child process.
 
     Example:
@@ -92,13 +93,18 @@ def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_
         cmd += ["--max-rechecks", str(max_rechecks)]
     if source_json:  # a source configured in schedules.yaml (crawlers.sources.generic_to_json)
         cmd += ["--source-json", source_json]
+    if store_as_source:
+        cmd += ["--store-as-source"]
+    if now:
+        cmd += ["--now", now]
     return cmd
 
 
 def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
                          timeout: float = 600, *, delay: float | None = None, log_level: str | None = None,
                          recheck_hours: float | None = None, max_rechecks: int | None = None,
-                         source_json: str | None = None) -> dict[str, Any]:
+                         source_json: str | None = None, store_as_source: bool = False,
+                         now: str | None = None) -> dict[str, Any]:
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
@@ -110,7 +116,8 @@ def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, 
     ``status == "failed"``.
     """
     cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level,
-                        recheck_hours=recheck_hours, max_rechecks=max_rechecks, source_json=source_json)
+                        recheck_hours=recheck_hours, max_rechecks=max_rechecks, source_json=source_json,
+                        store_as_source=store_as_source, now=now)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                           errors="replace") as proc:
         try:

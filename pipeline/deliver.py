@@ -29,7 +29,7 @@ import random
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from alerts.base import Alert, AlertSink, DeliveryResult
@@ -169,6 +169,7 @@ def _deliver_claim(store: Store, claim: Claim, sink: AlertSink, routing: Routing
         report.dead += 1
         report.errors.append(f"alert {claim.alert_id}: invalid payload: {exc}")
         return
+    alert = _in_thread(store, claim, sink, alert)
     if claim.reconcile:
         found = _reconcile(sink, claim, alert)
         now = tick()
@@ -242,6 +243,15 @@ def _sink_alert(store: Store, sink: str, detail: str, now: datetime, routing: Ro
     enqueue_request(store, request, now, routing.without([sink]))
 
 
+def _in_thread(store: Store, claim: Claim, sink: AlertSink, alert: Alert) -> Alert:
+    """For a sink that threads (``sink.threads``, Slack): the alert as a reply to the first message
+    about its document in that sink, when there is one."""
+    if not getattr(sink, "threads", False) or not alert.doc_key:
+        return alert
+    root = store.thread_root(claim.sink, alert.doc_key, before=claim.alert_id)
+    return replace(alert, thread=root) if root else alert
+
+
 def _reconcile(sink: AlertSink, claim: Claim, alert: Alert) -> str | None:
     """Ask the sink whether an earlier attempt got through; None = not found or cannot tell."""
     find_posted = getattr(sink, "find_posted", None)
@@ -250,7 +260,10 @@ def _reconcile(sink: AlertSink, claim: Claim, alert: Alert) -> str | None:
                     "sending again", claim.alert_id, claim.sink)
         return None
     oldest = (claim.first_attempt_at or claim.alert_created_at) - timedelta(minutes=5)
-    extra = {"created_at": alert.created_at} if "created_at" in inspect.signature(find_posted).parameters else {}
+    accepts = inspect.signature(find_posted).parameters
+    extra = {"created_at": alert.created_at} if "created_at" in accepts else {}
+    if alert.thread and "thread" in accepts:  # a reply is only found in its thread
+        extra["thread"] = alert.thread
     try:
         return find_posted(claim.alert_id, oldest=oldest, **extra)
     except ReconcileError as exc:  # cannot tell: resend (a duplicate beats a lost alert) and say so

@@ -80,7 +80,8 @@ def alert_of(request: AlertRequest, now: datetime, links: tuple[tuple[str, str],
     """The alert value for a request (validated now, not first at delivery; the outbox id is 0)."""
     return Alert(0, request.kind, request.severity, request.source, request.doc_key, request.title,
                  " ".join(request.summary.split()), request.url, now, facts=request.facts,
-                 diff_text=request.diff_text, links=links, tags=request.tags)
+                 diff_text=request.diff_text, links=links, tags=request.tags,
+                 headline=request.headline)
 
 
 def enqueue_request(store: Store, request: AlertRequest, now: datetime, routing: Routing | None = None) -> int:

@@ -323,6 +323,14 @@ class DocumentOps(StoreBase):
         with self._read() as s:
             return sorted(k for k in s.exec(query) if k)
 
+    def documents(self, source: str | None = None) -> list[Document]:
+        """Every document, numbered or not (optionally of one source), in the order they were found."""
+        query = select(Document).order_by(col(Document.id))
+        if source is not None:
+            query = query.where(Document.source == source)
+        with self._read() as s:
+            return list(s.exec(query))
+
     def document(self, key_or_id: str | int) -> Document:
         """A document by id, canonical key, or any URL it was seen at; raises ``NotFound``.
 

@@ -492,6 +492,25 @@ class OutboxOps(StoreBase):
             query = select(AlertDelivery).where(AlertDelivery.alert_id == alert_id).order_by(col(AlertDelivery.sink))
             return list(s.exec(query))
 
+    def thread_root(self, sink: str, doc_key: str, *, before: int) -> str | None:
+        """The sink's id (a Slack ``ts``) of the earliest alert about ``doc_key`` older than alert
+        ``before`` that was delivered to ``sink``: where a later alert about the document replies.
+
+        The earliest delivered one is always a top-level message: when it was sent, no older alert
+        about the document had been delivered to the sink (else it would not be the earliest now).
+
+        Example:
+            >>> store.thread_root("legal", "mofcom+gacc:2025:55", before=22)
+            '1762508000.000100'
+        """
+        with self._read() as s:
+            query = (select(AlertDelivery.external_id)
+                     .join(Alert, col(Alert.id) == col(AlertDelivery.alert_id))
+                     .where(Alert.doc_key == doc_key, col(Alert.id) < before, AlertDelivery.sink == sink,
+                            AlertDelivery.state == "delivered", col(AlertDelivery.external_id).is_not(None))
+                     .order_by(col(Alert.id)).limit(1))
+            return s.exec(query).first()
+
     def deliveries(self, alert_id: int) -> list[Delivery]:
         """The audit trail: every delivery attempt of an alert, oldest first."""
         with self._read() as s:

@@ -206,8 +206,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.URL | str]:
 class FakeSlack:
     """A stateful fake of the Slack Web API on 127.0.0.1, driven by the real ``slack_sdk`` client.
 
-    ``chat.postMessage`` stores messages (with metadata) per channel and answers with a ``ts``;
-    ``conversations.history`` and ``conversations.list`` read them back. ``script`` holds faults
+    ``chat.postMessage`` stores messages (with metadata, ``thread_ts`` and ``reply_broadcast``) per
+    channel and answers with a ``ts``; ``conversations.history`` (top-level and broadcast messages,
+    like Slack), ``conversations.replies`` (one thread) and ``conversations.list`` read them back. ``script`` holds faults
     for the next ``chat.postMessage`` calls, each one of:
 
     * ``(status, headers, body)`` — answer with that and store nothing;
@@ -328,15 +329,36 @@ class FakeSlack:
             ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
             meta = body.get("metadata")
             meta = _json.loads(meta) if isinstance(meta, str) else meta
-            self.posts.append({"ts": ts, "channel": body.get("channel"), "text": body.get("text"), "metadata": meta})
+            broadcast = body.get("reply_broadcast") in (True, "true", "1", 1)
+            self.posts.append({"ts": ts, "channel": body.get("channel"), "text": body.get("text"), "metadata": meta,
+                               "thread_ts": body.get("thread_ts"), "reply_broadcast": broadcast})
         return {"ok": True, "channel": self.CHANNEL_ID, "ts": ts}
 
     def _conversations_history(self, body: dict) -> dict:
+        """Like Slack: the channel's messages, a thread reply only when it was also sent to the channel."""
         oldest = float(body.get("oldest") or 0)
         with self.lock:
             messages = [{"ts": p["ts"], "text": p["text"], "metadata": p["metadata"]} for p in reversed(self.posts)
-                        if float(p["ts"]) >= oldest and body.get("channel") == self.CHANNEL_ID]
+                        if float(p["ts"]) >= oldest and body.get("channel") == self.CHANNEL_ID
+                        and (not p.get("thread_ts") or p.get("reply_broadcast"))]
         return {"ok": True, "messages": messages, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_replies(self, body: dict) -> dict:
+        """The thread of ``ts``: its parent, then every reply, oldest first."""
+        oldest = float(body.get("oldest") or 0)
+        with self.lock:
+            messages = [{"ts": p["ts"], "text": p["text"], "metadata": p["metadata"], "thread_ts": body.get("ts")}
+                        for p in self.posts if body.get("channel") == self.CHANNEL_ID and float(p["ts"]) >= oldest
+                        and body.get("ts") in (p["ts"], p.get("thread_ts"))]
+        if not messages:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def thread_of(self, alert_id: int) -> str | None:
+        """The ``thread_ts`` the post of ``alert_id`` was a reply in (None: a top-level message)."""
+        with self.lock:
+            return next(p.get("thread_ts") for p in self.posts
+                        if (p["metadata"] or {}).get("event_payload", {}).get("id") == alert_id)
 
     def _auth_test(self, body: dict) -> dict:
         return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "regwatch",

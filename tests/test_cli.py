@@ -633,3 +633,30 @@ def test_regwatch_now_must_be_an_aware_datetime(capsys, shared_db, monkeypatch) 
     monkeypatch.setenv("REGWATCH_NOW", "2026-11-23 10:00")
     code, _, err = cli(capsys, "--db", shared_db, "deadlines")
     assert code == 1 and "REGWATCH_NOW='2026-11-23 10:00' is not an aware ISO datetime" in err
+
+
+# -- global options after the command ---------------------------------------------------------
+
+
+def test_global_options_after_the_command_work(capsys, shared_db) -> None:
+    before = cli(capsys, "--db", shared_db, "history", "--source", "miit")
+    assert before[0] == 0 and before[1]
+    assert cli(capsys, "history", "--db", shared_db, "--source", "miit") == before
+    assert cli(capsys, "history", "--source", "miit", f"--db={shared_db}") == before
+
+
+def test_global_option_twice_or_without_value_is_a_clear_error(capsys, shared_db) -> None:
+    code, out, err = cli(capsys, "--db", shared_db, "history", "--db", shared_db)
+    assert (code, out) == (1, "")
+    assert err == "error: --db is given twice (hint: give it once, before the command: regwatch --db VALUE COMMAND …)\n"
+    code, _, err = cli(capsys, "history", "--db")
+    assert code == 1 and err.startswith("error: --db needs a value") and "regwatch --db FILE history" in err
+
+
+def test_hoisting_leaves_values_after_double_dash_alone() -> None:
+    from pipeline.cli import hoist_globals
+
+    assert hoist_globals(["search", "--", "--db"]) == ["search", "--", "--db"]
+    assert hoist_globals(["--db", "a.db", "demo", "--keep"]) == ["--db", "a.db", "demo", "--keep"]
+    assert hoist_globals(["alerts", "list", "--config", "c.yaml", "--kind", "new"]) == [
+        "--config", "c.yaml", "alerts", "list", "--kind", "new"]

@@ -125,6 +125,8 @@ def test_document_page_fields_timeline_appearances_versions(client) -> None:
     assert r.status_code == 200
     html = r.text
     assert "<title>mofcom+gacc:2025:58 · regwatch</title>" in html
+    assert ('<p class="headline" lang="en">MOFCOM/GACC Announcement 2025 No. 58 lists 5 control codes '
+            '(3A001, 3B901.a, 3C901.a.1, …), effective 2025-11-08</p>') in html
     assert "公布对锂电池和人造石墨负极材料相关物项实施出口管制的决定" in html
     assert re.search(r'Status on <time>2025-11-12</time>: <span class="status status-suspended">suspended</span> '
                      r'until <time>2026-11-10</time> by <a class="key" href="/doc/mofcom\+gacc:2025:70">', html)
@@ -145,6 +147,9 @@ def test_document_status_on_another_day_and_json(client) -> None:
     assert 'Status on <time>2026-12-01</time>: <span class="status status-in_force">in force</span>' in html
     data = client.get(doc_url(K58), params={"format": "json"}).json()
     assert data["doc_key"] == K58 and data["version"] == 2 and data["fetched"] is True
+    assert data["headline"].startswith("MOFCOM/GACC Announcement 2025 No. 58 lists 5 control codes")
+    assert client.get(doc_url(K70), params={"format": "json"}).json()["headline"] == (
+        "MOFCOM/GACC Announcement 2025 No. 70 suspends 6 announcements until 2026-11-10")
     assert [v["number"] for v in data["versions"]] == [1, 2]
     assert [(t["day"], t["status"], t["cause"]) for t in data["timeline"]] == [
         ("2025-10-09", "not_yet_effective", None), ("2025-11-08", "suspended", K70), ("2026-11-11", "in_force", K70)]

@@ -78,7 +78,9 @@ def crawl_clock(pinned: str | None = None) -> datetime:
 
 class RegulatorSpider(scrapy.Spider):
     """Base spider: ``-a base_url=…`` (replica/mirror), ``-a max_pages=N``, ``-a now=ISO`` (the crawl
-    clock, else ``REGWATCH_NOW``, else the system clock); never leaves allowed hosts.
+    clock, else ``REGWATCH_NOW``, else the system clock; a pinned clock also stamps the captures);
+    never leaves allowed hosts — only the base URL's host when the crawl stores the replica's pages
+    under the source's own URLs (setting ``REGWATCH_STORE_AS``).
 
     A concrete spider sets ``name`` to its source slug and decides how list pages are reached;
     detail pages, attachments, "each URL once" and re-checks are handled here for every source.
@@ -102,6 +104,9 @@ class RegulatorSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegulatorSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.get("REGWATCH_STORE_AS"):  # a replica stored as the source: never leave the replica
+            spider.hosts = tuple(h for h in (urlsplit(spider.base_url).hostname,) if h)
+            spider.allowed_domains = list(spider.hosts)
         spider.known = KnownPages.from_settings(crawler.settings)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -132,7 +137,8 @@ class RegulatorSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"regwatch/fetched/{kind}")
         first_url = (response.request.meta.get("redirect_urls") or [response.url])[0] if response.request else response.url
         return Capture(source=self.source_def.slug, url=first_url, final_url=response.url, status=response.status,
-                       headers=_headers(response), body=response.body, fetched_at=datetime.now(UTC), kind=kind)
+                       headers=_headers(response), body=response.body, kind=kind,
+                       fetched_at=self.now if self.clock_pinned else datetime.now(UTC))
 
     def error(self, url: str, kind: str, message: str, **extra: str) -> CrawlError:
         self.crawler.stats.inc_value(f"regwatch/errors/{kind}")

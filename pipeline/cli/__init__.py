@@ -26,7 +26,7 @@ from pipeline.cli import (  # noqa: F401
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_message
 
-__all__ = ["app", "main"]
+__all__ = ["app", "hoist_globals", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +39,60 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+GLOBAL_OPTIONS = ("--db", "--config")  # the root callback's options, each with a value
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Move global options written after the command (``regwatch demo --db x.db``) to the front,
+    where click reads them; the same option given twice raises a UserError. Tokens after ``--``
+    stay where they are.
+
+    Example:
+        >>> hoist_globals(["demo", "--keep", "--db", "x.db"])
+        ['--db', 'x.db', 'demo', '--keep']
+        >>> hoist_globals(["--config=a.yaml", "alerts", "list", "--db=y.db", "--", "--db"])
+        ['--config=a.yaml', '--db=y.db', 'alerts', 'list', '--', '--db']
+    """
+    from pipeline.errors import UserError
+
+    def option(token: str) -> str | None:
+        name = token.split("=", 1)[0]
+        return name if name in GLOBAL_OPTIONS else None
+
+    i, front = 0, []
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":  # options before the command
+        width = 1 if "=" in argv[i] or not option(argv[i]) else 2
+        front += argv[i:i + width]
+        i += width
+    seen = {option(t) for t in front if option(t)}
+    rest, moved = [], []
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rest += argv[i:]
+            break
+        name = option(token)
+        if name is None:
+            rest.append(token)
+            i += 1
+            continue
+        width = 1 if "=" in token else 2
+        if i + width > len(argv):
+            command = " ".join(t for t in rest if not t.startswith("-")) or "COMMAND"
+            raise UserError(f"{name} needs a value", f"write it before the command: regwatch {name} "
+                            f"{'FILE' if name == '--db' else 'schedules.yaml'} {command}")
+        if name in seen:
+            raise UserError(f"{name} is given twice", f"give it once, before the command: regwatch {name} VALUE COMMAND …")
+        seen.add(name)
+        moved += argv[i:i + width]
+        i += width
+    return front + moved + rest
+
+
 def _run(argv: list[str] | None) -> int:
     try:
-        result = app(args=argv, prog_name="regwatch", standalone_mode=False)
+        args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
+        result = app(args=args, prog_name="regwatch", standalone_mode=False)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 1

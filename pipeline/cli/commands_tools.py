@@ -126,24 +126,24 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @app.command()
+@reads_config
 def demo(
     ctx: typer.Context,
-    keep_db: bool = typer.Option(False, "--keep", help="Keep the temporary database and print its path."),
-    on: str = typer.Option(None, "--on", help="Pretend today is this day (YYYY-MM-DD) for the deadline reminders."),
+    keep_db: bool = typer.Option(False, "--keep", help="Keep the temporary database as ./regwatch-demo.db."),
 ) -> None:
-    """Offline end-to-end demo: crawl a local replica of MOFCOM twice (with a new and an edited
-    announcement in between) and show documents, the change, its diff and the alerts.
+    """Offline demo of the 2026-11-10 story on local replicas of MOFCOM, MIIT, gov.cn and METI, with a
+    simulated clock: new announcements, a suspension, an edit, copies on other sites, a broken and
+    recovered layout, deadline reminders and an extension. Same output on every run.
 
-    Example: regwatch demo            (or: regwatch --db demo.db demo)
+    With --config, the alerts go to that file's sinks (e.g. a test Slack channel); with --db, the
+    database is kept (running again on it adds nothing twice).
+
+    Example: regwatch demo            (or: regwatch --db demo.db demo; regwatch --config test.yaml demo)
     """
-    from datetime import date, datetime, time, timezone
-
     from pipeline.demo import run_demo
 
-    now = None
-    if on is not None:
-        try:
-            now = datetime.combine(date.fromisoformat(on), time(4, 0), tzinfo=timezone.utc)  # noon in Beijing
-        except ValueError:
-            raise UserError(f"--on {on!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
-    run_demo(db=globals_of(ctx).db, keep=keep_db, out=stdout(), now=now)
+    path = globals_of(ctx).config
+    config = config_of(ctx) if path is not None else None
+    # plain lines: no rich markup, highlighting or :emoji: codes in scraped titles
+    run_demo(db=globals_of(ctx).db, keep=keep_db, out=typer.echo, config=config,
+             config_name=str(path) if path is not None else None)

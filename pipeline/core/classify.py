@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.core.headline import headline
 from pipeline.core.records import DocumentRecord, FieldChange, TextDiff
 
 _RELATION_WORDS = {
@@ -38,6 +39,7 @@ class AlertRequest:
     facts: tuple[tuple[str, str], ...] = ()
     tags: tuple[str, ...] = ()
     diff_text: str | None = None
+    headline: str | None = None  # English (pipeline.core.headline)
 
 
 def record_facts(record: DocumentRecord) -> tuple[tuple[str, str], ...]:
@@ -76,8 +78,10 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
                    field_changes: list[FieldChange], text_diff: TextDiff | None, summary: str,
                    diff_text: str | None) -> list[AlertRequest]:
     """Alerts for one new version: ``new`` for a first version, ``changed`` otherwise, plus one
-    ``status`` alert per document whose legal status this version changes."""
+    ``status`` alert per document whose legal status this version changes; every one carries the
+    English headline of ``current`` (for a status alert: of the document that acts)."""
     title = current.title or current.url
+    english = headline(current)
     alerts: list[AlertRequest] = []
     if previous is None:
         alerts.append(AlertRequest(
@@ -85,7 +89,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
             severity="warning" if current.relations or current.codes else "info",
             source=current.source, doc_key=current.doc_key, title=title,
             summary=f"New document {current.doc_key or current.url}", url=current.url,
-            facts=record_facts(current), tags=record_tags(current),
+            facts=record_facts(current), tags=record_tags(current), headline=english,
         ))
         new_relations = list(current.relations)
     else:
@@ -95,7 +99,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
             dedup_key=f"version:{version_id}", kind="changed", severity="warning" if legal else "info",
             source=current.source, doc_key=current.doc_key, title=title,
             summary=summary or "text changed", url=current.url, facts=facts,
-            tags=record_tags(current), diff_text=diff_text,
+            tags=record_tags(current), diff_text=diff_text, headline=english,
         ))
         old = {(r.type, r.target_key, r.clause, r.until) for r in previous.relations}
         new_relations = [r for r in current.relations if (r.type, r.target_key, r.clause, r.until) not in old]
@@ -115,7 +119,7 @@ def version_alerts(*, version_id: int, previous: DocumentRecord | None, current:
             facts=(("Target", rel.target_key), ("By", current.doc_key or title),
                    *((("Until", rel.until.isoformat()),) if rel.until else ()),
                    ("Evidence", rel.evidence[:300])),
-            tags=(f"relation:{rel.type}",),
+            tags=(f"relation:{rel.type}",), headline=english,
         ))
     return alerts
 

@@ -217,6 +217,7 @@ class WebView:
     # -- one document ----------------------------------------------------------------------
 
     def document(self, request: Request) -> Response:
+        from pipeline.core.headline import headline
         from pipeline.lookup import StatusReader, change_json, load_version, status_json
 
         key = request.path_params["key"]
@@ -234,6 +235,7 @@ class WebView:
         appearances = self._appearances(stored.document)
         record = stored.record
         data = record.to_json() | {
+            "headline": headline(record),
             "version": stored.version.number,
             "versions": [{"number": v.number, "created_at": v.created_at, "url": v.url, "source": v.source,
                           "content_hash": v.content_hash} for v in versions],
@@ -241,7 +243,8 @@ class WebView:
             "appearances": appearances, "fetched": True,
         }
         return self.page(request, "document.html", data, key=key, record=record, status=status, day=day,
-                         timeline=timeline, versions=versions, appearances=appearances, incoming=[])
+                         timeline=timeline, versions=versions, appearances=appearances, incoming=[],
+                         headline=data["headline"])
 
     def _known_by_relations(self, request: Request, reader: Any, key: str, day: date) -> Response:
         from pipeline.lookup import change_json, status_json

@@ -95,6 +95,19 @@ def test_plain_strips_terminal_escapes() -> None:
     assert to_plain(evil).splitlines()[0] == "■ SOURCE HEALTH [critical]  meti — ok\ufffd]0;pwned\ufffd \ufffdtxt.exe"
 
 
+def test_english_headline_is_shown_escaped_in_every_rendering() -> None:
+    alert = Alert(**{**load_alert("source_health").__dict__, "kind": "status", "doc_key": "mofcom:2031:1",
+                     "headline": "MOFCOM Announcement 2031 No. 2 suspends <!channel> & \x1b[31m1 more"})
+    plain = to_plain(alert).splitlines()
+    assert plain[1] == "  MOFCOM Announcement 2031 No. 2 suspends <!channel> & \ufffd[31m1 more"
+    message = to_block_kit(alert)
+    assert message["blocks"][2] == {"type": "section", "text": {
+        "type": "mrkdwn", "text": "*MOFCOM Announcement 2031 No. 2 suspends &lt;!channel&gt; &amp; [31m1 more*"}}
+    assert message["text"].endswith(" · MOFCOM Announcement 2031 No. 2 suspends &lt;!channel&gt; &amp; [31m1 more")
+    assert Alert.from_payload(alert.id, alert.to_payload()) == alert
+    assert "headline" not in load_alert("source_health").to_payload()  # absent, not null, when there is none
+
+
 untrusted = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=400)
 
 
@@ -109,10 +122,13 @@ untrusted = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max
     links=st.lists(st.tuples(untrusted, untrusted), max_size=20),
     tags=st.lists(untrusted, max_size=50),
     doc_key=st.one_of(st.none(), untrusted),
+    english=st.one_of(st.none(), untrusted.map(lambda s: s.replace("\n", " ").replace("\r", " "))),
 )
-def test_any_alert_renders_within_limits_and_escaped(kind, severity, title, summary, facts, diff, links, tags, doc_key) -> None:
+def test_any_alert_renders_within_limits_and_escaped(kind, severity, title, summary, facts, diff, links, tags, doc_key,
+                                                     english) -> None:
     alert = Alert(1, kind, severity, "src", doc_key, title, summary, "https://x.test/",
-                  datetime(2025, 1, 1, tzinfo=timezone.utc), facts=facts, diff_text=diff, links=links, tags=tags)
+                  datetime(2025, 1, 1, tzinfo=timezone.utc), facts=facts, diff_text=diff, links=links, tags=tags,
+                  headline=english)
     message = to_block_kit(alert)
     check_limits(message)
     everything = message["text"] + json.dumps(message["blocks"], ensure_ascii=False)

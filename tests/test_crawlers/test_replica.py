@@ -67,7 +67,8 @@ def test_unit_api_pages_count_and_errors(mofcom_replica: ReplicaServer) -> None:
 
 
 def test_states_overlay_base(mofcom_replica: ReplicaServer) -> None:
-    assert mofcom_replica.states() == ["base", "2", "faults", "withdrawn", "withdrawn-layout", "withdrawn-waf"]
+    assert mofcom_replica.states() == ["base", "2", "demo-0", "demo-1", "demo-2", "demo-3", "demo-4", "demo-broken",
+                                       "faults", "withdrawn", "withdrawn-layout", "withdrawn-waf"]
     mofcom_replica.set_state("2")
     assert api(mofcom_replica, 1)[1]["data"]["html"].count('count="19"') == 1
     with pytest.raises(ValueError, match="unknown state 'nope'"):
@@ -88,6 +89,38 @@ def test_withdrawal_states_remove_one_page_and_break_the_list_or_the_page(mofcom
     html = api(mofcom_replica, 1)[1]["data"]["html"]
     assert html.count("<a href") == 15 and 'count="18"' in html
     assert get(mofcom_replica.base_url + removed)[0] == 200
+
+
+def test_a_state_extends_another(mofcom_replica: ReplicaServer) -> None:
+    """``demo-broken`` extends ``demo-3`` (its list and the edited No.58) and breaks the list items;
+    ``demo-4`` extends ``demo-3`` with a longer list of its own."""
+    edited = "/zwgk/zcfb/art/2025/art_1aeba4fb358b98298b62eda62106d2de.html"
+    mofcom_replica.set_state("demo-3")
+    html3 = api(mofcom_replica, 1)[1]["data"]["html"]
+    page3 = get(mofcom_replica.base_url + edited)[2]
+    assert "3C901.b" in page3.decode() and html3.count("<a href") == 15
+    mofcom_replica.set_state("demo-broken")
+    assert mofcom_replica.chain == ["demo-broken", "demo-3"] and "extends" not in mofcom_replica.config
+    broken = api(mofcom_replica, 1)[1]["data"]["html"]
+    assert broken.count("<a href") == 0 and 'count="21"' in broken and 'count="21"' in html3
+    assert get(mofcom_replica.base_url + edited)[2] == page3
+    mofcom_replica.set_state("demo-4")
+    assert 'count="22"' in api(mofcom_replica, 1)[1]["data"]["html"] and get(mofcom_replica.base_url + edited)[2] == page3
+    mofcom_replica.set_state("base")
+    assert "3C901.b" not in get(mofcom_replica.base_url + edited)[2].decode()
+
+
+def test_a_state_that_extends_itself_is_refused(tmp_path) -> None:
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(site_path("mofcom"), site, ignore=shutil.ignore_patterns("state-*"))
+    for name, parent in (("a", "b"), ("b", "a")):
+        (site / f"state-{name}").mkdir()
+        (site / f"state-{name}" / "_site.json").write_text(json.dumps({"extends": parent}), encoding="utf-8")
+    server = ReplicaServer(site)
+    with pytest.raises(ValueError, match="state 'a' extends itself"):
+        server.set_state("a")
 
 
 @pytest.mark.parametrize(("behaviour", "status", "body"), [

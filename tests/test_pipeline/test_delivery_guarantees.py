@@ -343,3 +343,36 @@ def test_a_crash_between_writing_the_archive_line_and_recording_it_writes_no_sec
     assert [json.loads(line)["id"] for line in lines] == ids  # the first alert once, not twice
     [first] = db.alert_deliveries(ids[0])
     assert first.external_id == f"{path}#0"
+
+
+def story(store: Store) -> list[int]:
+    """A new document, a status change of it (critical), a new other document, then a wording change of the first."""
+    for i, (kind, severity, key) in enumerate([("new", "warning", "mofcom:2026:1"), ("status", "critical", "mofcom:2026:1"),
+                                                ("new", "info", "mofcom:2026:2"), ("changed", "info", "mofcom:2026:1")]):
+        enqueue_request(store, AlertRequest(
+            dedup_key=f"t:{i}", kind=kind, severity=severity, source="mofcom", doc_key=key, title=f"{kind} {key}",
+            summary=f"{kind} {key}", url="https://www.mofcom.gov.cn/a.html"), T0 + timedelta(seconds=i),
+            Routing(default=("legal",)))
+    return sorted(a.id for a in store.alerts(limit=None))
+
+
+def test_alerts_about_one_document_share_its_slack_thread(db, fake_slack) -> None:
+    ids = story(db)
+    report = deliver_pending(db, {"legal": slack(fake_slack)}, now=T0 + timedelta(minutes=1), policy=POLICY)
+    assert report.delivered == 4 and fake_slack.posted_ids() == ids
+    root = next(d.external_id for d in db.alert_deliveries(ids[0]))
+    assert [fake_slack.thread_of(i) for i in ids] == [None, root, None, root]
+    broadcast = {(p["metadata"] or {})["event_payload"]["id"]: p["reply_broadcast"] for p in fake_slack.posts}
+    assert broadcast == {ids[0]: False, ids[1]: True, ids[2]: False, ids[3]: False}  # critical replies reach the channel
+
+
+def test_a_thread_reply_whose_answer_was_lost_is_found_in_its_thread_not_resent(db, fake_slack) -> None:
+    ids = story(db)
+    deliver_pending(db, {"legal": slack(fake_slack)}, now=T0 + timedelta(minutes=1), policy=POLICY, limit=3)
+    fake_slack.script = ["drop_after_post"]  # the wording change (a non-broadcast reply) is posted, the answer lost
+    report = deliver_pending(db, {"legal": slack(fake_slack, timeout=1)}, now=T0 + timedelta(minutes=2), policy=POLICY)
+    assert report.failed == 1 and fake_slack.posted_ids() == ids
+    report = deliver_pending(db, {"legal": slack(fake_slack, timeout=1)}, now=T0 + timedelta(minutes=10), policy=POLICY)
+    assert report.reconciled == 1 and fake_slack.posted_ids() == ids  # found by conversations.replies
+    assert fake_slack.calls("conversations.replies") >= 1
+    assert [d.state for d in db.alert_deliveries(ids[3])] == ["delivered"]
