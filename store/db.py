@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from store.errors import CorruptDatabase, DatabaseLocked, StoreError
+from store.fulltext import GRAMS_FUNCTION, search_grams
 
 DEFAULT_TIMEOUT = 30.0
 _WRITE_OPTION = "regwatch_write"
@@ -111,6 +112,8 @@ def make_engine(url_or_path: str | Path | sa.URL | None = None, *, timeout: floa
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        # the search index triggers call it (store.fulltext); a writer without it fails loudly
+        dbapi_conn.create_function(GRAMS_FUNCTION, 2, search_grams, deterministic=True)
         cur = dbapi_conn.cursor()
         try:
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):

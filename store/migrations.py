@@ -224,6 +224,15 @@ def add_withdrawal_checks(conn: sa.Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[Recheck.__table__, WithdrawalCheck.__table__])  # type: ignore[attr-defined]
 
 
+def add_short_term_index(conn: sa.Connection) -> None:
+    """Migration 0007: an index serving 1-2 character searches (``search 稀土``), which the trigram
+    index cannot: on SQLite the contentless FTS5 gram table ``document_grams`` (filled from the
+    search index, kept in sync by its triggers), on PostgreSQL a GIN index over
+    ``regwatch_search_grams(title, canonical_text)``. Additive; rebuilds the search index
+    (``store.fulltext.create_fulltext``)."""
+    create_fulltext(conn)
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -249,6 +258,8 @@ MIGRATIONS = Migrations(
         Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
         # 0006: withdrawal re-checks (new tables only; see pipeline.withdrawals)
         Migration("0006_withdrawal_checks", add_withdrawal_checks),
+        # 0007: the 1-2 character gram index for short searches (store.fulltext)
+        Migration("0007_short_term_index", add_short_term_index),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""
