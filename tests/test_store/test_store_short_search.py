@@ -110,7 +110,7 @@ _OLD_REBUILD = """DELETE FROM document_fts WHERE rowid = {doc};
     INSERT INTO document_fts (rowid, title, text) SELECT v.document_id, v.title, v.canonical_text FROM version v
     JOIN document d ON d.id = v.document_id WHERE d.id = {doc} AND v.number = d.latest_version;"""
 _SCHEMA_6 = {  # what regwatch created before 0007: the trigram index only (store.fulltext at 0006)
-    "sqlite": ["DROP TABLE document_grams",
+    "sqlite": ["DROP TABLE document_grams", "DROP INDEX ix_version_published",
                "DROP TRIGGER document_fts_version_ai", "DROP TRIGGER document_fts_document_au",
                "DROP TRIGGER document_fts_document_ad",
                f"CREATE TRIGGER document_fts_version_ai AFTER INSERT ON version BEGIN "
@@ -119,7 +119,8 @@ _SCHEMA_6 = {  # what regwatch created before 0007: the trigram index only (stor
                f"{_OLD_REBUILD.format(doc='new.id')} END",
                "CREATE TRIGGER document_fts_document_ad AFTER DELETE ON document BEGIN "
                "DELETE FROM document_fts WHERE rowid = old.id; END"],
-    "postgresql": [f"DROP INDEX {PG_GRAMS_INDEX}", "DROP FUNCTION regwatch_search_grams"],
+    "postgresql": [f"DROP INDEX {PG_GRAMS_INDEX}", "DROP FUNCTION regwatch_search_grams",
+                   "DROP INDEX ix_version_published"],
 }
 
 
@@ -135,6 +136,7 @@ def test_upgrade_to_0007_builds_the_index(db_url) -> None:
         assert [h.document_key for h in old.search("稀土")] == ["mofcom:2025:1"]  # the scan
     with Store.open(db_url, at=T0) as s:  # additive: applied on open
         assert "0007_short_term_index" in s.schema_state().applied and _uses_gram_index(s)
+        assert "ix_version_published" in {i["name"] for i in sa.inspect(s.engine).get_indexes("version")}
         assert [h.document_key for h in s.search("稀土")] == ["mofcom:2025:1"]
         assert [h.document_key for h in s.search("管")] == ["mofcom:2025:2"]
         _version(s, "mofcom:2025:3", "稀土管制", 2)
