@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(search_figures(big, args.repeat))
         emit(cli_figures(big, args.repeat))
         emit(web_figures(big, small, args.repeat))
-        emit(steady_figures(big, small))
+        emit(steady_figures(big, small, args.repeat))
         emit(process_figures(work, args.captures))
         emit([cycle_memory_figure(small, args.cycles)])
         emit(NOT_MEASURED)
