@@ -5,8 +5,8 @@ Prints one JSON line per figure, then a table. Nothing is asserted: a figure tha
 target is printed as it is (``ok`` false) and bench/RESULTS.md says why. Sections: short search,
 CLI latency, web pages and steady state on a generated database (``bench_web.build``: 100,000
 documents x 3 versions by default); process throughput, memory and storage on N MOFCOM captures;
-RSS over many fast-forwarded daemon cycles. Not measured here yet: first poll / unchanged re-poll of
-a generated 1,000-page site (printed as such).
+RSS over many fast-forwarded daemon cycles; first poll and unchanged re-poll of a generated
+1,000-page MOFCOM-shaped site on 127.0.0.1 (the real spider, then process).
 """
 
 from __future__ import annotations
@@ -20,13 +20,7 @@ from pathlib import Path
 from bench.figures import Figure, table
 from bench.suite_db import build_databases, cli_figures, search_figures, steady_figures, web_figures
 from bench.suite_process import cycle_memory_figure, process_figures
-
-NOT_MEASURED = [
-    Figure("first poll", "1,000-page site", None, "s", "plain concurrent GET", None, "<= 2x baseline", None,
-           note="not measured by this command yet (needs a generated generic-source site: issue 11, crawling)"),
-    Figure("unchanged re-poll", "1,000-page site", None, "s", "first poll", None, "<= 0.2x baseline", None,
-           note="not measured yet (conditional requests are another helper's work)"),
-]
+from bench.suite_site import site_figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,12 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versions", type=int, default=3, help="versions per synthetic document")
     parser.add_argument("--text-chars", type=int, default=600, help="characters per synthetic version")
     parser.add_argument("--captures", type=int, default=1000, help="captures for the process figures")
+    parser.add_argument("--pages", type=int, default=1000, help="announcements on the generated site")
     parser.add_argument("--cycles", type=int, default=500, help="fast-forwarded daemon cycles for RSS growth")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (the best is kept)")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; figures not comparable)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.docs, args.captures, args.cycles, args.repeat = 2000, 100, 30, 1
+        args.docs, args.captures, args.pages, args.cycles, args.repeat = 2000, 100, 50, 30, 1
     figures: list[Figure] = []
 
     def emit(new: list[Figure]) -> None:
@@ -60,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(steady_figures(big, small, args.repeat))
         emit(process_figures(work, args.captures))
         emit([cycle_memory_figure(small, args.cycles)])
-        emit(NOT_MEASURED)
+        emit(site_figures(work, args.pages))
     print()
     print(table(figures))
     return 0
