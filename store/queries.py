@@ -163,7 +163,7 @@ class QueryOps(StoreBase):
                 .order_by(col(Document.last_seen).desc(), col(Document.id).desc())
                 .limit(limit)
             )
-            grams = gram_filter(conn, needle, col(Document.id), col(Version.title), col(Version.canonical_text)) \
+            grams = gram_filter(conn, needle, col(Document.id), col(Version.id)) \
                 if gram_servable(needle) else None
             if grams is not None:  # the 1-2 character gram index (store.fulltext): the scan's rows, fast
                 like = like.where(grams.condition)

@@ -119,7 +119,8 @@ _SCHEMA_6 = {  # what regwatch created before 0007: the trigram index only (stor
                f"{_OLD_REBUILD.format(doc='new.id')} END",
                "CREATE TRIGGER document_fts_document_ad AFTER DELETE ON document BEGIN "
                "DELETE FROM document_fts WHERE rowid = old.id; END"],
-    "postgresql": [f"DROP INDEX {PG_GRAMS_INDEX}", "DROP FUNCTION regwatch_search_grams",
+    "postgresql": ["DROP TABLE version_grams", "DROP TRIGGER version_grams_ai ON version",
+                   "DROP FUNCTION regwatch_version_grams", "DROP FUNCTION regwatch_search_grams",
                    "DROP INDEX ix_version_published"],
 }
 
