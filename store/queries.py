@@ -140,9 +140,9 @@ class QueryOps(StoreBase):
         """Latest versions whose title or canonical text contains ``text`` (case-insensitive, taken
         literally, folded like the index: ``１Ｃ９０２`` finds ``1C902``; see ``store.fulltext``).
 
-        SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters, ``LIKE`` for shorter
-        queries or without trigram support; PostgreSQL: ``ILIKE`` (see ``store.fulltext``).
-        ``LIKE`` results come newest first.
+        SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters; PostgreSQL: ``ILIKE``
+        (pg_trgm indexes). 1-2 characters: the gram index on both backends (migration 0007), or
+        ``LIKE``/``ILIKE`` without it; these results come newest first (see ``store.fulltext``).
 
         Example:
             >>> [h.document_key for h in store.search("稀土")]
