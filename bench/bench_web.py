@@ -2,8 +2,8 @@
 
 Builds a temporary SQLite database: the MOFCOM fixture announcements processed normally (so
 No.58 has two versions and No.70 suspends it), then ``--docs`` synthetic documents bulk-inserted
-(one version, one change and one code tag each; short Chinese text, so the full-text index is
-real). Then every page is requested in-process through Starlette's TestClient and the best of
+(``--versions`` versions each, default 1, with one change per version and one code tag on the
+latest; short Chinese text, or ``--text-chars`` characters of it, so the full-text index is real). Then every page is requested in-process through Starlette's TestClient and the best of
 ``--repeat`` runs is printed in milliseconds. Nothing is asserted; compare figures between commits.
 
 ``/deadlines`` reads the legal-status timeline of every document (like ``regwatch deadlines``),
