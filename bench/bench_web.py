@@ -2,8 +2,8 @@
 
 Builds a temporary SQLite database: the MOFCOM fixture announcements processed normally (so
 No.58 has two versions and No.70 suspends it), then ``--docs`` synthetic documents bulk-inserted
-(one version, one change and one code tag each; short Chinese text, so the full-text index is
-real). Then every page is requested in-process through Starlette's TestClient and the best of
+(``--versions`` versions each, default 1, with one change per version and one code tag on the
+latest; short Chinese text, or ``--text-chars`` characters of it, so the full-text index is real). Then every page is requested in-process through Starlette's TestClient and the best of
 ``--repeat`` runs is printed in milliseconds. Nothing is asserted; compare figures between commits.
 
 ``/deadlines`` reads the legal-status timeline of every document (like ``regwatch deadlines``),
@@ -41,7 +41,10 @@ def _save(store: Store, case: str, at: datetime) -> None:
                        headers=meta["headers"], body=(PAGES / case / "body.html").read_bytes(), fetched_at=at)
 
 
-def build(path: Path, n_docs: int) -> None:
+def build(path: Path | str, n_docs: int, versions: int = 1, text_chars: int = 0) -> None:
+    """The fixture announcements, then ``n_docs`` synthetic documents with ``versions`` versions
+    each (the last one is the latest; one change per version, one code tag on the latest) whose
+    text is padded with Chinese filler to about ``text_chars`` characters (0: the short text)."""
     with Store.open(path) as store:
         store.ensure_source("mofcom", "商务部", "https://www.mofcom.gov.cn", at=T0)
         for case in CASES:
@@ -57,27 +60,44 @@ def build(path: Path, n_docs: int) -> None:
         next_id = conn.execute(sa.select(sa.func.max(Version.id))).scalar() + 1
         next_doc = conn.execute(sa.select(sa.func.max(Document.id))).scalar() + 1
         for start in range(0, n_docs, batch):
-            docs, versions, changes, tags = [], [], [], []
+            docs, rows, changes, tags = [], [], [], []
             for i in range(start, min(n_docs, start + batch)):
-                doc_id, version_id = next_doc + i, next_id + i
+                doc_id = next_doc + i
                 key = f"mofcom:{1000 + i // 1000}:{i % 1000 + 1}"
                 at = T0 - timedelta(minutes=n_docs - i)
-                text = f"商务部公告{1000 + i // 1000}年第{i % 1000 + 1}号 关于对物项{i}实施出口管制的公告。编号{i:06d}。"
                 url = f"https://www.mofcom.gov.cn/zwgk/zcfb/art/synthetic/art_{i:08x}.html"
-                docs.append({"id": doc_id, "key": key, "canonical_url": url, "source": "mofcom", "title": text[:30],
-                             "first_seen": at, "last_seen": at, "latest_version": 1, "status": "active"})
-                versions.append({"id": version_id, "document_id": doc_id, "number": 1, "source": "mofcom", "url": url,
-                                 "title": text[:30], "text": text, "canonical_text": text, "content_hash": f"h{i}",
-                                 "fields": {**fields, "doc_key": key, "url": url, "title": text[:30]},
-                                 "created_at": at})
-                changes.append({"document_id": doc_id, "to_version_id": version_id, "kind": "new", "text_diff": {},
-                                "field_changes": [], "summary": "new document", "created_at": at})
-                tags.append({"version_id": version_id, "kind": "code", "scheme": "cn-dual-use",
-                             "value": f"1C{i % 1000:03d}", "evidence": ""})
+                title = f"商务部公告{1000 + i // 1000}年第{i % 1000 + 1}号 关于对物项{i}实施出口管制的公告。"[:30]
+                docs.append({"id": doc_id, "key": key, "canonical_url": url, "source": "mofcom", "title": title,
+                             "first_seen": at, "last_seen": at, "latest_version": versions, "status": "active"})
+                for number in range(1, versions + 1):
+                    version_id = next_id + i * versions + number - 1
+                    text = _text(i, number, text_chars)
+                    rows.append({"id": version_id, "document_id": doc_id, "number": number, "source": "mofcom",
+                                 "url": url, "title": title, "text": text, "canonical_text": text,
+                                 "content_hash": f"h{i}.{number}", "created_at": at,
+                                 "fields": {**fields, "doc_key": key, "url": url, "title": title}})
+                    changes.append({"document_id": doc_id, "to_version_id": version_id,
+                                    "from_version_id": version_id - 1 if number > 1 else None,
+                                    "kind": "new" if number == 1 else "changed", "text_diff": {},
+                                    "field_changes": [], "summary": "new document" if number == 1 else "edited",
+                                    "created_at": at})
+                tags.append({"version_id": next_id + i * versions + versions - 1, "kind": "code",
+                             "scheme": "cn-dual-use", "value": f"1C{i % 1000:03d}", "evidence": ""})
             conn.execute(sa.insert(Document), docs)
-            conn.execute(sa.insert(Version), versions)
+            conn.execute(sa.insert(Version), rows)
             conn.execute(sa.insert(Change), changes)
             conn.execute(sa.insert(Tag), tags)
+
+
+_FILLER = "出口经营者应当依照有关规定向国务院商务主管部门申请许可，并如实提供相关材料。"
+
+
+def _text(i: int, number: int, chars: int) -> str:
+    """Version ``number`` of synthetic document ``i``: its number and code, then filler to ``chars``."""
+    head = f"商务部公告{1000 + i // 1000}年第{i % 1000 + 1}号 关于对物项{i}实施出口管制的公告。编号{i:06d}。"
+    if number > 1:
+        head += f"第{number}次修订。"
+    return head + (_FILLER * (max(0, chars - len(head)) // len(_FILLER) + 1))[: max(0, chars - len(head))]
 
 
 PAGES_TO_TIME = (
@@ -90,13 +110,15 @@ PAGES_TO_TIME = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000, help="synthetic documents to add")
+    parser.add_argument("--versions", type=int, default=1, help="versions per synthetic document")
+    parser.add_argument("--text-chars", type=int, default=0, help="characters of text per version (0: short)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[], help="paths not to time (e.g. /deadlines?on=2026-11-01)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         started = time.perf_counter()
-        build(path, args.docs)
+        build(path, args.docs, args.versions, args.text_chars)
         print(f"built {args.docs} synthetic documents in {time.perf_counter() - started:.1f} s")
         store = Store.open_read_only(path)
         client = TestClient(create_app(store, clock=FixedClock(T0 + timedelta(days=2))))

@@ -24,7 +24,6 @@ from pipeline.core.classify import AlertRequest, version_alerts
 from pipeline.core.diff import diff_texts, diff_to_json
 from pipeline.core.attachments import AttachmentText, attachment_name, read_attachment
 from pipeline.errors import UserError
-from pipeline.extract import extract_page
 from pipeline.core.fielddiff import field_changes, summarize
 from pipeline.misread import suspected_misread
 from pipeline.outbox import Routing, enqueue_request
@@ -37,6 +36,15 @@ log = logging.getLogger(__name__)
 # (WAF challenge, empty body, a binary file or a JS redirect stub at a detail URL) is about one
 # page and one fetch, and would make a daily false alarm.
 _BLIND = (LayoutChanged, UndecodableBody)
+
+
+def extract_page(body: bytes, **kwargs: object) -> DocumentRecord:
+    """``pipeline.extract.extract_page``, imported at the first capture read: the extractor (parsel,
+    lxml, the tagging rules) is most of this stage's start-up, and a run with nothing pending (every
+    daemon cycle of an unchanged site) never needs it."""
+    from pipeline.extract import extract_page as extract
+
+    return extract(body, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass

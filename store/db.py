@@ -11,6 +11,8 @@ takes the lock up front and waits (up to the busy timeout) instead of failing la
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from store.errors import CorruptDatabase, DatabaseLocked, StoreError
+from store.fulltext import GRAMS_FUNCTION, search_grams
 
 DEFAULT_TIMEOUT = 30.0
+# JSON columns (fields, payloads, diffs, headers) keep CJK as UTF-8: the default \uXXXX escapes made
+# a version's fields twice the size of its text (issue 11, storage). Rows written before still read.
+_JSON = functools.partial(json.dumps, ensure_ascii=False)
 _WRITE_OPTION = "regwatch_write"
 
 
@@ -92,11 +98,11 @@ def make_engine(url_or_path: str | Path | sa.URL | None = None, *, timeout: floa
     """
     url = to_url(url_or_path)
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, json_serializer=_JSON)
     if is_memory(url):
         # One shared connection, so every session sees the same in-memory database.
         engine = sa.create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}, json_serializer=_JSON
         )
     else:
         parent = Path(str(url.database)).parent
@@ -105,12 +111,14 @@ def make_engine(url_or_path: str | Path | sa.URL | None = None, *, timeout: floa
                 f"cannot create database {url.database}: directory {parent} does not exist",
                 "create the directory first, or pass another --db path",
             )
-        engine = sa.create_engine(url, connect_args={"timeout": timeout})
+        engine = sa.create_engine(url, connect_args={"timeout": timeout}, json_serializer=_JSON)
     busy_ms = int(timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        # the search index triggers call it (store.fulltext); a writer without it fails loudly
+        dbapi_conn.create_function(GRAMS_FUNCTION, 2, search_grams, deterministic=True)
         cur = dbapi_conn.cursor()
         try:
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):

@@ -39,7 +39,17 @@ from sqlmodel import SQLModel
 from store.appearances import create_appearances
 from store.errors import StoreError
 from store.fulltext import create_fulltext
-from store.models import TABLES, Alert, AlertDelivery, Delivery, Recheck, SinkState, UTCDateTime, WithdrawalCheck
+from store.models import (
+    TABLES,
+    Alert,
+    AlertDelivery,
+    Delivery,
+    Recheck,
+    SinkState,
+    UTCDateTime,
+    Version,
+    WithdrawalCheck,
+)
 
 _meta = sa.MetaData()
 MIGRATIONS_TABLE = sa.Table(
@@ -224,6 +234,20 @@ def add_withdrawal_checks(conn: sa.Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[Recheck.__table__, WithdrawalCheck.__table__])  # type: ignore[attr-defined]
 
 
+def add_short_term_index(conn: sa.Connection) -> None:
+    """Migration 0007: indexes for work that grew with the database. One serving 1-2 character
+    searches (``search 稀土``), which the trigram index cannot: on SQLite the contentless FTS5 gram
+    table ``document_grams`` (filled from the search index, kept in sync by its triggers), on
+    PostgreSQL a GIN index over ``regwatch_search_grams(title, canonical_text)``; the search index
+    is rebuilt (``store.fulltext.create_fulltext``). And ``ix_version_published``, so the deadline
+    candidates (``Store.dated_keys``, every ``process`` and ``/deadlines``) no longer read every
+    version row. Additive."""
+    create_fulltext(conn)
+    for index in Version.__table__.indexes:  # type: ignore[attr-defined]
+        if index.name == "ix_version_published":
+            index.create(conn, checkfirst=True)
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -249,6 +273,8 @@ MIGRATIONS = Migrations(
         Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
         # 0006: withdrawal re-checks (new tables only; see pipeline.withdrawals)
         Migration("0006_withdrawal_checks", add_withdrawal_checks),
+        # 0007: the 1-2 character gram index for short searches (store.fulltext), version.published index
+        Migration("0007_short_term_index", add_short_term_index),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

@@ -229,7 +229,7 @@ class Version(SQLModel, table=True):
     canonical_text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     content_hash: str = Field(index=True)
     fields: dict[str, Any] = _json(dict)
-    published: date | None = None
+    published: date | None = Field(default=None, index=True)  # deadline candidates (migration 0007)
     created_at: datetime = _ts()
 
 

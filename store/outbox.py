@@ -88,8 +88,13 @@ def _refresh_alert(s: Session, alert_id: int, at: datetime, error: str | None = 
     s.add(alert)
 
 
-def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> None:
-    have = set(s.exec(select(AlertDelivery.sink).where(AlertDelivery.alert_id == alert.id)).all())
+def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime, *, fresh: bool = False) -> list[str]:
+    """Plan deliveries of ``alert`` to the ``sinks`` it has none for; returns the states planned.
+
+    ``fresh``: the alert was inserted by this very transaction, so it has no deliveries yet and no
+    other process can see it to plan them too (no lookup, no savepoint per delivery)."""
+    have = set() if fresh else set(s.exec(select(AlertDelivery.sink).where(AlertDelivery.alert_id == alert.id)).all())
+    states = []
     for sink in dict.fromkeys(sinks):
         if sink in have:
             continue
@@ -99,15 +104,21 @@ def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> N
             probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
                 AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
             row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
+        if fresh:
+            s.add(row)
+            states.append(row.state)
+            continue
         try:
             with s.begin_nested():  # two deliver processes planning the same legacy alert at once
                 s.add(row)
                 s.flush()
+            states.append(row.state)
         except sa.exc.IntegrityError:
             pass
     alert.planned = True
     s.add(alert)
     s.flush()
+    return states
 
 
 def _sink_row(s: Session, name: str, at: datetime) -> SinkState:
@@ -173,8 +184,8 @@ class OutboxOps(StoreBase):
                     raise
                 return found, False
             if sinks is not None:
-                _add_plan(s, alert, sinks, created_at)
-                _refresh_alert(s, alert.id or 0, created_at)
+                alert.status = _summarize(_add_plan(s, alert, sinks, created_at, fresh=True))
+                s.add(alert)  # what _refresh_alert would read back: these are its only deliveries
             return alert.id or 0, True
 
     def unplanned_alerts(self, limit: int = 500) -> list[Alert]:

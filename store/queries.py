@@ -8,10 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import aliased
-from sqlmodel import col, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from store.errors import NotFound
-from store.fulltext import MIN_MATCH_CHARS, fold_query, has_fts_table, match_query, trigram_supported
+from store.fulltext import (
+    MIN_MATCH_CHARS,
+    fold_query,
+    gram_filter,
+    gram_servable,
+    has_fts_table,
+    match_query,
+    trigram_supported,
+)
 from store.models import Alert, AlertDelivery, Capture, Change, CrawlRun, Document, SinkState, Source, Tag, Version
 from store.outbox import ALERT_STATUSES
 from store.results import HistoryRow, SearchHit
@@ -52,6 +60,16 @@ def _hit_snippet(text: str, canonical: str, needle: str) -> str:
     if re.search(re.escape(needle), text, re.IGNORECASE) or not re.search(re.escape(needle), canonical, re.I):
         return _snippet(text, needle)
     return _snippet(canonical, needle)
+
+
+def _hits(s: Session, found: list[tuple[int, str]], needle: str) -> list[SearchHit]:
+    """Search hits for ``(version id, document key)`` rows in their order, the versions loaded
+    only now: ranking or sorting whole rows (text, fields) of every candidate is what costs."""
+    versions = {v.id: v for v in s.exec(select(Version).where(col(Version.id).in_([i for i, _ in found])))}
+    return [
+        SearchHit(v.document_id, doc_key, v.title, v.url, v.number, _hit_snippet(v.text, v.canonical_text, needle))
+        for v, doc_key in ((versions[i], doc_key) for i, doc_key in found)
+    ]
 
 
 class QueryOps(StoreBase):
@@ -122,9 +140,9 @@ class QueryOps(StoreBase):
         """Latest versions whose title or canonical text contains ``text`` (case-insensitive, taken
         literally, folded like the index: ``１Ｃ９０２`` finds ``1C902``; see ``store.fulltext``).
 
-        SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters, ``LIKE`` for shorter
-        queries or without trigram support; PostgreSQL: ``ILIKE`` (see ``store.fulltext``).
-        ``LIKE`` results come newest first.
+        SQLite: FTS5 trigram ``MATCH`` ranked by bm25 for 3+ characters; PostgreSQL: ``ILIKE``
+        (pg_trgm indexes). 1-2 characters: the gram index on both backends (migration 0007), or
+        ``LIKE``/``ILIKE`` without it; these results come newest first (see ``store.fulltext``).
 
         Example:
             >>> [h.document_key for h in store.search("稀土")]
@@ -137,26 +155,23 @@ class QueryOps(StoreBase):
             conn = s.connection()
             if len(needle) >= MIN_MATCH_CHARS and has_fts_table(conn) and trigram_supported(conn):
                 query, params = match_query(needle, limit)
-                return [
-                    SearchHit(doc_id, doc_key, title, url, number, _hit_snippet(body, canonical, needle))
-                    for doc_id, doc_key, title, url, number, body, canonical in conn.execute(query, params)
-                ]
-            pattern = _like(needle)
-            columns = (Version.title, Version.canonical_text)
-            contains = [col(column).ilike(pattern, escape="\\") for column in columns]
-            like = (
-                select(Version, Document.key)
+                return _hits(s, [(version_id, doc_key) for version_id, doc_key in conn.execute(query, params)], needle)
+            like = (  # ids first (see _hits)
+                select(Version.id, Document.key)
                 .join(Document, col(Version.document_id) == col(Document.id))
                 .where(col(Version.number) == col(Document.latest_version))
-                .where(or_(*contains))
                 .order_by(col(Document.last_seen).desc(), col(Document.id).desc())
                 .limit(limit)
             )
-            return [
-                SearchHit(v.document_id, doc_key, v.title, v.url, v.number,
-                          _hit_snippet(v.text, v.canonical_text, needle))
-                for v, doc_key in s.exec(like)
-            ]
+            grams = gram_filter(conn, needle, col(Document.id), col(Version.id)) \
+                if gram_servable(needle) else None
+            if grams is not None:  # the 1-2 character gram index (store.fulltext): the scan's rows, fast
+                like = like.where(grams.condition)
+            if grams is None or not grams.exact:
+                pattern = _like(needle)
+                like = like.where(or_(*(col(column).ilike(pattern, escape="\\")
+                                        for column in (Version.title, Version.canonical_text))))
+            return _hits(s, s.exec(like).all(), needle)
 
     def status_summary(self) -> dict[str, Any]:
         """Per source: last run time/status, consecutive failures, documents, versions; plus totals.

@@ -6,12 +6,15 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pipeline.clock import Clock, FixedClock, SystemClock
-from pipeline.config import Config, load_config
 from pipeline.errors import UserError
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
 
 app = typer.Typer(
     name="regwatch",
@@ -113,8 +116,20 @@ def config_of(ctx: typer.Context) -> Config:
 
     A command calling this must be marked with :func:`reads_config`.
     """
+    from pipeline.config import load_config
+
     return load_config(config_path(ctx))
 
 
-__all__ = ["app", "clock", "command_reads_config", "config_app", "config_of", "config_path", "db_app", "globals_of",
+def configured(ctx: typer.Context) -> Config | None:
+    """The validated configuration, or None when there is no file (``config_path``): a query
+    command then uses the built-in defaults without importing the config models (pydantic, the
+    sink plug-ins, slack_sdk, the scheduler), which cost more than the query itself.
+
+    A command calling this must be marked with :func:`reads_config`.
+    """
+    return config_of(ctx) if config_path(ctx) is not None else None
+
+
+__all__ = ["app", "clock", "command_reads_config", "config_app", "config_of", "config_path", "configured", "db_app", "globals_of",
            "open_store", "reads_config", "today"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, clock, config_of, open_store, reads_config, today
+from pipeline.cli.app import app, clock, config_of, config_path, configured, open_store, reads_config, today
 from pipeline.cli.output import emit_json, fmt_time, safe_line, say, stderr, stdout, table
 from pipeline.errors import UserError
 
@@ -167,9 +167,11 @@ def _show(ctx: typer.Context, store, doc_key: str, version: int | None, day: dat
 
 def _appearances(ctx: typer.Context, store, document) -> list[dict]:
     """The sources a document appears on, each marked reference/copy and authoritative or not."""
-    from pipeline.core.authority import authoritative_source
+    from pipeline.core.authority import DEFAULT_AUTHORITY, authoritative_source
 
-    return _appearance_rows(store, document, authoritative_source(document.key, config_of(ctx).authority))
+    config = configured(ctx)
+    return _appearance_rows(store, document,
+                            authoritative_source(document.key, config.authority if config else DEFAULT_AUTHORITY))
 
 
 def _appearance_rows(store, document, authority: str | None) -> list[dict]:
@@ -438,7 +440,11 @@ def _print_withdrawals(withdrawals: dict, threshold: int) -> None:
 
 def _threshold(ctx: typer.Context) -> int:
     """``defaults.withdrawal_after_checks`` (the default when the configuration is broken)."""
-    from pipeline.config import DEFAULTS, ConfigError
+    from pipeline.defaults import DEFAULTS
+
+    if config_path(ctx) is None:
+        return int(DEFAULTS["withdrawal_after_checks"][0])
+    from pipeline.config import ConfigError
 
     try:
         return config_of(ctx).defaults.withdrawal_after_checks
@@ -465,7 +471,11 @@ def _print_deliveries(summary: dict) -> None:
 
 def _crawl_timeout(ctx: typer.Context) -> int:
     """The configured crawl timeout; the default (with a warning) when the configuration is broken."""
-    from pipeline.config import DEFAULTS, ConfigError
+    from pipeline.defaults import DEFAULTS
+
+    if config_path(ctx) is None:
+        return int(DEFAULTS["crawl_timeout_seconds"][0])
+    from pipeline.config import ConfigError
 
     try:
         return config_of(ctx).defaults.crawl_timeout_seconds

@@ -242,7 +242,7 @@ def _calls_config_of(func, module_funcs: dict, seen: set) -> bool:
                      "if 1:\n" + inspect.getsource(func))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in ("config_of", "config_path"):
+            if node.func.id in ("config_of", "config_path", "configured"):
                 return True
             if node.func.id in module_funcs and _calls_config_of(module_funcs[node.func.id], module_funcs, seen):
                 return True

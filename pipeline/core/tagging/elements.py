@@ -142,7 +142,10 @@ def _compiled() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str]]:
             for name in names:
                 by_name[name.lower()] = symbol
     names = sorted(by_name, key=len, reverse=True)  # longest first: イッテルビウム before テルビウム
-    pattern = re.compile("|".join(_name_pattern(n) for n in names))
+    # A lookahead on the names' first characters first: without it the engine tries the whole
+    # alternation (hundreds of names) at every position of the text (2.3 ms of a 10 ms page, 2026-12).
+    first = "".join(sorted({re.escape(n[0]) for n in names}))
+    pattern = re.compile(f"(?=[{first}])(?:{'|'.join(_name_pattern(n) for n in names)})")
     excluded = sorted(EXCLUDED_COMPOUNDS, key=len, reverse=True)
     single = "".join(sorted({n for zh, _, _ in ELEMENTS.values() for n in zh if len(n) == 1}))
     exclusion = re.compile("|".join([*(re.escape(e) for e in excluded), rf"[{single}](?={_COMPANY_SUFFIX})"]))
