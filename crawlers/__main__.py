@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from crawlers.sources import SOURCES, SourceDef, get_source
@@ -25,9 +24,10 @@ FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the C
 
 def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
                    log_level: str | None, recheck_hours: float | None = None,
-                   max_rechecks: int | None = None) -> Any:
+                   max_rechecks: int | None = None, recheck_days: float | None = None, recheck_all: bool = False,
+                   max_page_bytes: int | None = None, retry_after_max: float | None = None) -> Any:
     """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target
-    (+ the re-check cadence and cap, when given)."""
+    (+ the re-check cadences and cap, the page size cap and the Retry-After bound, when given)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -48,13 +48,22 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
         settings.set("REGWATCH_RECHECK_HOURS", recheck_hours, priority="cmdline")
     if max_rechecks is not None:
         settings.set("REGWATCH_MAX_RECHECKS", max_rechecks, priority="cmdline")
+    if recheck_days is not None:
+        settings.set("REGWATCH_RECHECK_DAYS", recheck_days, priority="cmdline")
+    settings.set("REGWATCH_RECHECK_ALL", bool(recheck_all), priority="cmdline")
+    if max_page_bytes is not None:  # Scrapy aborts a larger download (Content-Length or streamed)
+        settings.set("DOWNLOAD_MAXSIZE", max_page_bytes, priority="cmdline")
+        settings.set("DOWNLOAD_WARNSIZE", max_page_bytes // 2, priority="cmdline")
+    if retry_after_max is not None:
+        settings.set("REGWATCH_RETRY_AFTER_MAX", retry_after_max, priority="cmdline")
     return settings
 
 
 def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The CrawlRun status and the one-line summary from Scrapy stats.
 
-    ``failed`` when no detail page was captured (new or unchanged), when a challenge or layout
+    ``failed`` when no detail page was captured (new or unchanged) nor skipped as known and not
+    yet due for a re-check (the lists were read and led nowhere), when a challenge or layout
     error occurred, or when the spider did not finish; ``partial`` for other errors; else ``ok``.
 
     Example:
@@ -63,7 +72,7 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         'ok'
     """
     kinds = Counter(str(e.get("kind")) for e in errors)
-    detail = int(stats.get("regwatch/fetched/detail", 0))
+    detail = int(stats.get("regwatch/fetched/detail", 0)) + int(stats.get("regwatch/known_skipped", 0))
     finished = stats.get("finish_reason") == "finished"
     if not finished or detail == 0 or any(kinds[k] for k in BLOCKING_ERRORS):
         status = "failed"
@@ -89,27 +98,33 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         "offsite_skipped": int(stats.get("regwatch/offsite_skipped", 0)),
         "list_entries": int(stats.get("regwatch/list_entries", 0)),
         "rechecks": {k: int(stats.get(f"regwatch/rechecks/{k}", 0)) for k in ("requested", "gone", "found")},
+        "known_skipped": int(stats.get("regwatch/known_skipped", 0)),
+        "known_rechecked": int(stats.get("regwatch/known_rechecked", 0)),
+        "lists_stopped_early": int(stats.get("regwatch/lists_stopped_early", 0)),
+        "retry_after_waited": float(stats.get("regwatch/retry_after/waited", 0)),
         "finish_reason": stats.get("finish_reason"),
     }
 
 
 def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
         delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-        max_rechecks: int | None = None) -> dict[str, Any]:
+        max_rechecks: int | None = None, **limits: Any) -> dict[str, Any]:
     """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary."""
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawlers.pipelines import ERRORS_STAT
     from crawlers.runner import process_stamp
+    from crawlers.spiders.base import crawl_clock
     from store import Store
 
     source = get_source(source_slug)
     with Store.open(db_url) as store:
         store.ensure_source(source.slug, source.name, base_url or source.base_url)
         # pid and host let `status` and the next crawl tell a run whose process was killed
-        run_id = store.start_run(source.slug, datetime.now(UTC), stats=process_stamp())
+        # on the crawl clock (REGWATCH_NOW when pinned), like the captures: the next run's paging reads it
+        run_id = store.start_run(source.slug, crawl_clock(), stats=process_stamp())
     settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level,
-                              recheck_hours=recheck_hours, max_rechecks=max_rechecks)
+                              recheck_hours=recheck_hours, max_rechecks=max_rechecks, **limits)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(source.spider_class())
     process.crawl(crawler, base_url=base_url, max_pages=max_pages)
@@ -119,7 +134,7 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     summary = summarize(source.slug, run_id, stats, errors)
     run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status", "first_errors")}
     with Store.open(db_url) as store:
-        store.finish_run(run_id, datetime.now(UTC), summary["status"], run_stats, errors)
+        store.finish_run(run_id, crawl_clock(), summary["status"], run_stats, errors)
     return summary
 
 
@@ -134,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recheck-hours", type=float,
                         help="re-check known pages that were on no list and not seen for this many hours (default 24)")
     parser.add_argument("--max-rechecks", type=int, help="at most this many re-checks per crawl (default 20; 0 = none)")
+    parser.add_argument("--recheck-days", type=float,
+                        help="fetch a known listed detail page again after this many days (default 7)")
+    parser.add_argument("--recheck", action="store_true", help="fetch every listed known detail page now")
+    parser.add_argument("--max-page-bytes", type=int, help="refuse pages larger than this (default 10 MB)")
+    parser.add_argument("--retry-after-max", type=float,
+                        help="longest Retry-After (seconds) waited on a 429/503 before it is an error (default 120)")
     args = parser.parse_args(argv)
     try:
         source = get_source(args.source)
@@ -142,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawlers: {exc}", file=sys.stderr)
         return 2
     summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,
-                  log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks)
+                  log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks,
+                  recheck_days=args.recheck_days, recheck_all=args.recheck, max_page_bytes=args.max_page_bytes,
+                  retry_after_max=args.retry_after_max)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

@@ -70,7 +70,8 @@ def process_alive(pid: int) -> bool:
 
 def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
                   delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-                  max_rechecks: int | None = None) -> list[str]:
+                  max_rechecks: int | None = None, recheck_days: float | None = None, recheck_all: bool = False,
+                  max_page_bytes: int | None = None, retry_after_max: float | None = None) -> list[str]:
     """The argv of one crawl child process.
 
     Example:
@@ -90,12 +91,23 @@ def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_
         cmd += ["--recheck-hours", str(recheck_hours)]
     if max_rechecks is not None:
         cmd += ["--max-rechecks", str(max_rechecks)]
+    if recheck_days is not None:
+        cmd += ["--recheck-days", str(recheck_days)]
+    if recheck_all:
+        cmd += ["--recheck"]
+    if max_page_bytes is not None:
+        cmd += ["--max-page-bytes", str(max_page_bytes)]
+    if retry_after_max is not None:
+        cmd += ["--retry-after-max", str(retry_after_max)]
     return cmd
 
 
 def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
                          timeout: float = 600, *, delay: float | None = None, log_level: str | None = None,
-                         recheck_hours: float | None = None, max_rechecks: int | None = None) -> dict[str, Any]:
+                         recheck_hours: float | None = None, max_rechecks: int | None = None,
+                         recheck_days: float | None = None, recheck_all: bool = False,
+                         max_page_bytes: int | None = None, retry_after_max: float | None = None,
+                         log_file: str | None = None) -> dict[str, Any]:
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
@@ -107,7 +119,8 @@ def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, 
     ``status == "failed"``.
     """
     cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level,
-                        recheck_hours=recheck_hours, max_rechecks=max_rechecks)
+                        recheck_hours=recheck_hours, max_rechecks=max_rechecks, recheck_days=recheck_days,
+                        recheck_all=recheck_all, max_page_bytes=max_page_bytes, retry_after_max=retry_after_max)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                           errors="replace") as proc:
         try:

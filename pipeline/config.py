@@ -45,6 +45,9 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "withdrawal_recheck_hours": (24, "hours before a known page that is on no list is fetched again to see whether it is gone"),
     "withdrawal_after_checks": (3, "404/410 answers in a row (one per crawl, while the lists still parse) before a page is withdrawn"),
     "withdrawal_max_rechecks": (20, "known pages re-checked per crawl at most (0 = no re-checks)"),
+    "recheck_days": (7, "days before a listed detail page already stored is fetched again (conditionally) to catch silent edits; `crawl --recheck` fetches them all now"),
+    "max_page_mb": (10, "largest page a crawl downloads, in MB; a larger one is a `too_large` crawl error naming the URL"),
+    "retry_after_max_seconds": (120, "longest Retry-After a crawl waits on HTTP 429/503 before retrying; longer is a `rate_limited` crawl error"),
 }
 README_HINT = "see README 'Configuration'"
 
@@ -96,6 +99,9 @@ class Defaults(_Model):
     withdrawal_recheck_hours: float = Field(DEFAULTS["withdrawal_recheck_hours"][0], gt=0)
     withdrawal_after_checks: int = Field(DEFAULTS["withdrawal_after_checks"][0], ge=1)
     withdrawal_max_rechecks: int = Field(DEFAULTS["withdrawal_max_rechecks"][0], ge=0)
+    recheck_days: float = Field(DEFAULTS["recheck_days"][0], gt=0)
+    max_page_mb: float = Field(DEFAULTS["max_page_mb"][0], gt=0)
+    retry_after_max_seconds: float = Field(DEFAULTS["retry_after_max_seconds"][0], ge=0)
 
 
 class SourceConfig(_Model):

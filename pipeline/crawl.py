@@ -22,12 +22,14 @@ Crawl = Callable[..., dict[str, Any]]
 
 def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl: Crawl | None = None,
                  base_url: str | None = None, max_pages: int | None = None,
-                 delay: float | None = None) -> dict[str, Any]:
+                 delay: float | None = None, recheck: bool = False) -> dict[str, Any]:
     """Crawl ``source`` into ``store`` in a child process and check its health; returns the summary.
 
     ``base_url``, ``max_pages`` and ``delay`` override the source's settings in ``config``; the
     re-check cadence and cap come from ``config.defaults`` (``withdrawal_recheck_hours``,
-    ``withdrawal_max_rechecks``); ``crawl`` replaces ``run_crawl_subprocess`` (tests).
+    ``withdrawal_max_rechecks``), as do the listed pages' re-check cadence (``recheck_days``;
+    ``recheck`` fetches every listed known page now), the page size cap (``max_page_mb``) and the
+    Retry-After bound (``retry_after_max_seconds``); ``crawl`` replaces ``run_crawl_subprocess`` (tests).
     """
     from crawlers.runner import CrawlProcessError, run_crawl_subprocess
     from crawlers.sources import SOURCES
@@ -37,13 +39,15 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     started = clock.now()
     store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
     timeout = config.defaults.crawl_timeout_seconds
+    d = config.defaults
     try:
         summary = (crawl or run_crawl_subprocess)(
             source, store.dsn, base_url=base_url or (src.base_url if src else None),
             max_pages=max_pages or (src.max_pages if src else None), timeout=timeout,
             delay=delay if delay is not None else (src.delay_seconds if src else None),
             recheck_hours=config.defaults.withdrawal_recheck_hours,
-            max_rechecks=config.defaults.withdrawal_max_rechecks)
+            max_rechecks=config.defaults.withdrawal_max_rechecks, recheck_days=d.recheck_days, recheck_all=recheck,
+            max_page_bytes=int(d.max_page_mb * 1024 * 1024), retry_after_max=d.retry_after_max_seconds)
     except CrawlProcessError as exc:
         summary = record_crawl_failure(store, exc, started=started, now=clock.now())
     from pipeline.outbox import Routing

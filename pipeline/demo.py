@@ -81,7 +81,9 @@ def _now() -> datetime:
 
 
 def _cycle(store: Store, base_url: str, sinks: dict, out: Console, *, loud: tuple[str, ...]) -> None:
-    summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120, delay=0)
+    # recheck_all: the story's crawls are days apart, so every known page is due for a re-check
+    summary = run_crawl_subprocess(SOURCE, store.dsn, base_url=base_url, max_pages=5, timeout=120, delay=0,
+                                   recheck_all=True)
     out.print(f"crawl: {summary.get('status')} · {summary.get('captures_new', 0)} new captures · "
               f"{summary.get('captures_unchanged', 0)} unchanged · {len(summary.get('errors') or [])} errors")
     routes = load_routes([{"when": {"kind": list(loud)}, "to": ["console", "archive"]}])

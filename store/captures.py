@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -130,7 +131,8 @@ class CaptureOps(StoreBase):
         """Store a raw response (zlib-compressed); returns ``(capture_id, created)``.
 
         Idempotent: when the last capture of ``url`` has the same body hash, nothing is
-        stored and ``(that_id, False)`` is returned.
+        stored and ``(that_id, False)`` is returned; that capture's ``checked_at`` moves to
+        ``fetched_at`` (the page was read again: the crawl's re-check cadence counts from there).
 
         Example:
             >>> store.save_capture(source="mofcom", url=u, final_url=u, status=200, headers={},
@@ -142,12 +144,14 @@ class CaptureOps(StoreBase):
         with self._write() as s:
             self._require_source(s, source)
             last = s.exec(
-                select(Capture.id, Capture.body_sha256)
+                select(Capture.id, Capture.body_sha256, Capture.fetched_at, Capture.checked_at)
                 .where(Capture.url == url)
                 .order_by(col(Capture.fetched_at).desc(), col(Capture.id).desc())
                 .limit(1)
             ).first()
             if last is not None and last[1] == sha:
+                if fetched_at > max(last[2], last[3] or last[2]):
+                    s.execute(sa.update(Capture).where(col(Capture.id) == last[0]).values(checked_at=fetched_at))
                 return last[0] or 0, False
             if run_id is not None:
                 run = s.get(CrawlRun, run_id)
@@ -226,6 +230,30 @@ class CaptureOps(StoreBase):
         with self._read() as s:
             row = s.exec(query.options(sa.orm.defer(Capture.body))).first()  # type: ignore[arg-type]
             return _info(row) if row is not None else None
+
+    def last_checked(self, urls: Collection[str], *, kind: str = "detail") -> dict[str, datetime]:
+        """URL -> when a 200 answer for it (as requested or as finally served) was last read, from
+        the captures of ``kind``: the newest of their ``fetched_at`` and ``checked_at``. URLs never
+        captured are missing (unknown pages).
+
+        Example:
+            >>> store.last_checked(["https://www.mofcom.gov.cn/art/a.html", "https://www.mofcom.gov.cn/new.html"])
+            {'https://www.mofcom.gov.cn/art/a.html': datetime.datetime(2026, 11, 2, 3, 0, tzinfo=datetime.timezone.utc)}
+        """
+        wanted = list(dict.fromkeys(urls))
+        out: dict[str, datetime] = {}
+        with self._read() as s:
+            for start in range(0, len(wanted), 400):
+                chunk = set(wanted[start:start + 400])
+                rows = s.exec(select(Capture.url, Capture.final_url, Capture.fetched_at, Capture.checked_at).where(
+                    Capture.kind == kind, Capture.status == 200,
+                    sa.or_(col(Capture.url).in_(chunk), col(Capture.final_url).in_(chunk))))
+                for url, final_url, fetched_at, checked_at in rows:
+                    at = max(fetched_at, checked_at or fetched_at)
+                    for key in {url, final_url} & chunk:
+                        if key not in out or at > out[key]:
+                            out[key] = at
+        return out
 
     def versions_listing_attachment(self, url: str) -> list[Version]:
         """Versions whose record lists the attachment ``url`` (``fields.attachments[].url``), newest first."""

@@ -39,7 +39,7 @@ from sqlmodel import SQLModel
 from store.appearances import create_appearances
 from store.errors import StoreError
 from store.fulltext import create_fulltext
-from store.models import TABLES, Alert, AlertDelivery, Delivery, Recheck, SinkState, UTCDateTime, WithdrawalCheck
+from store.models import TABLES, Alert, AlertDelivery, Capture, Delivery, Recheck, SinkState, UTCDateTime, WithdrawalCheck
 
 _meta = sa.MetaData()
 MIGRATIONS_TABLE = sa.Table(
@@ -224,6 +224,13 @@ def add_withdrawal_checks(conn: sa.Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[Recheck.__table__, WithdrawalCheck.__table__])  # type: ignore[attr-defined]
 
 
+def add_capture_checks(conn: sa.Connection) -> None:
+    """Migration 0008: ``capture.checked_at`` (the last time the same body was fetched again, for the
+    crawl's re-check cadence) and ``capture.pruned_at`` (the raw body was dropped by retention).
+    Nullable columns only; a capture never fetched again reads as checked when it was fetched."""
+    _add_columns(conn, Capture.__table__, ("checked_at", "pruned_at"))  # type: ignore[attr-defined]
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -249,6 +256,8 @@ MIGRATIONS = Migrations(
         Migration(REKEY_AGENCY_CODES, rekey_needs_rules, additive=False),
         # 0006: withdrawal re-checks (new tables only; see pipeline.withdrawals)
         Migration("0006_withdrawal_checks", add_withdrawal_checks),
+        # 0008: capture re-check time and pruned marker (nullable columns; see store.captures)
+        Migration("0008_capture_checks", add_capture_checks),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

@@ -19,9 +19,15 @@ def crawl(
     base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
     max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
     delay: float = typer.Option(None, "--delay", help="Seconds between requests (default: the source's polite delay; 0 for a local replica)."),
+    recheck: bool = typer.Option(False, "--recheck", help="Fetch every listed page already stored again now "
+                                 "(default: after defaults.recheck_days), to catch silent edits."),
     as_json: bool = JSON,
 ) -> None:
     """Fetch index, detail and attachment pages of SOURCE into raw captures (in a child process).
+
+    Listed detail pages already stored are fetched again (conditionally) only every
+    defaults.recheck_days, and list paging stops at the first page with nothing new on it;
+    --recheck fetches them all now.
 
     The run is recorded (a crash or timeout as a failed run) and the source's health checked:
     after defaults.max_consecutive_failures failed runs in a row a source-health alert is
@@ -39,7 +45,7 @@ def crawl(
         raise UserError(f"source {source!r} has no spider yet",
                         "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
     summary = crawl_source(open_store(ctx), source, config=config_of(ctx), clock=clock(), crawl=_crawler(),
-                           base_url=base_url, max_pages=max_pages, delay=delay)
+                           base_url=base_url, max_pages=max_pages, delay=delay, recheck=recheck)
     if as_json:
         emit_json(summary)
     else:
