@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawlers.sources import SOURCES, SourceDef, get_source
 
@@ -57,6 +59,31 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
     if retry_after_max is not None:
         settings.set("REGWATCH_RETRY_AFTER_MAX", retry_after_max, priority="cmdline")
     return settings
+
+
+class _HideFilter(logging.Filter):
+    """Replace a secret in every record (Scrapy logs its overridden settings, the DB URL among them)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "***"), ()
+        return True
+
+
+def hide_password(db_url: str) -> None:
+    """Keep the database URL's password out of this crawl's log (every root handler gets a filter)."""
+    try:
+        password = urlsplit(db_url).password if "://" in db_url else None
+    except ValueError:
+        password = None
+    if password:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_HideFilter(password))
 
 
 def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,7 +152,8 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
         run_id = store.start_run(source.slug, crawl_clock(), stats=process_stamp())
     settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level,
                               recheck_hours=recheck_hours, max_rechecks=max_rechecks, **limits)
-    process = AsyncCrawlerProcess(settings)
+    process = AsyncCrawlerProcess(settings)  # installs Scrapy's root log handler
+    hide_password(db_url)
     crawler = process.create_crawler(source.spider_class())
     process.crawl(crawler, base_url=base_url, max_pages=max_pages)
     process.start()

@@ -9,6 +9,7 @@ streak or recovery alert. Both callers get the same summary shape (see
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,10 @@ from typing import Any
 from pipeline.clock import Clock
 from pipeline.config import Config
 from pipeline.health import check_source_health
+from pipeline.logs import (config_secrets, crawl_log_dir, log_context, new_crawl_log, redact, register_secrets,
+                           rotate_crawl_logs, url_password)
+
+log = logging.getLogger(__name__)
 
 Crawl = Callable[..., dict[str, Any]]
 
@@ -30,6 +35,10 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     ``withdrawal_max_rechecks``), as do the listed pages' re-check cadence (``recheck_days``;
     ``recheck`` fetches every listed known page now), the page size cap (``max_page_mb``) and the
     Retry-After bound (``retry_after_max_seconds``); ``crawl`` replaces ``run_crawl_subprocess`` (tests).
+
+    The child's log (secrets redacted) is kept in a file per run under ``crawl_log_dir``
+    (``pipeline.logs.crawl_log_dir``), the newest ``crawl_logs_keep`` per source; its path is on
+    the run (``stats["log"]``, shown by ``regwatch status``) and in the summary (``log``).
     """
     from crawlers.runner import CrawlProcessError, run_crawl_subprocess
     from crawlers.sources import SOURCES
@@ -40,6 +49,9 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
     timeout = config.defaults.crawl_timeout_seconds
     d = config.defaults
+    log_dir = crawl_log_dir(d.crawl_log_dir, store.dsn)
+    log_file = new_crawl_log(log_dir, source, started)
+    register_secrets([*url_password(store.dsn), *config_secrets(config.sinks)])
     try:
         summary = (crawl or run_crawl_subprocess)(
             source, store.dsn, base_url=base_url or (src.base_url if src else None),
@@ -47,9 +59,19 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
             delay=delay if delay is not None else (src.delay_seconds if src else None),
             recheck_hours=config.defaults.withdrawal_recheck_hours,
             max_rechecks=config.defaults.withdrawal_max_rechecks, recheck_days=d.recheck_days, recheck_all=recheck,
-            max_page_bytes=int(d.max_page_mb * 1024 * 1024), retry_after_max=d.retry_after_max_seconds)
+            max_page_bytes=int(d.max_page_mb * 1024 * 1024), retry_after_max=d.retry_after_max_seconds,
+            log_file=str(log_file), redact=redact)
     except CrawlProcessError as exc:
         summary = record_crawl_failure(store, exc, started=started, now=clock.now())
+    if log_file.is_file():
+        summary["log"] = str(log_file)
+        if summary.get("run_id"):
+            store.annotate_run(summary["run_id"], log=str(log_file))
+        rotate_crawl_logs(log_dir, source, d.crawl_logs_keep)
+    with log_context(stage="crawl", source=source, run_id=summary.get("run_id")):
+        log.info("crawl %s: %s new captures, %s unchanged, %s not modified, %s errors%s", summary.get("status"),
+                 summary.get("captures_new", 0), summary.get("captures_unchanged", 0), summary.get("not_modified", 0),
+                 summary.get("errors", 0), f"; log {summary['log']}" if summary.get("log") else "")
     from pipeline.outbox import Routing
 
     summary["health_alerts"] = check_source_health(store, source, clock.now(),

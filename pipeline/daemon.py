@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pipeline.clock import Clock, SystemClock
 from pipeline.config import Config, ConfigReport, SourceConfig, check_config
 from pipeline.crawl import crawl_source
+from pipeline.logs import log_context
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
 from pipeline.outbox import Routing
@@ -151,18 +152,20 @@ class Daemon:
         (``pipeline.crawl.crawl_source``), exactly as ``regwatch crawl`` does.
         """
         self.check_lock()
-        summary = crawl_source(self.store, source, config=self.config, clock=self.clock, crawl=self.crawl)
-        now = self.clock.now()
-        report = process_pending(self.store, now=now, source=source, routing=self.routing,
-                                authority=self.config.authority)
-        withdrawals = check_withdrawals(self.store, now, threshold=self.config.defaults.withdrawal_after_checks,
-                                        routing=self.routing, source=source)
-        reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
-                                    routing=self.routing)
-        delivered = self.deliver()
-        log.info("%s: crawl %s, %d new versions, %d alerts, %d withdrawn, %d reminders, %d delivered", source,
-                 summary.get("status"), report.new_versions, report.alerts, withdrawals.withdrawn_documents,
-                 reminders, delivered)
+        with log_context(source=source):  # one log line per stage, each with the source and the crawl's run id
+            summary = crawl_source(self.store, source, config=self.config, clock=self.clock, crawl=self.crawl)
+            with log_context(run_id=summary.get("run_id")):
+                now = self.clock.now()
+                with log_context(stage="process"):
+                    report = process_pending(self.store, now=now, source=source, routing=self.routing,
+                                             authority=self.config.authority)
+                    withdrawals = check_withdrawals(self.store, now,
+                                                    threshold=self.config.defaults.withdrawal_after_checks,
+                                                    routing=self.routing, source=source)
+                    log.info("process: %d new versions, %d alerts queued, %d withdrawn", report.new_versions,
+                             report.alerts, withdrawals.withdrawn_documents)
+                reminders = self.reminders()
+                delivered = self.deliver()
         return {"crawl": summary, "process": report.as_dict(), "withdrawals": withdrawals.as_dict(),
                 "reminders": reminders, "delivered": delivered}
 
@@ -173,13 +176,18 @@ class Daemon:
 
     def reminders(self) -> int:
         self.check_lock()
-        return check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
-                               routing=self.routing)
+        with log_context(stage="remind"):
+            queued = check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
+                                     routing=self.routing)
+            log.info("remind: %d deadline reminders queued", queued)
+        return queued
 
     def deliver(self) -> int:
         self.check_lock()
-        report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
-                                 policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
+        with log_context(stage="deliver"):
+            report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
+                                     policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
+            log.info("deliver: %d delivered", report.delivered)
         return report.delivered
 
     def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:

@@ -87,6 +87,15 @@ class CaptureOps(StoreBase):
             s.add(run)
             return run
 
+    def annotate_run(self, run_id: int, **stats: Any) -> None:
+        """Merge ``stats`` into a run's stats (e.g. ``log``: the path of its kept crawl log)."""
+        with self._write() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                raise NotFound("run", run_id)
+            run.stats = {**(run.stats or {}), **stats}
+            s.add(run)
+
     def runs(self, source: str | None = None, limit: int = 20) -> list[CrawlRun]:
         """Recent runs, newest first."""
         query = select(CrawlRun).order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc()).limit(limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import Enum
 from datetime import date, datetime
 from pathlib import Path
 
@@ -46,6 +47,11 @@ def command_reads_config(command) -> bool:
     return bool(getattr(getattr(command, "callback", None), "reads_config", False))
 
 
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @dataclass
 class Globals:
     db: str | None
@@ -60,7 +66,16 @@ def _root(
                                 "Default: regwatch.db in the user data directory."),
     config: Path = typer.Option(None, "--config", envvar="REGWATCH_CONFIG", show_envvar=True,
                                 help="schedules.yaml with sources, sinks and routes (default: ./schedules.yaml if present)."),
+    log_format: LogFormat = typer.Option(LogFormat.text, "--log-format", envvar="REGWATCH_LOG_FORMAT",
+                                         show_envvar=True, case_sensitive=False,
+                                         help="Log lines on stderr as text, or as JSON (one object per line: "
+                                              "ts, level, logger, message, source, run_id, stage)."),
 ) -> None:
+    from pipeline.logs import configure_logging, register_secrets, url_password
+
+    chosen = getattr(ctx.get_parameter_source("log_format"), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+    configure_logging(log_format.value, only_if_unconfigured=not chosen)
+    register_secrets(url_password(db))
     ctx.obj = Globals(db=db, config=config)
     source = ctx.get_parameter_source("config")
     name = ctx.invoked_subcommand
@@ -113,7 +128,11 @@ def config_of(ctx: typer.Context) -> Config:
 
     A command calling this must be marked with :func:`reads_config`.
     """
-    return load_config(config_path(ctx))
+    from pipeline.logs import config_secrets, register_secrets
+
+    config = load_config(config_path(ctx))
+    register_secrets(config_secrets(config.sinks))  # never in a log line, whatever logs them
+    return config
 
 
 __all__ = ["app", "clock", "command_reads_config", "config_app", "config_of", "config_path", "db_app", "globals_of",

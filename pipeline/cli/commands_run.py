@@ -250,8 +250,13 @@ def daemon(
 
     Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
     """
+    import logging
+    import os
+
     from pipeline.daemon import Daemon, crawlable, job_specs, leader_lock
 
+    if not os.environ.get("REGWATCH_LOG"):  # the daemon logs a line per stage (INFO) unless told otherwise
+        logging.getLogger().setLevel(logging.INFO)
     config = config_of(ctx)
     store = open_store(ctx)
     runner = Daemon(config, store, clock=clock())
