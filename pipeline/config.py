@@ -47,6 +47,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "withdrawal_max_rechecks": (20, "known pages re-checked per crawl at most (0 = no re-checks)"),
     "recheck_days": (7, "days before a listed detail page already stored is fetched again (conditionally) to catch silent edits; `crawl --recheck` fetches them all now"),
     "max_page_mb": (10, "largest page a crawl downloads, in MB; a larger one is a `too_large` crawl error naming the URL"),
+    "capture_retention_days": (None, "prune the raw bodies of captures older than this many days (daily by the daemon, or `regwatch db prune`); never the capture behind a version's latest appearance, the latest of its URL, or one pending or held; null = keep every raw capture"),
     "crawl_log_dir": (None, "directory of the kept crawl logs, one file per run under <dir>/<source>/ (default: logs/ beside a SQLite database, else the user log directory)"),
     "crawl_logs_keep": (20, "crawl logs kept per source; older ones are deleted after each crawl"),
     "retry_after_max_seconds": (120, "longest Retry-After a crawl waits on HTTP 429/503 before retrying; longer is a `rate_limited` crawl error"),
@@ -104,6 +105,7 @@ class Defaults(_Model):
     recheck_days: float = Field(DEFAULTS["recheck_days"][0], gt=0)
     max_page_mb: float = Field(DEFAULTS["max_page_mb"][0], gt=0)
     retry_after_max_seconds: float = Field(DEFAULTS["retry_after_max_seconds"][0], ge=0)
+    capture_retention_days: float | None = Field(DEFAULTS["capture_retention_days"][0], ge=1)
     crawl_log_dir: str | None = DEFAULTS["crawl_log_dir"][0]
     crawl_logs_keep: int = Field(DEFAULTS["crawl_logs_keep"][0], ge=1)
 

@@ -34,6 +34,7 @@ from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
 from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
+from pipeline.retention import prune_old_captures
 from pipeline.sinks import build_from_config
 from pipeline.triggers import cron_trigger, schedule_trigger
 from pipeline.withdrawals import check_withdrawals
@@ -42,6 +43,7 @@ from store import Store
 log = logging.getLogger(__name__)
 DELIVER_EVERY_MINUTES = 3
 REMINDER_CRON = {"hour": 0, "minute": 10, "timezone": "Asia/Shanghai"}  # just after midnight in Beijing
+PRUNE_CRON = {"hour": 4, "minute": 40, "timezone": "UTC"}  # daily, when defaults.capture_retention_days is set
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ def job_specs(config: Config, *, crawlable: Callable[[str], bool]) -> list[JobSp
     specs.append(JobSpec("reminders", "reminders", CronTrigger(
         hour=REMINDER_CRON["hour"], minute=REMINDER_CRON["minute"], timezone=ZoneInfo(REMINDER_CRON["timezone"]))))
     specs.append(JobSpec("deliver", "deliver", IntervalTrigger(minutes=DELIVER_EVERY_MINUTES)))
+    if config.defaults.capture_retention_days is not None:
+        specs.append(JobSpec("prune", "prune", CronTrigger(
+            hour=PRUNE_CRON["hour"], minute=PRUNE_CRON["minute"], timezone=ZoneInfo(PRUNE_CRON["timezone"]))))
     return specs
 
 
@@ -190,6 +195,11 @@ class Daemon:
             log.info("deliver: %d delivered", report.delivered)
         return report.delivered
 
+    def prune(self) -> dict[str, Any] | None:
+        """Retention (``defaults.capture_retention_days``): drop old raw capture bodies; None when off."""
+        self.check_lock()
+        return prune_old_captures(self.store, self.config, now=self.clock.now())
+
     def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:
         """Every enabled source's cycle once, then reminders and delivery (for cron and tests).
 
@@ -222,7 +232,8 @@ class Daemon:
             if job.id.startswith("cycle:") and job.id not in wanted:
                 sched.remove_job(job.id)
         for spec in specs:
-            func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver}[spec.kind]
+            func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver,
+                    "prune": self.prune}[spec.kind]
             args = [spec.source] if spec.source else []
             sched.add_job(self._stop_when_lock_lost(func, sched), spec.trigger, args=args, id=spec.id,
                           name=spec.id, replace_existing=True,

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from store.errors import NotFound
+from store.errors import NotFound, StoreError
 from store.models import Capture, CrawlRun, Version
 from store.results import CaptureInfo
 from store.session import StoreBase
@@ -275,12 +275,17 @@ class CaptureOps(StoreBase):
         return [v for v in rows if any(a.get("url") == url for a in (v.fields or {}).get("attachments") or ())]
 
     def capture_body(self, capture_id: int) -> bytes:
-        """The decompressed body of a capture; raises ``NotFound``."""
+        """The decompressed body of a capture; raises ``NotFound``, or ``StoreError`` when retention
+        pruned it (``store.retention``)."""
         with self._read() as s:
-            body = s.exec(select(Capture.body).where(Capture.id == capture_id)).first()
-        if body is None:
+            row = s.exec(select(Capture.body, Capture.pruned_at).where(Capture.id == capture_id)).first()
+        if row is None:
             raise NotFound("capture", capture_id)
-        return zlib.decompress(body)
+        if row[1] is not None:
+            raise StoreError(f"capture {capture_id}: its raw body was pruned on {row[1]:%Y-%m-%d} "
+                             "(defaults.capture_retention_days)",
+                             "its versions and texts are kept; fetch the page again to read it anew")
+        return zlib.decompress(row[0])
 
     def mark_capture(self, capture_id: int, state: str, error: str | None = None, *, at: datetime) -> None:
         """Set a capture's state (``processed|failed|skipped|held|pending``), error text and ``processed_at``.
@@ -297,8 +302,9 @@ class CaptureOps(StoreBase):
             s.add(row)
 
     def requeue_captures(self, source: str | None = None, kind: str | None = None) -> int:
-        """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many."""
-        query = sa.update(Capture).where(col(Capture.state) != "pending")
+        """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many.
+        Captures whose raw body was pruned (retention) stay as they are: there is nothing to read."""
+        query = sa.update(Capture).where(col(Capture.state) != "pending", col(Capture.pruned_at).is_(None))
         if source is not None:
             query = query.where(col(Capture.source) == source)
         if kind is not None:
