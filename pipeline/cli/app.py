@@ -25,6 +25,11 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.\n\nExample: regwatch db upgrade", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+@db_app.callback()
+def _db(ctx: typer.Context) -> None:
+    refuse_unused_config(ctx)
 config_app = typer.Typer(help="Check the configuration file (schedules.yaml).\n\nExample: regwatch config check",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -56,6 +61,7 @@ class LogFormat(str, Enum):
 class Globals:
     db: str | None
     config: Path | None
+    config_given: bool = False  # --config on the command line (not from the environment)
 
 
 @app.callback()
@@ -78,11 +84,20 @@ def _root(
     register_secrets(url_password(db))
     ctx.obj = Globals(db=db, config=config)
     source = ctx.get_parameter_source("config")
+    ctx.obj.config_given = config is not None and getattr(source, "name", "") == "COMMANDLINE"
+    refuse_unused_config(ctx)
+
+
+def refuse_unused_config(ctx: typer.Context) -> None:
+    """``--config`` given on the command line to a command that does not read it is an error (a
+    group passes when one of its commands reads it; its own callback then checks the one invoked)."""
     name = ctx.invoked_subcommand
-    if config is not None and getattr(source, "name", "") == "COMMANDLINE" and name:
-        command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
-        if command is not None and not command_reads_config(command):
-            raise UserError(f"--config is not used by `regwatch {name}`", "drop it")
+    if not getattr(globals_of(ctx), "config_given", False) or not name:
+        return
+    command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
+    if command is not None and not command_reads_config(command):
+        top = ctx.command_path.split()[1] if ctx.parent is not None else name  # `regwatch db`, as typed first
+        raise UserError(f"--config is not used by `regwatch {top}`", "drop it")
 
 
 def globals_of(ctx: typer.Context) -> Globals:
