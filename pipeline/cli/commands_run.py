@@ -44,8 +44,12 @@ def crawl(
     if not known.spider:
         raise UserError(f"source {source!r} has no spider yet",
                         "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
-    summary = crawl_source(open_store(ctx), source, config=config_of(ctx), clock=clock(), crawl=_crawler(),
-                           base_url=base_url, max_pages=max_pages, delay=delay, recheck=recheck)
+    from pipeline.cli.progress import progress
+
+    store, config = open_store(ctx), config_of(ctx)
+    with progress(f"crawling {source}", enabled=not as_json):
+        summary = crawl_source(store, source, config=config, clock=clock(), crawl=_crawler(),
+                               base_url=base_url, max_pages=max_pages, delay=delay, recheck=recheck)
     if as_json:
         emit_json(summary)
     else:
@@ -138,7 +142,11 @@ def process(
         report = accept_capture(store, accept, now=now, by=by or getpass.getuser(), routing=routing,
                                 authority=config.authority)
     else:
-        report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority)
+        from pipeline.cli.progress import progress
+
+        with progress("re-reading captures" if reparse else "processing captures", enabled=not as_json) as update:
+            report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority,
+                                     progress=update)
     withdrawals = check_withdrawals(store, now, threshold=config.defaults.withdrawal_after_checks, routing=routing,
                                     source=source)
     reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)

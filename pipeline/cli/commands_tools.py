@@ -110,8 +110,12 @@ def db_upgrade(ctx: typer.Context) -> None:
     from pipeline.migrations import MIGRATIONS
     from store import Store
 
+    from pipeline.cli.progress import progress
+
     out = stdout()
-    with Store.open(globals_of(ctx).db, upgrade=True, migrations=MIGRATIONS) as store:
+    with progress("upgrading the database schema"):
+        store = Store.open(globals_of(ctx).db, upgrade=True, migrations=MIGRATIONS)
+    with store:
         for name, report in store.migration_reports.items():
             out.print(f"{name}: {report}", markup=False)
         out.print(f"database {store.url} is at schema version {store.schema_version}", markup=False)
