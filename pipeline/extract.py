@@ -32,7 +32,7 @@ _HEAD_LINES = 4
 # Characters of a body that are tagged (codes, dates, relations, elements, HS codes): real notices and
 # their annex lists are far shorter; a multi-MB page is tagged on its head only (with a warning) so
 # reading one takes seconds, not minutes. Its whole text is still kept, hashed and diffed.
-MAX_TAGGED_CHARS = 300_000
+MAX_TAGGED_CHARS = 1_000_000
 
 
 class UnknownSource(ValueError):
