@@ -1,5 +1,5 @@
 """Progress on long commands: nothing extra when stderr is piped or with --json, a rich display when
-stderr is (forced to be) a terminal (rich's TTY_COMPATIBLE=1), and the same stdout either way."""
+stderr is (forced to be) a terminal (FORCE_COLOR=1, which every supported rich reads), and the same stdout either way."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_process_piped_shows_no_progress_and_a_terminal_does(tmp_path: Path, cap
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     code, piped_out, piped_err = run(capsys, "--db", pending_db(tmp_path / "a.db", page_tools), "process")
     assert code == 0 and piped_err == "" and piped_out.startswith("processed 3 captures")
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("FORCE_COLOR", "1")
     code, tty_out, tty_err = run(capsys, "--db", pending_db(tmp_path / "b.db", page_tools), "process")
     assert code == 0 and tty_out == piped_out  # what the command says is the same
     assert "processing captures" in tty_err and "\x1b[" in tty_err and "3/3" in tty_err
@@ -49,7 +49,7 @@ def test_process_piped_shows_no_progress_and_a_terminal_does(tmp_path: Path, cap
 
 def test_json_never_shows_progress_even_on_a_terminal(tmp_path: Path, capsys, page_tools,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("FORCE_COLOR", "1")
     code, out, err = run(capsys, "--db", pending_db(tmp_path / "a.db", page_tools), "process", "--json")
     assert code == 0 and err == "" and json.loads(out)["processed"] == 3
 
@@ -60,7 +60,7 @@ def test_reparse_and_db_upgrade_show_progress_on_a_terminal(tmp_path: Path, caps
     run(capsys, "--db", db, "process")
     code, out, err = run(capsys, "--db", db, "process", "--reparse")
     assert code == 0 and err == ""
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("FORCE_COLOR", "1")
     code, _, err = run(capsys, "--db", db, "process", "--reparse")
     assert code == 0 and "re-reading captures" in err
     code, out, err = run(capsys, "--db", db, "db", "upgrade")
@@ -80,6 +80,6 @@ def test_crawl_shows_a_spinner_on_a_terminal_only(tmp_path: Path, capsys, monkey
     monkeypatch.setattr(crawlers.runner, "run_crawl_subprocess", child)
     code, piped_out, err = run(capsys, "--db", tmp_path / "c.db", "crawl", "mofcom")
     assert code == 0 and err == ""
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("FORCE_COLOR", "1")
     code, tty_out, err = run(capsys, "--db", tmp_path / "c.db", "crawl", "mofcom")
     assert code == 0 and "crawling mofcom" in err and tty_out.split("—")[1] == piped_out.split("—")[1]

@@ -1,7 +1,6 @@
 """A rich progress display on stderr for long interactive commands, and nothing when it is not a terminal.
 
-Shown only when stderr is a terminal (rich's own test: ``isatty``, or ``TTY_COMPATIBLE=1`` /
-``FORCE_COLOR`` to force it) and the command was not asked for ``--json``; it is transient (gone
+Shown only when stderr is a terminal (rich's own test: ``isatty``, or ``FORCE_COLOR=1`` to force it) and the command was not asked for ``--json``; it is transient (gone
 when the work ends), so what a command prints is the same with or without it, and a pipe or a
 log file never sees it.
 
