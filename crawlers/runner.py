@@ -72,6 +72,7 @@ def process_alive(pid: int) -> bool:
 def keep_log(text: str, log_file: str | None) -> str:
     """Write the child's (already redacted) log to ``log_file`` when given; returns ``text``."""
     if log_file:
+        os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
         with open(log_file, "w", encoding="utf-8") as out:
             out.write(text)
     return text

@@ -200,9 +200,8 @@ def crawl_log_dir(configured: str | None, db_url: str | None) -> Path:
 
 
 def new_crawl_log(directory: Path, source: str, at: datetime) -> Path:
-    """A fresh log file path for one crawl of ``source`` started ``at`` (directory created)."""
+    """A fresh log file path for one crawl of ``source`` started ``at`` (the writer creates its folder)."""
     folder = directory / source
-    folder.mkdir(parents=True, exist_ok=True)
     stem = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stem}.log"
     n = 1

@@ -193,3 +193,20 @@ def test_crawl_limits_reach_the_child_from_config(tmp_path: Path) -> None:
     assert crawl_command("mofcom", "sqlite:///x.db", recheck_days=3, recheck_all=True, max_page_bytes=5,
                          retry_after_max=45)[-7:] == ["--recheck-days", "3", "--recheck", "--max-page-bytes", "5",
                                                       "--retry-after-max", "45"]
+
+
+def test_crawl_recheck_flag_reaches_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import crawlers.runner
+    from pipeline.cli import main
+
+    seen: list[dict[str, Any]] = []
+
+    def child(source: str, db_url: str, **kwargs: Any) -> dict[str, Any]:
+        seen.append(kwargs)
+        return {"source": source, "run_id": 0, "status": "ok", "errors": 0}
+
+    monkeypatch.setattr(crawlers.runner, "run_crawl_subprocess", child)
+    assert main(["--db", str(tmp_path / "c.db"), "crawl", "mofcom"]) == 0
+    assert main(["--db", str(tmp_path / "c.db"), "crawl", "mofcom", "--recheck"]) == 0
+    assert [k["recheck_all"] for k in seen] == [False, True] and seen[0]["recheck_days"] == 7
+    assert not (tmp_path / "logs").exists()  # a stand-in child writes no log: none is kept or named
