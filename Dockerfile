@@ -14,12 +14,13 @@ RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin
     && chown regwatch:regwatch /data
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# requirements.lock pins every dependency (regenerate with .ci/lock); the project installs over it unchanged.
+COPY pyproject.toml README.md requirements.lock ./
 COPY alerts ./alerts
 COPY crawlers ./crawlers
 COPY pipeline ./pipeline
 COPY store ./store
-RUN pip install ".[postgres]" && rm -rf /src
+RUN pip install -r requirements.lock && pip install ".[postgres]" && rm -rf /src
 
 USER regwatch
 WORKDIR /data

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawlers.sources import SOURCES, SourceDef, generic_from_json, get_source, register_generic
 
@@ -25,10 +26,13 @@ FIRST_ERRORS = 5  # errors carried in the summary line (all of them are on the C
 
 def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float | None,
                    log_level: str | None, recheck_hours: float | None = None,
-                   max_rechecks: int | None = None, store_as: tuple[str, str] | None = None) -> Any:
+                   max_rechecks: int | None = None, recheck_days: float | None = None, recheck_all: bool = False,
+                   max_page_bytes: int | None = None, retry_after_max: float | None = None,
+                   store_as: tuple[str, str] | None = None) -> Any:
     """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target
-    (+ the re-check cadence and cap, when given; + ``store_as`` = (base URL crawled, base URL
-    stored): a replica's pages stored under the source's URLs, see ``crawlers.pipelines.UrlMap``)."""
+    (+ the re-check cadences and cap, the page size cap and the Retry-After bound, when given;
+    + ``store_as`` = (base URL crawled, base URL stored): a replica's pages stored under the
+    source's URLs, see ``crawlers.pipelines.UrlMap``)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -54,13 +58,47 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
     if store_as is not None:
         settings.set("REGWATCH_BASE_URL", store_as[0], priority="cmdline")
         settings.set("REGWATCH_STORE_AS", store_as[1], priority="cmdline")
+    if recheck_days is not None:
+        settings.set("REGWATCH_RECHECK_DAYS", recheck_days, priority="cmdline")
+    settings.set("REGWATCH_RECHECK_ALL", bool(recheck_all), priority="cmdline")
+    if max_page_bytes is not None:  # Scrapy aborts a larger download (Content-Length or streamed)
+        settings.set("DOWNLOAD_MAXSIZE", max_page_bytes, priority="cmdline")
+        settings.set("DOWNLOAD_WARNSIZE", max_page_bytes // 2, priority="cmdline")
+    if retry_after_max is not None:
+        settings.set("REGWATCH_RETRY_AFTER_MAX", retry_after_max, priority="cmdline")
     return settings
+
+
+class _HideFilter(logging.Filter):
+    """Replace a secret in every record (Scrapy logs its overridden settings, the DB URL among them)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "***"), ()
+        return True
+
+
+def hide_password(db_url: str) -> None:
+    """Keep the database URL's password out of this crawl's log (every root handler gets a filter)."""
+    try:
+        password = urlsplit(db_url).password if "://" in db_url else None
+    except ValueError:
+        password = None
+    if password:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_HideFilter(password))
 
 
 def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The CrawlRun status and the one-line summary from Scrapy stats.
 
-    ``failed`` when no detail page was captured (new or unchanged), when a challenge or layout
+    ``failed`` when no detail page was captured (new or unchanged) nor skipped as known and not
+    yet due for a re-check (the lists were read and led nowhere), when a challenge or layout
     error occurred, or when the spider did not finish; ``partial`` for other errors; else ``ok``.
 
     Example:
@@ -69,7 +107,7 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         'ok'
     """
     kinds = Counter(str(e.get("kind")) for e in errors)
-    detail = int(stats.get("regwatch/fetched/detail", 0))
+    detail = int(stats.get("regwatch/fetched/detail", 0)) + int(stats.get("regwatch/known_skipped", 0))
     finished = stats.get("finish_reason") == "finished"
     if not finished or detail == 0 or any(kinds[k] for k in BLOCKING_ERRORS):
         status = "failed"
@@ -95,18 +133,24 @@ def summarize(source: str, run_id: int, stats: dict[str, Any], errors: list[dict
         "offsite_skipped": int(stats.get("regwatch/offsite_skipped", 0)),
         "list_entries": int(stats.get("regwatch/list_entries", 0)),
         "rechecks": {k: int(stats.get(f"regwatch/rechecks/{k}", 0)) for k in ("requested", "gone", "found")},
+        "known_skipped": int(stats.get("regwatch/known_skipped", 0)),
+        "known_rechecked": int(stats.get("regwatch/known_rechecked", 0)),
+        "lists_stopped_early": int(stats.get("regwatch/lists_stopped_early", 0)),
+        "retry_after_waited": float(stats.get("regwatch/retry_after/waited", 0)),
         "finish_reason": stats.get("finish_reason"),
     }
 
 
 def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
         delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-        max_rechecks: int | None = None, store_as_source: bool = False, now: str | None = None) -> dict[str, Any]:
+        max_rechecks: int | None = None, store_as_source: bool = False, now: str | None = None,
+        **limits: Any) -> dict[str, Any]:
     """Run one crawl of ``source_slug`` into ``db_url`` and record its CrawlRun; returns the summary.
 
     ``store_as_source``: the pages of ``base_url`` (a replica) are stored under the source's own
     base URL, and only ``base_url``'s host is fetched. ``now`` (ISO with offset) pins the crawl
-    clock: the spider's, the captures' and the run's start and end (a simulated clock, the demo).
+    clock (else ``REGWATCH_NOW``, else the system clock): the spider's, the captures' and the
+    run's start and end (a simulated clock, the demo). ``limits``: see ``build_settings``.
     """
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -118,16 +162,18 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     source = get_source(source_slug)
     if store_as_source and not base_url:
         raise ValueError("crawlers: --store-as-source needs --base-url (the replica whose pages are stored)")
-    clock = (lambda: crawl_clock(now)) if now else (lambda: datetime.now(UTC))
     with Store.open(db_url) as store:
         store.ensure_source(source.slug, source.name,
                             source.base_url if store_as_source else base_url or source.base_url)
         # pid and host let `status` and the next crawl tell a run whose process was killed
-        run_id = store.start_run(source.slug, clock(), stats=process_stamp())
+        # on the crawl clock (pinned: --now or REGWATCH_NOW), like the captures: the next run's paging reads it
+        run_id = store.start_run(source.slug, crawl_clock(now), stats=process_stamp())
     settings = build_settings(source, db_url=db_url, run_id=run_id, delay=delay, log_level=log_level,
                               recheck_hours=recheck_hours, max_rechecks=max_rechecks,
-                              store_as=(base_url, source.base_url) if store_as_source and base_url else None)
-    process = AsyncCrawlerProcess(settings)
+                              store_as=(base_url, source.base_url) if store_as_source and base_url else None,
+                              **limits)
+    process = AsyncCrawlerProcess(settings)  # installs Scrapy's root log handler
+    hide_password(db_url)
     crawler = process.create_crawler(source.spider_class())
     process.crawl(crawler, name=source.slug, base_url=base_url, max_pages=max_pages, now=now)
     process.start()
@@ -136,7 +182,7 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     summary = summarize(source.slug, run_id, stats, errors)
     run_stats = {k: v for k, v in summary.items() if k not in ("source", "run_id", "status", "first_errors")}
     with Store.open(db_url) as store:
-        store.finish_run(run_id, clock(), summary["status"], run_stats, errors)
+        store.finish_run(run_id, crawl_clock(now), summary["status"], run_stats, errors)
     return summary
 
 
@@ -155,6 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store-as-source", action="store_true",
                         help="store the --base-url replica's pages under the source's own URLs (stable identity)")
     parser.add_argument("--now", help="pin the crawl clock, ISO with offset, e.g. 2026-11-23T12:00:00+09:00")
+    parser.add_argument("--recheck-days", type=float,
+                        help="fetch a known listed detail page again after this many days (default 7)")
+    parser.add_argument("--recheck", action="store_true", help="fetch every listed known detail page now")
+    parser.add_argument("--max-page-bytes", type=int, help="refuse pages larger than this (default 10 MB)")
+    parser.add_argument("--retry-after-max", type=float,
+                        help="longest Retry-After (seconds) waited on a 429/503 before it is an error (default 120)")
     args = parser.parse_args(argv)
     if args.store_as_source and not args.base_url:
         parser.error("--store-as-source needs --base-url")
@@ -168,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = run(source.slug, args.db, base_url=args.base_url, max_pages=args.max_pages, delay=args.delay,
                   log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks,
-                  store_as_source=args.store_as_source, now=args.now)
+                  store_as_source=args.store_as_source, now=args.now,
+                  recheck_days=args.recheck_days, recheck_all=args.recheck, max_page_bytes=args.max_page_bytes,
+                  retry_after_max=args.retry_after_max)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

@@ -1,6 +1,6 @@
 """Downloader middlewares, one concern each: Referer for jpaas list-API calls, WAF-challenge detection,
 off-host redirects reported instead of dropped, conditional requests for known detail pages and
-attachments.
+attachments, ``Retry-After`` on 429/503 honoured within a bound.
 
 Cookie warm-up is the column-shell fetch: the spider always loads the shell (which sets the
 WAF session cookie, kept by Scrapy's CookiesMiddleware) before calling the list API.
@@ -8,7 +8,11 @@ WAF session cookie, kept by Scrapy's CookiesMiddleware) before calling the list 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -246,3 +250,93 @@ def classify_response(status: int, headers: dict[str, str], body: bytes) -> tupl
 def _headers(response: Response) -> Any:
     for key, values in response.headers.items():
         yield key.decode("latin-1").lower(), b", ".join(values).decode("latin-1")
+
+
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+class RetryAfterTooLong(IgnoreRequest):
+    """A 429/503 asked to come back later than ``REGWATCH_RETRY_AFTER_MAX`` seconds: the page is not
+    fetched in this crawl (the errback makes it a ``rate_limited`` CrawlError naming the URL)."""
+
+    def __init__(self, url: str, status: int, delay: float, bound: float) -> None:
+        super().__init__(f"HTTP {status} with Retry-After {delay:g} s, longer than the {bound:g} s this crawl "
+                         f"waits (defaults.retry_after_max_seconds); not fetched, the next crawl tries again")
+        self.url, self.status, self.delay, self.bound = url, status, delay, bound
+
+
+def retry_after_seconds(value: str, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP-date, RFC 9110 §10.2.3)
+    at ``now``; None when unreadable. A date in the past means "now" (0).
+
+    Example:
+        >>> now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+        >>> retry_after_seconds("30", now), retry_after_seconds("Mon, 23 Nov 2026 03:02:00 GMT", now)
+        (30.0, 120.0)
+        >>> retry_after_seconds("soon", now) is None, retry_after_seconds("Mon, 23 Nov 2026 02:00:00 GMT", now)
+        (True, 0.0)
+    """
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Wait what a 429/503 ``Retry-After`` asks, then retry (Scrapy's RetryMiddleware retries at once
+    and ignores the header); a wait above ``REGWATCH_RETRY_AFTER_MAX`` (default 120 s) raises
+    RetryAfterTooLong instead. Without the header (or unreadable), Scrapy's retry policy applies.
+
+    Placed above RetryMiddleware (550), so it sees the answer first; retries count towards
+    ``RETRY_TIMES`` like Scrapy's (``get_retry_request``); once they are used up the answer goes
+    on to RetryMiddleware / HttpError as before. Waited seconds go to ``regwatch/retry_after/waited``.
+    ``sleep`` and ``now`` are replaceable (tests: a fake clock; the crawl clock is ``REGWATCH_NOW``).
+    """
+
+    def __init__(self, crawler: Crawler, *, bound: float, sleep: Callable[[float], Awaitable[None]] | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.bound = bound
+        self.sleep = sleep or asyncio.sleep
+        self.now = now or _crawl_now
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "RetryAfterMiddleware":
+        return cls(crawler, bound=crawler.settings.getfloat("REGWATCH_RETRY_AFTER_MAX", 120.0))
+
+    async def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if response.status not in RETRY_AFTER_STATUSES or request.meta.get("dont_retry"):
+            return response
+        header = response.headers.get("Retry-After")
+        delay = retry_after_seconds(header.decode("latin-1"), self.now()) if header else None
+        if delay is None:
+            return response
+        if delay > self.bound:
+            self.stats.inc_value("regwatch/retry_after/too_long")
+            logger.warning("HTTP %s with Retry-After %g s > %g s: not waiting (%s)", response.status, delay,
+                           self.bound, request.url)
+            raise RetryAfterTooLong(request.url, response.status, delay, self.bound)
+        from scrapy.downloadermiddlewares.retry import get_retry_request
+
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"retry_after_{response.status}",
+                                  max_retry_times=request.meta.get("max_retry_times",
+                                                                   self.crawler.settings.getint("RETRY_TIMES")))
+        if retry is None:
+            return response
+        logger.info("HTTP %s with Retry-After %g s: waiting, then retrying %s", response.status, delay, request.url)
+        self.stats.inc_value("regwatch/retry_after/waited", delay)
+        await self.sleep(delay)
+        return retry
+
+
+def _crawl_now() -> datetime:
+    from crawlers.spiders.base import crawl_clock
+
+    return crawl_clock()

@@ -164,6 +164,20 @@ class KnownPages:
         """URL to fetch -> appearance id of pages whose reading must be reported (see ``Store.watched_urls``)."""
         return {self.urls.to_fetch(url): aid for url, aid in self.store.watched_urls(source).items()}
 
+    def last_checked(self, urls: Collection[str]) -> dict[str, datetime]:
+        """URL -> when its detail page was last read with a 200 (see ``Store.last_checked``); unknown URLs missing."""
+        return self.store.last_checked(urls)
+
+    def last_full_list_read(self, source: str) -> datetime | None:
+        """When the newest ``ok``/``partial`` run of ``source`` that read its lists to the end (entries
+        read, paging not stopped early) started; None when there is none among the last 50 runs."""
+        for run in self.store.runs(source, limit=50):
+            stats = run.stats or {}
+            if (run.status in ("ok", "partial") and stats.get("list_entries")
+                    and not stats.get("lists_stopped_early")):
+                return run.started_at
+        return None
+
     def validators(self, url: str) -> tuple[int, dict[str, str]] | None:
         """``(capture_id, {"If-None-Match": …, "If-Modified-Since": …})`` from the last capture of
         ``url`` when it was a 200 answer carrying an ETag or a Last-Modified, else None."""

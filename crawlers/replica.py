@@ -17,7 +17,10 @@ Fault behaviours (by ``_behaviours.json``, by ``?__replica=<name>`` on any URL, 
 ``server.inject(path, name)``): ``reset`` / ``reset-once`` (TCP RST), ``412`` and ``403`` (WAF
 challenge page), ``521`` (JS-cookie challenge), ``202-empty``, ``empty-200``, ``ssi-error``,
 ``404``, ``500``, ``redirect-offsite`` (302 to the same path on ``localhost``: this server under
-another host name, which a crawl of ``127.0.0.1`` must not follow).
+another host name, which a crawl of ``127.0.0.1`` must not follow); with an argument after a
+colon: ``429:N`` / ``503:N`` (that status with ``Retry-After: N``; N may be an HTTP-date),
+``big:N`` (an N MB page with its Content-Length) and ``big-chunked:N`` (the same, streamed in
+chunks with no length, so only the bytes received tell its size).
 
 Run: ``python -m crawlers.replica crawlers/replica_sites/mofcom --port 8800 [--state 2]``.
 """
@@ -44,6 +47,7 @@ SITES_DIR = Path(__file__).resolve().parent / "replica_sites"
 UNIT_API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 BEHAVIOURS = ("reset", "reset-once", "412", "403", "521", "202-empty", "empty-200", "ssi-error", "404", "500",
               "redirect-offsite")
+BEHAVIOURS_WITH_ARGUMENT = ("429", "503", "big", "big-chunked")  # "name:argument"
 OTHER_HOST_PLACEHOLDER = "{{OTHER_HOST}}"
 
 WAF_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>访问验证</title></head>
@@ -111,6 +115,7 @@ class _Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunked: bool = False  # Transfer-Encoding: chunked, no Content-Length
 
 
 class ReplicaServer:
@@ -201,7 +206,7 @@ class ReplicaServer:
 
     def inject(self, path: str, behaviour: str, *, times: int = 1) -> None:
         """Answer the next ``times`` requests for ``path`` with a fault behaviour."""
-        if behaviour not in BEHAVIOURS:
+        if behaviour not in BEHAVIOURS and behaviour.partition(":")[0] not in BEHAVIOURS_WITH_ARGUMENT:
             raise ValueError(f"replica: unknown behaviour {behaviour!r}; choose from {BEHAVIOURS}")
         with self._lock:
             self._injected.setdefault(path, []).extend([behaviour] * times)
@@ -332,6 +337,12 @@ def _fragment(items: list[dict[str, str]], page_no: int, page_size: int, item_tp
 
 def _fault(name: str) -> _Reply:
     html = {"Content-Type": "text/html"}
+    name, _, argument = name.partition(":")
+    if name in ("429", "503") and argument:
+        return _Reply(int(name), b"<html><body>Too busy; come back later</body></html>",
+                      {**html, "Retry-After": argument})
+    if name in ("big", "big-chunked") and argument:
+        return _Reply(200, _big_page(float(argument)), html, chunked=name == "big-chunked")
     if name in ("412", "403"):
         return _Reply(int(name), WAF_PAGE.encode(), html)
     if name == "521":
@@ -347,6 +358,13 @@ def _fault(name: str) -> _Reply:
     if name == "500":
         return _Reply(500, b"<html><body>500 Internal Server Error</body></html>", html)
     raise ValueError(f"replica: unknown behaviour {name!r}; choose from {BEHAVIOURS}")
+
+
+def _big_page(megabytes: float) -> bytes:
+    """An HTML page of about ``megabytes`` MB (one paragraph repeated)."""
+    paragraph = "<p>第一条 为了维护国家安全和利益，加强和规范出口管制，制定本办法。</p>\n".encode()
+    count = max(1, int(megabytes * 1024 * 1024) // len(paragraph))
+    return b"<html><head><meta charset='utf-8'><title>big</title></head><body>" + paragraph * count + b"</body></html>"
 
 
 def _not_modified(headers: Mapping[str, str], etag: str, last_modified: str) -> bool:
@@ -417,11 +435,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for key, value in reply.headers.items():
             self.send_header(key, value)
-        if reply.status != 304:
+        if reply.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif reply.status != 304:
             self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if method != "HEAD" and reply.status != 304:
+        if method == "HEAD" or reply.status == 304:
+            return
+        if not reply.chunked:
             self.wfile.write(reply.body)
+            return
+        try:
+            for start in range(0, len(reply.body), 64 * 1024):
+                chunk = reply.body[start:start + 64 * 1024]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its size cap): fine
+            self.close_connection = True
 
     def finish(self) -> None:
         if self.connection.fileno() == -1:  # reset on purpose: nothing left to flush

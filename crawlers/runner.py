@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
@@ -68,10 +69,20 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def keep_log(text: str, log_file: str | None) -> str:
+    """Write the child's (already redacted) log to ``log_file`` when given; returns ``text``."""
+    if log_file:
+        os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
+        with open(log_file, "w", encoding="utf-8") as out:
+            out.write(text)
+    return text
+
+
 def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
                   delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
                   max_rechecks: int | None = None, source_json: str | None = None, store_as_source: bool = False,
-                  now: str | None = None) -> list[str]:
+                  now: str | None = None, recheck_days: float | None = None, recheck_all: bool = False,
+                  max_page_bytes: int | None = None, retry_after_max: float | None = None) -> list[str]:
     """The argv of one crawl child process.
 
     Example:
@@ -97,27 +108,40 @@ def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_
         cmd += ["--store-as-source"]
     if now:
         cmd += ["--now", now]
+    if recheck_days is not None:
+        cmd += ["--recheck-days", str(recheck_days)]
+    if recheck_all:
+        cmd += ["--recheck"]
+    if max_page_bytes is not None:
+        cmd += ["--max-page-bytes", str(max_page_bytes)]
+    if retry_after_max is not None:
+        cmd += ["--retry-after-max", str(retry_after_max)]
     return cmd
 
 
 def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
                          timeout: float = 600, *, delay: float | None = None, log_level: str | None = None,
                          recheck_hours: float | None = None, max_rechecks: int | None = None,
-                         source_json: str | None = None, store_as_source: bool = False,
-                         now: str | None = None) -> dict[str, Any]:
+                         source_json: str | None = None, store_as_source: bool = False, now: str | None = None,
+                         recheck_days: float | None = None, recheck_all: bool = False,
+                         max_page_bytes: int | None = None, retry_after_max: float | None = None,
+                         log_file: str | None = None, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
     captures_unchanged, new_by_kind, errors`` (a count), ``error_kinds`` (kind -> count),
     ``first_errors`` (the first few ``{kind, url, message}``), ``offsite_skipped``, ``list_entries``,
     ``rechecks`` (``{requested, gone, found}``: re-checks of known pages), ``finish_reason``
-    and ``stderr_tail`` (last log lines). A crash, a timeout (the child is killed) or a missing
+    and ``stderr_tail`` (last log lines). ``redact`` cleans the child's log before anything keeps
+    it (secrets); ``log_file`` receives the whole (redacted) log. A crash, a timeout (the child is killed) or a missing
     summary raises CrawlProcessError with the child's pid; a failed crawl returns normally with
     ``status == "failed"``.
     """
+    clean = redact or (lambda text: text)
     cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level,
                         recheck_hours=recheck_hours, max_rechecks=max_rechecks, source_json=source_json,
-                        store_as_source=store_as_source, now=now)
+                        store_as_source=store_as_source, now=now, recheck_days=recheck_days,
+                        recheck_all=recheck_all, max_page_bytes=max_page_bytes, retry_after_max=retry_after_max)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                           errors="replace") as proc:
         try:
@@ -125,8 +149,10 @@ def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, 
         except subprocess.TimeoutExpired as exc:
             proc.kill()
             _, stderr = proc.communicate()
-            raise CrawlProcessError(source, f"timed out after {timeout:g} s", stderr or "", pid=proc.pid,
+            stderr = keep_log(clean(stderr or ""), log_file)
+            raise CrawlProcessError(source, f"timed out after {timeout:g} s", stderr, pid=proc.pid,
                                     returncode=proc.returncode) from exc
+    stderr = keep_log(clean(stderr), log_file)
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise CrawlProcessError(source, f"exited {proc.returncode} without a summary", stderr, pid=proc.pid,

@@ -30,8 +30,10 @@ AUTOTHROTTLE_START_DELAY = 5.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+# Per-page size cap (defaults.max_page_mb): Scrapy aborts a download whose Content-Length, or whose
+# streamed body, exceeds it; the spider's errback records it as a ``too_large`` error naming the URL.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REGWATCH_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024  # per-request cap for attachments
 # Re-checks of known detail pages that were on no list (pipeline.withdrawals): cadence and cap per crawl,
 # as defaults.withdrawal_recheck_hours / withdrawal_max_rechecks (passed by the CLI and the daemon).
@@ -43,6 +45,12 @@ REGWATCH_MAX_RECHECKS = 20
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 Retry-After is waited for up to this many seconds, longer is an error (defaults.retry_after_max_seconds).
+REGWATCH_RETRY_AFTER_MAX = 120.0
+# A listed detail page the store knows is fetched again after this many days (defaults.recheck_days);
+# REGWATCH_RECHECK_ALL (``crawl --recheck``) fetches every listed one.
+REGWATCH_RECHECK_DAYS = 7.0
+REGWATCH_RECHECK_ALL = False
 
 COOKIES_ENABLED = True  # the WAF session cookie from the shell is needed by the list API
 REFERER_ENABLED = True
@@ -54,6 +62,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawlers.middlewares.OffsiteRedirectMiddleware": 50,
     "crawlers.middlewares.ApiRefererMiddleware": 540,
+    "crawlers.middlewares.RetryAfterMiddleware": 555,  # sees a 429/503 before RetryMiddleware (550)
     "crawlers.middlewares.ChallengeMiddleware": 560,
     # Own ETag/Last-Modified handling for detail pages and attachments (never RFC2616Policy); below
     # HttpCompression (590) so a 304 is replaced after decompression, above Retry/Redirect's view.

@@ -88,6 +88,12 @@ class Defaults(_Model):
     withdrawal_recheck_hours: float = Field(DEFAULTS["withdrawal_recheck_hours"][0], gt=0)
     withdrawal_after_checks: int = Field(DEFAULTS["withdrawal_after_checks"][0], ge=1)
     withdrawal_max_rechecks: int = Field(DEFAULTS["withdrawal_max_rechecks"][0], ge=0)
+    recheck_days: float = Field(DEFAULTS["recheck_days"][0], gt=0)
+    max_page_mb: float = Field(DEFAULTS["max_page_mb"][0], gt=0)
+    retry_after_max_seconds: float = Field(DEFAULTS["retry_after_max_seconds"][0], ge=0)
+    capture_retention_days: float | None = Field(DEFAULTS["capture_retention_days"][0], ge=1)
+    crawl_log_dir: str | None = DEFAULTS["crawl_log_dir"][0]
+    crawl_logs_keep: int = Field(DEFAULTS["crawl_logs_keep"][0], ge=1)
 
 
 def _selector(value: str) -> str:

@@ -28,11 +28,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pipeline.clock import Clock, SystemClock
 from pipeline.config import Config, ConfigReport, SourceConfig, check_config
 from pipeline.crawl import crawl_source
+from pipeline.logs import log_context
 from pipeline.deliver import DeliveryPolicy, deliver_pending
 from pipeline.leader import LeaderLock, LockLost, leader_lock, lock_holder
 from pipeline.outbox import Routing
 from pipeline.process import process_pending
 from pipeline.remind import check_deadlines
+from pipeline.retention import prune_old_captures
 from pipeline.sinks import build_from_config
 from pipeline.triggers import cron_trigger, schedule_trigger
 from pipeline.withdrawals import check_withdrawals
@@ -41,6 +43,7 @@ from store import Store
 log = logging.getLogger(__name__)
 DELIVER_EVERY_MINUTES = 3
 REMINDER_CRON = {"hour": 0, "minute": 10, "timezone": "Asia/Shanghai"}  # just after midnight in Beijing
+PRUNE_CRON = {"hour": 4, "minute": 40, "timezone": "UTC"}  # daily, when defaults.capture_retention_days is set
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ def job_specs(config: Config, *, crawlable: Callable[[str], bool]) -> list[JobSp
     specs.append(JobSpec("reminders", "reminders", CronTrigger(
         hour=REMINDER_CRON["hour"], minute=REMINDER_CRON["minute"], timezone=ZoneInfo(REMINDER_CRON["timezone"]))))
     specs.append(JobSpec("deliver", "deliver", IntervalTrigger(minutes=DELIVER_EVERY_MINUTES)))
+    if config.defaults.capture_retention_days is not None:
+        specs.append(JobSpec("prune", "prune", CronTrigger(
+            hour=PRUNE_CRON["hour"], minute=PRUNE_CRON["minute"], timezone=ZoneInfo(PRUNE_CRON["timezone"]))))
     return specs
 
 
@@ -151,18 +157,20 @@ class Daemon:
         (``pipeline.crawl.crawl_source``), exactly as ``regwatch crawl`` does.
         """
         self.check_lock()
-        summary = crawl_source(self.store, source, config=self.config, clock=self.clock, crawl=self.crawl)
-        now = self.clock.now()
-        report = process_pending(self.store, now=now, source=source, routing=self.routing,
-                                authority=self.config.authority)
-        withdrawals = check_withdrawals(self.store, now, threshold=self.config.defaults.withdrawal_after_checks,
-                                        routing=self.routing, source=source)
-        reminders = check_deadlines(self.store, now=now, lead_days=self.config.defaults.deadline_lead_days,
-                                    routing=self.routing)
-        delivered = self.deliver()
-        log.info("%s: crawl %s, %d new versions, %d alerts, %d withdrawn, %d reminders, %d delivered", source,
-                 summary.get("status"), report.new_versions, report.alerts, withdrawals.withdrawn_documents,
-                 reminders, delivered)
+        with log_context(source=source):  # one log line per stage, each with the source and the crawl's run id
+            summary = crawl_source(self.store, source, config=self.config, clock=self.clock, crawl=self.crawl)
+            with log_context(run_id=summary.get("run_id")):
+                now = self.clock.now()
+                with log_context(stage="process"):
+                    report = process_pending(self.store, now=now, source=source, routing=self.routing,
+                                             authority=self.config.authority)
+                    withdrawals = check_withdrawals(self.store, now,
+                                                    threshold=self.config.defaults.withdrawal_after_checks,
+                                                    routing=self.routing, source=source)
+                    log.info("process: %d new versions, %d alerts queued, %d withdrawn", report.new_versions,
+                             report.alerts, withdrawals.withdrawn_documents)
+                reminders = self.reminders()
+                delivered = self.deliver()
         return {"crawl": summary, "process": report.as_dict(), "withdrawals": withdrawals.as_dict(),
                 "reminders": reminders, "delivered": delivered}
 
@@ -173,14 +181,24 @@ class Daemon:
 
     def reminders(self) -> int:
         self.check_lock()
-        return check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
-                               routing=self.routing)
+        with log_context(stage="remind"):
+            queued = check_deadlines(self.store, now=self.clock.now(), lead_days=self.config.defaults.deadline_lead_days,
+                                     routing=self.routing)
+            log.info("remind: %d deadline reminders queued", queued)
+        return queued
 
     def deliver(self) -> int:
         self.check_lock()
-        report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
-                                 policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
+        with log_context(stage="deliver"):
+            report = deliver_pending(self.store, self.sinks, now=self.clock.now(), routing=self.routing,
+                                     policy=delivery_policy(self.config), disabled=self.disabled, clock=self.clock.now)
+            log.info("deliver: %d delivered", report.delivered)
         return report.delivered
+
+    def prune(self) -> dict[str, Any] | None:
+        """Retention (``defaults.capture_retention_days``): drop old raw capture bodies; None when off."""
+        self.check_lock()
+        return prune_old_captures(self.store, self.config, now=self.clock.now())
 
     def run_once(self, lock: LeaderLock | None = None) -> dict[str, Any]:
         """Every enabled source's cycle once, then reminders and delivery (for cron and tests).
@@ -214,7 +232,8 @@ class Daemon:
             if job.id.startswith("cycle:") and job.id not in wanted:
                 sched.remove_job(job.id)
         for spec in specs:
-            func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver}[spec.kind]
+            func = {"cycle": self.cycle, "reminders": self.reminders, "deliver": self.deliver,
+                    "prune": self.prune}[spec.kind]
             args = [spec.source] if spec.source else []
             sched.add_job(self._stop_when_lock_lost(func, sched), spec.trigger, args=args, id=spec.id,
                           name=spec.id, replace_existing=True,

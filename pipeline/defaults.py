@@ -16,6 +16,12 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "withdrawal_recheck_hours": (24, "hours before a known page that is on no list is fetched again to see whether it is gone"),
     "withdrawal_after_checks": (3, "404/410 answers in a row (one per crawl, while the lists still parse) before a page is withdrawn"),
     "withdrawal_max_rechecks": (20, "known pages re-checked per crawl at most (0 = no re-checks)"),
+    "recheck_days": (7, "days before a listed detail page already stored is fetched again (conditionally) to catch silent edits; `crawl --recheck` fetches them all now"),
+    "max_page_mb": (10, "largest page a crawl downloads, in MB; a larger one is a `too_large` crawl error naming the URL"),
+    "capture_retention_days": (None, "prune the raw bodies of captures older than this many days (daily by the daemon, or `regwatch db prune`); never the capture behind a version's latest appearance, the latest of its URL, or one pending or held; null = keep every raw capture"),
+    "crawl_log_dir": (None, "directory of the kept crawl logs, one file per run under <dir>/<source>/ (default: logs/ beside a SQLite database, else the user log directory)"),
+    "crawl_logs_keep": (20, "crawl logs kept per source; older ones are deleted after each crawl"),
+    "retry_after_max_seconds": (120, "longest Retry-After a crawl waits on HTTP 429/503 before retrying; longer is a `rate_limited` crawl error"),
 }
 
 __all__ = ["DEFAULTS"]

@@ -206,8 +206,9 @@ def _crawl(run: _Run, crawls: Sequence[tuple[str, str]]) -> None:
 
     def one(source: str) -> dict[str, Any]:
         child = partial(run_crawl_subprocess, store_as_source=True, now=now)
+        # recheck: the story edits pages between steps fewer than defaults.recheck_days apart
         return crawl_source(run.store, source, config=run.config, clock=run.clock, crawl=child,
-                            base_url=run.replicas[source].base_url, delay=0, max_pages=5)
+                            base_url=run.replicas[source].base_url, delay=0, max_pages=5, recheck=True)
 
     with ThreadPoolExecutor(max_workers=len(crawls)) as pool:
         summaries = list(pool.map(one, [source for source, _ in crawls]))

@@ -30,6 +30,10 @@ from pipeline.core.tagging.relations import extract_relations
 
 # How many leading body lines may carry the document's own number (title block).
 _HEAD_LINES = 4
+# Characters of a body that are tagged (codes, dates, relations, elements, HS codes): real notices and
+# their annex lists are far shorter; a multi-MB page is tagged on its head only (with a warning) so
+# reading one takes seconds, not minutes. Its whole text is still kept, hashed and diffed.
+MAX_TAGGED_CHARS = 1_000_000
 
 
 class UnknownSource(ValueError):
@@ -271,6 +275,8 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     parsed = with_attachments(parsed, attachments)
     tz = SOURCES[parsed.source].timezone if parsed.source in SOURCES else "Asia/Shanghai"
     body = match_text(parsed.body_text)
+    long_body = len(body) > MAX_TAGGED_CHARS
+    body = body[:MAX_TAGGED_CHARS]
     title = " ".join(parsed.title.split()) if parsed.title else None  # as printed, whitespace collapsed
     number = _own_number(parsed, title, body)
     published = _as_date(parsed.published_text, tz) or _labelled_published(body)
@@ -308,7 +314,7 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
     # Relations come from the body: an annex quoting other documents' numbers (a list of the
     # measures it consolidates) must not suspend or repeal them. Only a body sentence that points to
     # its annex as the list of what it acts on ("目录见附件") reads the attachments' lines.
-    relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text),
+    relations = [] if discussion else extract_relations(body if parsed is own else match_text(own.body_text)[:MAX_TAGGED_CHARS],
                                                         self_key=own_key, default_issuers=issuers,
                                                         published=published, annexes=_annex_texts(own, attachments),
                                                         effective=effective)
@@ -338,7 +344,9 @@ def extract_parsed(parsed: ParsedPage, *, attachments: Mapping[str, AttachmentTe
         attachments=_read_attachments(parsed, attachments),
         warnings=tuple(parsed.warnings) + (
             () if body.strip() else (f"{parsed.source}: {parsed.url}: the page parsed but its body holds no text",)
-        ),
+        ) + ((f"{parsed.source}: {parsed.url}: the body is longer than {MAX_TAGGED_CHARS:,} characters; codes, "
+              f"dates and relations were read from its first {MAX_TAGGED_CHARS:,} only (the whole text is kept)",)
+             if long_body else ()),
     )
 
 

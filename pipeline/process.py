@@ -13,7 +13,7 @@ URL (see ``pipeline.misread``) is *held*: no version, a source-health warning, l
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -72,7 +72,8 @@ class ProcessReport:
 
 
 def process_pending(store: Store, *, now: datetime, source: str | None = None, limit: int | None = None,
-                    routing: Routing | None = None, authority: Mapping[str, str] | None = None) -> ProcessReport:
+                    routing: Routing | None = None, authority: Mapping[str, str] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> ProcessReport:
     """Process every pending capture (optionally of one source); ``routing`` plans the alerts' deliveries.
 
     Each capture is one unit of work: its version, tags, relations, change row, alerts (with their
@@ -82,6 +83,7 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
 
     ``authority``: issuer slug -> authoritative source (``Config.authority``; default
     ``pipeline.core.authority.DEFAULT_AUTHORITY``), which decides which copy makes versions.
+    ``progress(done, total)`` is called after each capture (the CLI's progress display).
 
     Example:
         report = process_pending(Store.open(), now=SystemClock().now(), routing=Routing.from_config(config))
@@ -89,11 +91,14 @@ def process_pending(store: Store, *, now: datetime, source: str | None = None, l
     report = ProcessReport()
     run = _Run(store, now, routing or Routing(), report, authority)
     unknown: dict[str, int] = {}
-    for capture in store.pending_captures(limit=limit, source=source):
+    pending = store.pending_captures(limit=limit, source=source)
+    for done, capture in enumerate(pending, start=1):
         if capture.source not in SOURCES:  # a configured source this configuration no longer describes
             unknown[capture.source] = unknown.get(capture.source, 0) + 1
-            continue
-        _process_capture(run, capture)
+        else:
+            _process_capture(run, capture)
+        if progress is not None:
+            progress(done, len(pending))
     for slug, count in sorted(unknown.items()):
         report.errors.append(f"{slug}: {count} capture(s) wait unread: the configuration does not describe source "
                              f"{slug!r}; restore its entry under sources: (kind: html_list / feed) and process again")

@@ -25,12 +25,13 @@ from store.migrations import MIGRATIONS, Migrations, SchemaState
 from store.models import Source
 from store.outbox import OutboxOps
 from store.queries import QueryOps
+from store.retention import RetentionOps
 from store.withdrawals import WithdrawalOps
 
 _PG_MIGRATION_LOCK = 0x72657477  # "retw": serializes concurrent migrators on PostgreSQL
 
 
-class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps, WithdrawalOps):
+class Store(CaptureOps, DocumentOps, AnnotationOps, QueryOps, OutboxOps, WithdrawalOps, RetentionOps):
     """The regwatch database.
 
     Example:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from store.errors import NotFound
+from store.errors import NotFound, StoreError
 from store.models import Capture, CrawlRun, Version
 from store.results import CaptureInfo
 from store.session import StoreBase
@@ -86,6 +87,15 @@ class CaptureOps(StoreBase):
             s.add(run)
             return run
 
+    def annotate_run(self, run_id: int, **stats: Any) -> None:
+        """Merge ``stats`` into a run's stats (e.g. ``log``: the path of its kept crawl log)."""
+        with self._write() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                raise NotFound("run", run_id)
+            run.stats = {**(run.stats or {}), **stats}
+            s.add(run)
+
     def runs(self, source: str | None = None, limit: int = 20) -> list[CrawlRun]:
         """Recent runs, newest first."""
         query = select(CrawlRun).order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc()).limit(limit)
@@ -130,7 +140,8 @@ class CaptureOps(StoreBase):
         """Store a raw response (zlib-compressed); returns ``(capture_id, created)``.
 
         Idempotent: when the last capture of ``url`` has the same body hash, nothing is
-        stored and ``(that_id, False)`` is returned.
+        stored and ``(that_id, False)`` is returned; that capture's ``checked_at`` moves to
+        ``fetched_at`` (the page was read again: the crawl's re-check cadence counts from there).
 
         Example:
             >>> store.save_capture(source="mofcom", url=u, final_url=u, status=200, headers={},
@@ -142,12 +153,14 @@ class CaptureOps(StoreBase):
         with self._write() as s:
             self._require_source(s, source)
             last = s.exec(
-                select(Capture.id, Capture.body_sha256)
+                select(Capture.id, Capture.body_sha256, Capture.fetched_at, Capture.checked_at)
                 .where(Capture.url == url)
                 .order_by(col(Capture.fetched_at).desc(), col(Capture.id).desc())
                 .limit(1)
             ).first()
             if last is not None and last[1] == sha:
+                if fetched_at > max(last[2], last[3] or last[2]):
+                    s.execute(sa.update(Capture).where(col(Capture.id) == last[0]).values(checked_at=fetched_at))
                 return last[0] or 0, False
             if run_id is not None:
                 run = s.get(CrawlRun, run_id)
@@ -227,6 +240,30 @@ class CaptureOps(StoreBase):
             row = s.exec(query.options(sa.orm.defer(Capture.body))).first()  # type: ignore[arg-type]
             return _info(row) if row is not None else None
 
+    def last_checked(self, urls: Collection[str], *, kind: str = "detail") -> dict[str, datetime]:
+        """URL -> when a 200 answer for it (as requested or as finally served) was last read, from
+        the captures of ``kind``: the newest of their ``fetched_at`` and ``checked_at``. URLs never
+        captured are missing (unknown pages).
+
+        Example:
+            >>> store.last_checked(["https://www.mofcom.gov.cn/art/a.html", "https://www.mofcom.gov.cn/new.html"])
+            {'https://www.mofcom.gov.cn/art/a.html': datetime.datetime(2026, 11, 2, 3, 0, tzinfo=datetime.timezone.utc)}
+        """
+        wanted = list(dict.fromkeys(urls))
+        out: dict[str, datetime] = {}
+        with self._read() as s:
+            for start in range(0, len(wanted), 400):
+                chunk = set(wanted[start:start + 400])
+                rows = s.exec(select(Capture.url, Capture.final_url, Capture.fetched_at, Capture.checked_at).where(
+                    Capture.kind == kind, Capture.status == 200,
+                    sa.or_(col(Capture.url).in_(chunk), col(Capture.final_url).in_(chunk))))
+                for url, final_url, fetched_at, checked_at in rows:
+                    at = max(fetched_at, checked_at or fetched_at)
+                    for key in {url, final_url} & chunk:
+                        if key not in out or at > out[key]:
+                            out[key] = at
+        return out
+
     def versions_listing_attachment(self, url: str) -> list[Version]:
         """Versions whose record lists the attachment ``url`` (``fields.attachments[].url``), newest first."""
         text = sa.cast(Version.fields, sa.Text)
@@ -238,12 +275,17 @@ class CaptureOps(StoreBase):
         return [v for v in rows if any(a.get("url") == url for a in (v.fields or {}).get("attachments") or ())]
 
     def capture_body(self, capture_id: int) -> bytes:
-        """The decompressed body of a capture; raises ``NotFound``."""
+        """The decompressed body of a capture; raises ``NotFound``, or ``StoreError`` when retention
+        pruned it (``store.retention``)."""
         with self._read() as s:
-            body = s.exec(select(Capture.body).where(Capture.id == capture_id)).first()
-        if body is None:
+            row = s.exec(select(Capture.body, Capture.pruned_at).where(Capture.id == capture_id)).first()
+        if row is None:
             raise NotFound("capture", capture_id)
-        return zlib.decompress(body)
+        if row[1] is not None:
+            raise StoreError(f"capture {capture_id}: its raw body was pruned on {row[1]:%Y-%m-%d} "
+                             "(defaults.capture_retention_days)",
+                             "its versions and texts are kept; fetch the page again to read it anew")
+        return zlib.decompress(row[0])
 
     def mark_capture(self, capture_id: int, state: str, error: str | None = None, *, at: datetime) -> None:
         """Set a capture's state (``processed|failed|skipped|held|pending``), error text and ``processed_at``.
@@ -260,8 +302,9 @@ class CaptureOps(StoreBase):
             s.add(row)
 
     def requeue_captures(self, source: str | None = None, kind: str | None = None) -> int:
-        """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many."""
-        query = sa.update(Capture).where(col(Capture.state) != "pending")
+        """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many.
+        Captures whose raw body was pruned (retention) stay as they are: there is nothing to read."""
+        query = sa.update(Capture).where(col(Capture.state) != "pending", col(Capture.pruned_at).is_(None))
         if source is not None:
             query = query.where(col(Capture.source) == source)
         if kind is not None:

@@ -43,6 +43,7 @@ from store.models import (
     TABLES,
     Alert,
     AlertDelivery,
+    Capture,
     Delivery,
     Recheck,
     SinkState,
@@ -238,7 +239,7 @@ def add_short_term_index(conn: sa.Connection) -> None:
     """Migration 0007: indexes for work that grew with the database. One serving 1-2 character
     searches (``search 稀土``), which the trigram index cannot: on SQLite the contentless FTS5 gram
     table ``document_grams`` (filled from the search index, kept in sync by its triggers), on
-    PostgreSQL a GIN index over ``regwatch_search_grams(title, canonical_text)``; the search index
+    PostgreSQL the GIN-indexed table ``version_grams`` written by a trigger; the search index
     is rebuilt (``store.fulltext.create_fulltext``). And ``ix_version_published``, so the deadline
     candidates (``Store.dated_keys``, every ``process`` and ``/deadlines``) no longer read every
     version row. Additive."""
@@ -246,6 +247,13 @@ def add_short_term_index(conn: sa.Connection) -> None:
     for index in Version.__table__.indexes:  # type: ignore[attr-defined]
         if index.name == "ix_version_published":
             index.create(conn, checkfirst=True)
+
+
+def add_capture_checks(conn: sa.Connection) -> None:
+    """Migration 0008: ``capture.checked_at`` (the last time the same body was fetched again, for the
+    crawl's re-check cadence) and ``capture.pruned_at`` (the raw body was dropped by retention).
+    Nullable columns only; a capture never fetched again reads as checked when it was fetched."""
+    _add_columns(conn, Capture.__table__, ("checked_at", "pruned_at"))  # type: ignore[attr-defined]
 
 
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
@@ -275,6 +283,8 @@ MIGRATIONS = Migrations(
         Migration("0006_withdrawal_checks", add_withdrawal_checks),
         # 0007: the 1-2 character gram index for short searches (store.fulltext), version.published index
         Migration("0007_short_term_index", add_short_term_index),
+        # 0008: capture re-check time and pruned marker (nullable columns; see store.captures)
+        Migration("0008_capture_checks", add_capture_checks),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

@@ -108,6 +108,10 @@ class Capture(SQLModel, table=True):
     state: str = Field(default="pending", index=True)  # pending | processed | failed | skipped | held
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     processed_at: datetime | None = _ts(nullable=True)
+    # 0008: when the same body was last fetched again (unchanged or 304; the crawl's re-check
+    # cadence reads it) and when the raw body was pruned (retention; the row and hash stay)
+    checked_at: datetime | None = _ts(nullable=True)
+    pruned_at: datetime | None = _ts(nullable=True)
 
 
 class Document(SQLModel, table=True):

@@ -176,7 +176,7 @@ class QueryOps(StoreBase):
     def status_summary(self) -> dict[str, Any]:
         """Per source: last run time/status, consecutive failures, documents, versions; plus totals.
 
-        Shape: ``{"sources": {slug: {name, last_run_at, last_run_status, last_run_errors (kind ->
+        Shape: ``{"sources": {slug: {name, last_run_at, last_run_status, last_run_log, last_run_errors (kind ->
         count), consecutive_failures, documents, versions}}, "totals": {documents, versions, changes, captures},
         "pending_alerts", "dead_alerts", "pending_captures", "failed_captures", "alerts": {status: n},
         "deliveries": {sink: {state: n}}, "blocked_sinks": [{sink, reason, since, blocked}],
@@ -219,6 +219,7 @@ class QueryOps(StoreBase):
                 "name": src.name,
                 "last_run_at": (run.finished_at or run.started_at) if run else None,
                 "last_run_status": run.status if run else None,
+                "last_run_log": (run.stats or {}).get("log") if run else None,
                 "last_run_errors": dict(sorted(Counter(str(e.get("kind")) for e in (run.errors or [])).items()))
                 if run else {},
                 "consecutive_failures": self.consecutive_failures(src.slug),

@@ -237,7 +237,7 @@ def test_status(capsys, shared_db) -> None:
     data = json.loads(out)
     assert data["totals"] == {"documents": 5, "versions": 6, "changes": 6, "captures": 6}
     assert data["sources"]["mofcom"] == {"name": "商务部", "last_run_at": None, "last_run_status": None,
-                                         "last_run_errors": {}, "consecutive_failures": 0, "documents": 5,
+                                         "last_run_log": None, "last_run_errors": {}, "consecutive_failures": 0, "documents": 5,
                                          "versions": 6}
     assert (data["pending_alerts"], data["dead_alerts"], data["failed_captures"]) == (13, 0, 0)
     assert (data["deliveries"], data["blocked_sinks"], data["held_sinks"]) == ({"console": {"pending": 13}}, [], [])

@@ -154,6 +154,27 @@ def test_dockerfile() -> None:
     assert ("ENTRYPOINT", '["regwatch"]') in steps and steps[-1] == ("CMD", '["daemon"]')
     runs = " ".join(args for ins, args in steps if ins == "RUN")
     assert 'pip install ".[postgres]"' in runs
+    # the lock file first, so a build installs the versions tested (README "Deployment")
+    assert runs.index("pip install -r requirements.lock") < runs.index('pip install ".[postgres]"')
+
+
+def test_lock_file_pins_every_dependency_within_the_floors() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith((" ", "#")):
+            name, _, version = line.partition("==")
+            pins[name.strip().lower().replace("_", "-")] = Version(version.split(";")[0].strip())
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for spec in [*deps["dependencies"], *deps["optional-dependencies"]["postgres"]]:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"requirements.lock lacks {name}: run .ci/lock"
+        assert req.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]} is outside {req.specifier}"
 
 
 def test_dockerfile_copies_every_package_and_nothing_ignored() -> None:

@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 
 from crawlers.errors import ChallengePage, EmptyPage, PageError, PageRedirect
 from crawlers.items import Capture, CaptureKind, CrawlError, RecheckAnswer
-from crawlers.middlewares import ChallengeDetected, OffsiteRedirect
+from crawlers.middlewares import ChallengeDetected, OffsiteRedirect, RetryAfterTooLong
 from crawlers.pages.base import ListingEntry, Page
 from crawlers.pages.hanweb import UnitQuery, unit_api_url
 from crawlers.pipelines import KnownPages
@@ -56,8 +56,28 @@ def recheck_blocker(stats: Mapping[str, Any]) -> str | None:
     """
     if not stats.get("regwatch/list_entries"):
         return "no list entries were read"
+    if stats.get("regwatch/lists_stopped_early"):
+        return "list paging stopped early (the lists were read in full within the re-check interval)"
     met = [kind for kind in RECHECK_BLOCKERS if stats.get(f"regwatch/errors/{kind}")]
     return f"{' and '.join(met)} errors in this run" if met else None
+
+
+def too_large(exc: BaseException) -> bool:
+    """True when a download failed on Scrapy's size cap: ``DownloadCancelledError`` (Content-Length
+    over DOWNLOAD_MAXSIZE), a bare ``CancelledError`` (a streamed body crossed it: Scrapy cancels the
+    download without a message) or HttpCompression's IgnoreRequest (decompressed body too large).
+
+    Example:
+        >>> from twisted.internet.defer import CancelledError
+        >>> too_large(CancelledError()), too_large(TimeoutError("took 30 s"))
+        (True, False)
+    """
+    import scrapy.exceptions
+    from twisted.internet.defer import CancelledError
+
+    cancelled = (CancelledError, *[c for c in (getattr(scrapy.exceptions, "DownloadCancelledError", None),) if c])
+    text = str(exc).lower()
+    return isinstance(exc, cancelled) or "max size" in text or "download_maxsize" in text
 
 
 def crawl_clock(pinned: str | None = None) -> datetime:
@@ -100,6 +120,7 @@ class RegulatorSpider(scrapy.Spider):
         self.known: KnownPages | None = None  # set by from_crawler when the crawl writes to a store
         self._watched: dict[str, int] | None = None
         self._rechecks_planned = False
+        self._may_stop_early: bool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegulatorSpider:
@@ -111,6 +132,10 @@ class RegulatorSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
+
+    def clock(self) -> datetime:
+        """Now, on the crawl clock: the pinned instant (``REGWATCH_NOW``, tests and replays), else the system clock."""
+        return self.now if self.clock_pinned else datetime.now(UTC)
 
     # -- policy ----------------------------------------------------------------------------
     def allowed(self, url: str) -> bool:
@@ -137,8 +162,7 @@ class RegulatorSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"regwatch/fetched/{kind}")
         first_url = (response.request.meta.get("redirect_urls") or [response.url])[0] if response.request else response.url
         return Capture(source=self.source_def.slug, url=first_url, final_url=response.url, status=response.status,
-                       headers=_headers(response), body=response.body, kind=kind,
-                       fetched_at=self.now if self.clock_pinned else datetime.now(UTC))
+                       headers=_headers(response), body=response.body, fetched_at=self.clock(), kind=kind)
 
     def error(self, url: str, kind: str, message: str, **extra: str) -> CrawlError:
         self.crawler.stats.inc_value(f"regwatch/errors/{kind}")
@@ -165,10 +189,14 @@ class RegulatorSpider(scrapy.Spider):
             yield self.error(request.url, exc.kind, str(exc))
         elif isinstance(exc, OffsiteRedirect):
             yield self.offsite_error(exc.original, exc.target)
+        elif isinstance(exc, RetryAfterTooLong):
+            yield self.error(request.url, "rate_limited", str(exc))
         elif isinstance(exc, HttpError):
             yield self.error(request.url, "http", f"HTTP {exc.response.status}")
-        elif "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
-            yield self.error(request.url, "too_large", str(exc))
+        elif too_large(exc):
+            cap = int(request.meta.get("download_maxsize") or self.settings.getint("DOWNLOAD_MAXSIZE"))
+            yield self.error(request.url, "too_large", f"larger than the {cap / 1024 / 1024:g} MB page size cap "
+                             "(defaults.max_page_mb); not fetched — raise the cap if the page is real content")
         else:
             yield self.error(request.url, "network", f"{type(exc).__name__}: {exc}")
 
@@ -189,20 +217,51 @@ class RegulatorSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def follow_entries(self, entries: Sequence[ListingEntry], *, limit: int | None = None) -> Iterator[Request]:
+    def follow_entries(self, entries: Sequence[ListingEntry], *, limit: int | None = None) -> list[Request]:
         """Detail requests for the first ``limit`` list entries, each URL once per crawl (off-host ones dropped).
 
-        An entry counts as seen even when it is off-host, so ``len(self.seen_urls)`` grows by the
-        number of entries that were new to this crawl.
+        A known entry (a detail page the store has a 200 capture of) is fetched again only when
+        it was last read ``REGWATCH_RECHECK_DAYS`` (default 7) or more before the crawl clock, or
+        always with ``REGWATCH_RECHECK_ALL`` (``crawl --recheck``); the others are counted
+        ``regwatch/known_skipped``. An empty list back means nothing on these entries needs a
+        fetch: list paging stops there. Every entry counts as seen (on a list in this run).
         """
-        self.crawler.stats.inc_value("regwatch/list_entries", len(entries[:limit]))
-        for entry in entries[:limit]:
-            if entry.url in self.seen_urls:
+        entries = entries[:limit]
+        self.crawler.stats.inc_value("regwatch/list_entries", len(entries))
+        fresh = []
+        for entry in entries:
+            if entry.url not in self.seen_urls:
+                self.seen_urls.add(entry.url)
+                fresh.append(entry)
+        last = self.known.last_checked([e.url for e in fresh]) if self.known is not None and fresh else {}
+        recheck_all = self.settings.getbool("REGWATCH_RECHECK_ALL", False)
+        due = self.now - timedelta(days=self.settings.getfloat("REGWATCH_RECHECK_DAYS", 7.0)) * (1 - RECHECK_SLACK)
+        requests = []
+        for entry in fresh:
+            known_at = last.get(entry.url)
+            if known_at is not None and not recheck_all and known_at > due:
+                self.crawler.stats.inc_value("regwatch/known_skipped")
                 continue
-            self.seen_urls.add(entry.url)
+            if known_at is not None:
+                self.crawler.stats.inc_value("regwatch/known_rechecked")
             request = self.follow(entry.url, self.parse_detail, listing_title=entry.title, listing_date=entry.date_text)
             if request is not None:
-                yield request
+                requests.append(request)
+        return requests
+
+    def may_stop_paging(self) -> bool:
+        """True when list paging may stop at a page with nothing to fetch: the source's lists were read
+        in full (no early stop) within ``REGWATCH_RECHECK_HOURS``. Else this run reads every list
+        page up to ``max_pages``, so the re-checks of pages on no list (which need the whole lists)
+        run at their cadence; a run that stops early makes no such re-checks."""
+        if self._may_stop_early is None:
+            if self.known is None:
+                self._may_stop_early = True
+            else:
+                hours = self.settings.getfloat("REGWATCH_RECHECK_HOURS", 24.0)
+                last = self.known.last_full_list_read(self.source_def.slug)
+                self._may_stop_early = last is not None and last > self.now - timedelta(hours=hours) * (1 - RECHECK_SLACK)
+        return self._may_stop_early
 
     def parse_static_list(self, response: Response, role: str) -> Iterator[Any]:
         """Capture a static list or feed page (page class of ``role``) and follow its newest entries."""
@@ -320,7 +379,7 @@ class RegulatorSpider(scrapy.Spider):
             url = first
         return RecheckAnswer(source=self.source_def.slug, url=url, appearance_id=appearance_id,
                              status=response.status, outcome=outcome,  # type: ignore[arg-type]
-                             checked_at=self.now if self.clock_pinned else datetime.now(UTC))
+                             checked_at=self.clock())
 
 
 class HanwebSpider(RegulatorSpider):
@@ -355,11 +414,16 @@ class HanwebSpider(RegulatorSpider):
             return
         if page_no == 1 and not entries:
             yield self.error(response.url, "layout", "list page 1 has no entries; check the list selectors")
-        seen_before = len(self.seen_urls)
-        yield from self.follow_entries(entries)
-        fresh = len(self.seen_urls) > seen_before  # a page of only already-seen entries ends the column
+        fresh = any(entry.url not in self.seen_urls for entry in entries)  # only already-seen ones end the column
+        wanted = self.follow_entries(entries)
+        yield from wanted
         size = self.source_def.page_size
-        if fresh and page_no < self.max_pages and (count is None or page_no * size < count):
+        more = fresh and page_no < self.max_pages and (count is None or page_no * size < count)
+        # a page whose entries are all known (none due for a re-check) ends the column too
+        if more and not wanted and self.may_stop_paging():
+            self.crawler.stats.inc_value("regwatch/lists_stopped_early")
+            more = False
+        if more:
             yield self.list_request(response.meta["shell_url"], response.meta["query"], page_no + 1)
 
 

@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 user error (one line on stderr with a hint), 2 internal erro
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -25,14 +24,15 @@ from pipeline.cli import (  # noqa: F401
 )
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_message
+from pipeline.logs import LOG_FORMATS, configure_logging
 
 __all__ = ["app", "hoist_globals", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``regwatch`` console script; returns (and exits with) the exit code."""
-    logging.basicConfig(level=os.environ.get("REGWATCH_LOG", "WARNING"), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    fmt = os.environ.get("REGWATCH_LOG_FORMAT", "text")
+    configure_logging(fmt if fmt in LOG_FORMATS else "text", only_if_unconfigured=True)
     code = _run(argv)
     if argv is None:
         sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import Enum
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,11 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.\n\nExample: regwatch db upgrade", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+@db_app.callback()
+def _db(ctx: typer.Context) -> None:
+    refuse_unused_config(ctx)
 config_app = typer.Typer(help="Check the configuration file (schedules.yaml).\n\nExample: regwatch config check",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -49,10 +55,16 @@ def command_reads_config(command) -> bool:
     return bool(getattr(getattr(command, "callback", None), "reads_config", False))
 
 
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @dataclass
 class Globals:
     db: str | None
     config: Path | None
+    config_given: bool = False  # --config on the command line (not from the environment)
 
 
 @app.callback()
@@ -63,14 +75,32 @@ def _root(
                                 "Default: regwatch.db in the user data directory."),
     config: Path = typer.Option(None, "--config", envvar="REGWATCH_CONFIG", show_envvar=True,
                                 help="schedules.yaml with sources, sinks and routes (default: ./schedules.yaml if present)."),
+    log_format: LogFormat = typer.Option(LogFormat.text, "--log-format", envvar="REGWATCH_LOG_FORMAT",
+                                         show_envvar=True, case_sensitive=False,
+                                         help="Log lines on stderr as text, or as JSON (one object per line: "
+                                              "ts, level, logger, message, source, run_id, stage)."),
 ) -> None:
+    from pipeline.logs import configure_logging, register_secrets, url_password
+
+    chosen = getattr(ctx.get_parameter_source("log_format"), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+    configure_logging(log_format.value, only_if_unconfigured=not chosen)
+    register_secrets(url_password(db))
     ctx.obj = Globals(db=db, config=config)
     source = ctx.get_parameter_source("config")
+    ctx.obj.config_given = config is not None and getattr(source, "name", "") == "COMMANDLINE"
+    refuse_unused_config(ctx)
+
+
+def refuse_unused_config(ctx: typer.Context) -> None:
+    """``--config`` given on the command line to a command that does not read it is an error (a
+    group passes when one of its commands reads it; its own callback then checks the one invoked)."""
     name = ctx.invoked_subcommand
-    if config is not None and getattr(source, "name", "") == "COMMANDLINE" and name:
-        command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
-        if command is not None and not command_reads_config(command):
-            raise UserError(f"--config is not used by `regwatch {name}`", "drop it")
+    if not getattr(globals_of(ctx), "config_given", False) or not name:
+        return
+    command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
+    if command is not None and not command_reads_config(command):
+        top = ctx.command_path.split()[1] if ctx.parent is not None else name  # `regwatch db`, as typed first
+        raise UserError(f"--config is not used by `regwatch {top}`", "drop it")
 
 
 def globals_of(ctx: typer.Context) -> Globals:
@@ -117,8 +147,11 @@ def config_of(ctx: typer.Context) -> Config:
     A command calling this must be marked with :func:`reads_config`.
     """
     from pipeline.config import load_config
+    from pipeline.logs import config_secrets, register_secrets
 
-    return load_config(config_path(ctx))
+    config = load_config(config_path(ctx))
+    register_secrets(config_secrets(config.sinks))  # never in a log line, whatever logs them
+    return config
 
 
 def configured(ctx: typer.Context) -> Config | None:

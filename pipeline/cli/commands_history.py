@@ -406,6 +406,9 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
          ", ".join(f"{n} {kind}" for kind, n in s["last_run_errors"].items()) or "-", s["documents"], s["versions"]]
         for slug, s in summary["sources"].items()
     ], no_wrap=("source", "last run (UTC)"))
+    for slug, s in summary["sources"].items():
+        if s.get("last_run_log"):
+            say(f"last crawl log: {slug}: {s['last_run_log']}")
     _print_withdrawals(withdrawals, _threshold(ctx))
     _print_deliveries(summary)
     totals, alerts = summary["totals"], summary["alerts"]

@@ -19,9 +19,15 @@ def crawl(
     base_url: str = typer.Option(None, "--base-url", help="Crawl a replica instead of the live site, e.g. http://127.0.0.1:8800"),
     max_pages: int = typer.Option(None, "--max-pages", help="List pages to read per column (default from schedules.yaml)."),
     delay: float = typer.Option(None, "--delay", help="Seconds between requests (default: the source's polite delay; 0 for a local replica)."),
+    recheck: bool = typer.Option(False, "--recheck", help="Fetch every listed page already stored again now "
+                                 "(default: after defaults.recheck_days), to catch silent edits."),
     as_json: bool = JSON,
 ) -> None:
     """Fetch index, detail and attachment pages of SOURCE into raw captures (in a child process).
+
+    Listed detail pages already stored are fetched again (conditionally) only every
+    defaults.recheck_days, and list paging stops at the first page with nothing new on it;
+    --recheck fetches them all now.
 
     The run is recorded (a crash or timeout as a failed run) and the source's health checked:
     after defaults.max_consecutive_failures failed runs in a row a source-health alert is
@@ -39,8 +45,12 @@ def crawl(
     if not known.spider:
         raise UserError(f"source {source!r} has no spider yet",
                         "its pages can already be read with `regwatch inspect FILE --source " + source + "`")
-    summary = crawl_source(open_store(ctx), source, config=config, clock=clock(), crawl=_crawler(),
-                           base_url=base_url, max_pages=max_pages, delay=delay)
+    from pipeline.cli.progress import progress
+
+    store = open_store(ctx)
+    with progress(f"crawling {source}", enabled=not as_json):
+        summary = crawl_source(store, source, config=config, clock=clock(), crawl=_crawler(),
+                               base_url=base_url, max_pages=max_pages, delay=delay, recheck=recheck)
     if as_json:
         emit_json(summary)
     else:
@@ -133,7 +143,11 @@ def process(
         report = accept_capture(store, accept, now=now, by=by or getpass.getuser(), routing=routing,
                                 authority=config.authority)
     else:
-        report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority)
+        from pipeline.cli.progress import progress
+
+        with progress("re-reading captures" if reparse else "processing captures", enabled=not as_json) as update:
+            report = process_pending(store, now=now, source=source, routing=routing, authority=config.authority,
+                                     progress=update)
     withdrawals = check_withdrawals(store, now, threshold=config.defaults.withdrawal_after_checks, routing=routing,
                                     source=source)
     reminders = check_deadlines(store, now=now, lead_days=config.defaults.deadline_lead_days, routing=routing)
@@ -245,8 +259,13 @@ def daemon(
 
     Example: SLACK_BOT_TOKEN=xoxb-… regwatch --config /etc/regwatch/schedules.yaml daemon
     """
+    import logging
+    import os
+
     from pipeline.daemon import Daemon, crawlable, job_specs, leader_lock
 
+    if not os.environ.get("REGWATCH_LOG"):  # the daemon logs a line per stage (INFO) unless told otherwise
+        logging.getLogger().setLevel(logging.INFO)
     config = config_of(ctx)
     store = open_store(ctx)
     runner = Daemon(config, store, clock=clock())

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from pipeline.cli.app import app, config_of, db_app, globals_of, reads_config
+from pipeline.cli.app import app, clock, config_of, db_app, globals_of, open_store, reads_config
 from pipeline.cli.output import emit_json, stderr, stdout
 from pipeline.errors import UserError
 
@@ -118,11 +118,45 @@ def db_upgrade(ctx: typer.Context) -> None:
     from pipeline.migrations import MIGRATIONS
     from store import Store
 
+    from pipeline.cli.progress import progress
+
     out = stdout()
-    with Store.open(globals_of(ctx).db, upgrade=True, migrations=MIGRATIONS) as store:
+    with progress("upgrading the database schema"):
+        store = Store.open(globals_of(ctx).db, upgrade=True, migrations=MIGRATIONS)
+    with store:
         for name, report in store.migration_reports.items():
             out.print(f"{name}: {report}", markup=False)
         out.print(f"database {store.url} is at schema version {store.schema_version}", markup=False)
+
+
+@db_app.command("prune")
+@reads_config
+def db_prune(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be pruned; change nothing."),
+    days: float = typer.Option(None, "--days", min=1, help="Age in days (default: defaults.capture_retention_days)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Drop the raw bodies of captures older than defaults.capture_retention_days (all versions,
+    texts and diffs are kept; never the capture behind a version's latest appearance, the latest
+    capture of a URL, or one pending or held as a suspected misread). The daemon does this daily
+    when the key is set.
+
+    Example: regwatch db prune --dry-run
+    """
+    from pipeline.retention import prune_old_captures
+
+    config = config_of(ctx)
+    report = prune_old_captures(open_store(ctx), config, now=clock().now(), dry_run=dry_run, days=days)
+    if report is None:
+        raise UserError("retention is not configured: every raw capture is kept",
+                        "set defaults.capture_retention_days in schedules.yaml, or pass --days N")
+    if as_json:
+        emit_json(report)
+        return
+    verb = "would drop" if dry_run else "dropped"
+    stdout().print(f"{verb} the raw bodies of {report['captures']} captures fetched before {report['before']} "
+                   f"({report['bytes'] / 1024 / 1024:.1f} MB uncompressed); versions and texts are kept", markup=False)
 
 
 @app.command()

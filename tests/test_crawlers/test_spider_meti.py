@@ -36,9 +36,9 @@ def meti_replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def crawl(server: ReplicaServer, db: str, monkeypatch: pytest.MonkeyPatch, now: str) -> dict[str, Any]:
+def crawl(server: ReplicaServer, db: str, monkeypatch: pytest.MonkeyPatch, now: str, **kwargs: Any) -> dict[str, Any]:
     monkeypatch.setenv("REGWATCH_NOW", now)
-    return run_crawl_subprocess("meti", db, base_url=server.base_url, delay=0, timeout=60)
+    return run_crawl_subprocess("meti", db, base_url=server.base_url, delay=0, timeout=60, **kwargs)
 
 
 def stored(db: str, run_id: int, base: str) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def test_state_switch_stores_only_the_new_release_and_changed_lists(
     db = f"sqlite:///{tmp_path / 'r.db'}"
     crawl(meti_replica, db, monkeypatch, "2026-11-23T12:00:00+09:00")
     meti_replica.set_state("2")
-    second = crawl(meti_replica, db, monkeypatch, "2026-11-25T12:00:00+09:00")
+    second = crawl(meti_replica, db, monkeypatch, "2026-11-25T12:00:00+09:00", recheck_all=True)  # not yet due
     got = stored(db, second["run_id"], meti_replica.base_url)
     assert second["status"] == "ok"
     assert (got["list"], got["detail"], got["attachment"]) == (sorted([INDEX, ARCHIVE]), [NOV24], [pdf(NOV24)])

@@ -38,8 +38,8 @@ def miit_replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def crawl(server: ReplicaServer, db: str) -> dict[str, Any]:
-    return run_crawl_subprocess("miit", db, base_url=server.base_url, delay=0, timeout=60)
+def crawl(server: ReplicaServer, db: str, **kwargs: Any) -> dict[str, Any]:
+    return run_crawl_subprocess("miit", db, base_url=server.base_url, delay=0, timeout=60, **kwargs)
 
 
 def stored(db: str, run_id: int) -> dict[str, list[str]]:
@@ -80,7 +80,7 @@ def test_state_switch_stores_only_the_new_and_the_edited_notice(miit_replica: Re
     db = f"sqlite:///{tmp_path / 'r.db'}"
     crawl(miit_replica, db)
     miit_replica.set_state("2")
-    second = crawl(miit_replica, db)
+    second = crawl(miit_replica, db, recheck_all=True)  # known pages are re-read on their cadence; now
     assert second["status"] == "ok"
     got, base = stored(db, second["run_id"]), miit_replica.base_url
     assert got["detail"] == sorted([base + art(GS, "gs-smelting-4", "2026"), base + art(TZ, "tz-gallium")])

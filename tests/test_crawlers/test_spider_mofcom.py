@@ -65,7 +65,7 @@ def test_state_switch_stores_only_the_new_and_the_edited_page(mofcom_replica: Re
     db = f"sqlite:///{tmp_path / 'r.db'}"
     first = crawl(mofcom_replica, db)
     mofcom_replica.set_state("2")
-    second = crawl(mofcom_replica, db)
+    second = crawl(mofcom_replica, db, recheck_all=True)  # known pages are re-read on their cadence; now
     assert second["status"] == "ok"
     new = captures(db, second["run_id"])
     base = mofcom_replica.base_url
@@ -177,7 +177,7 @@ def test_second_crawl_asks_conditionally_and_downloads_only_the_edited_page(
     assert first["not_modified"] == 0
     assert not any("If-None-Match" in r.headers for r in mofcom_replica.requests)  # nothing stored yet
     mofcom_replica.clear_log()
-    again = crawl(mofcom_replica, db)  # nothing changed on the site
+    again = crawl(mofcom_replica, db, recheck_all=True)  # nothing changed on the site; every known page asked
     asked = _details_and_attachments(mofcom_replica)
     assert len(asked) == BASE_DETAILS + 2
     assert all(r.status == 304 and r.headers.get("If-None-Match", "").startswith('W/"')
@@ -192,7 +192,7 @@ def test_second_crawl_asks_conditionally_and_downloads_only_the_edited_page(
 
     mofcom_replica.set_state("2")
     mofcom_replica.clear_log()
-    edited = crawl(mofcom_replica, db)
+    edited = crawl(mofcom_replica, db, recheck_all=True)
     full = {r.path for r in _details_and_attachments(mofcom_replica) if r.status == 200}
     assert full == {art("2025-58"), art("2026-1", "2026")}  # the edited page and the new one, nothing else
     assert edited["not_modified"] == BASE_DETAILS - 1 + 2

@@ -95,6 +95,21 @@ def test_large_page_is_read_completely() -> None:
     assert record.effective is not None and record.effective.isoformat() == "2031-03-01"
 
 
+def test_a_body_over_the_tagging_bound_is_tagged_on_its_head_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading time is bounded: past MAX_TAGGED_CHARS nothing more is tagged (a 20 MB page would
+    otherwise take minutes); the record says so and keeps the whole text."""
+    import pipeline.extract
+
+    monkeypatch.setattr(pipeline.extract, "MAX_TAGGED_CHARS", 2000)
+    head = "<p>一、对1C902.a实施管制。</p>" * 200  # 3,000 characters
+    tail = "<p>二、对3A001.b实施管制。</p>" * 200 + "<p>本公告自2031年3月1日起施行。</p>"
+    record = extract_page(BODY.format(head + tail).encode(), source="mofcom", url=URL)
+    assert [c.code for c in record.codes] == ["1C902.a"] and record.effective is None
+    assert record.warnings[-1] == (f"mofcom: {URL}: the body is longer than 2,000 characters; codes, dates and "
+                                   "relations were read from its first 2,000 only (the whole text is kept)")
+    assert record.text.endswith("本公告自2031年3月1日起施行。")
+
+
 def test_gbk_bytes_without_any_charset_declaration() -> None:
     body = BODY.format("<p>商务部公告2031年第8号</p><p>本公告自2031年4月1日起施行。</p>").encode("gbk")
     record = extract_page(body, source="mofcom", url=URL, headers={"Content-Type": "text/html"})

@@ -169,7 +169,7 @@ def fake_child(outcomes: list[Any], *, clock: list[datetime]):
     """``run_crawl_subprocess`` stand-in: each call plays the next outcome (a list of errors, or an exception)."""
 
     def run_crawl_subprocess(source, db_url, base_url=None, max_pages=None, timeout=600, *, delay=None,
-                             log_level=None, recheck_hours=None, max_rechecks=None):
+                             log_level=None, recheck_hours=None, max_rechecks=None, **_limits):
         outcome = outcomes.pop(0)
         with Store.open(db_url) as store:
             store.ensure_source(source, source, "https://www.mofcom.gov.cn")

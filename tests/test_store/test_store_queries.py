@@ -127,11 +127,11 @@ def test_status_summary(store: Store, world) -> None:
                        status=200, headers={}, body=b"x", fetched_at=_at(0))  # fmt: skip
     summary = store.status_summary()
     assert summary["sources"]["govcn"] == {
-        "name": "中国政府网", "last_run_at": _at(3), "last_run_status": "failed",
+        "name": "中国政府网", "last_run_at": _at(3), "last_run_status": "failed", "last_run_log": None,
         "last_run_errors": {"challenge": 1, "offsite": 2}, "consecutive_failures": 2, "documents": 0, "versions": 1,
     }  # fmt: skip
     assert summary["sources"]["mofcom"] == {
-        "name": "商务部", "last_run_at": _at(5), "last_run_status": "ok", "last_run_errors": {},
+        "name": "商务部", "last_run_at": _at(5), "last_run_status": "ok", "last_run_log": None, "last_run_errors": {},
         "consecutive_failures": 0, "documents": 2, "versions": 2,
     }  # fmt: skip
     assert summary["sources"]["miit"]["last_run_at"] is None
