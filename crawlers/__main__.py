@@ -28,11 +28,12 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
                    log_level: str | None, recheck_hours: float | None = None,
                    max_rechecks: int | None = None, recheck_days: float | None = None, recheck_all: bool = False,
                    max_page_bytes: int | None = None, retry_after_max: float | None = None,
-                   store_as: tuple[str, str] | None = None) -> Any:
+                   store_as: tuple[str, str] | None = None, concurrency: int | None = None) -> Any:
     """Scrapy Settings for one crawl: shared defaults + the source's politeness + the store target
     (+ the re-check cadences and cap, the page size cap and the Retry-After bound, when given;
     + ``store_as`` = (base URL crawled, base URL stored): a replica's pages stored under the
-    source's URLs, see ``crawlers.pipelines.UrlMap``)."""
+    source's URLs, see ``crawlers.pipelines.UrlMap``; + ``concurrency``, requests in flight on
+    the source's host, 1 by default: the polite setting for government sites)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -66,6 +67,10 @@ def build_settings(source: SourceDef, *, db_url: str, run_id: int, delay: float 
         settings.set("DOWNLOAD_WARNSIZE", max_page_bytes // 2, priority="cmdline")
     if retry_after_max is not None:
         settings.set("REGWATCH_RETRY_AFTER_MAX", retry_after_max, priority="cmdline")
+    if concurrency is not None:  # beats a spider's custom_settings (cmdline is Scrapy's top priority)
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="cmdline")
+        settings.set("CONCURRENT_REQUESTS", max(settings.getint("CONCURRENT_REQUESTS"), concurrency), priority="cmdline")
+        settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority="cmdline")
     return settings
 
 
@@ -205,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fetch a known listed detail page again after this many days (default 7)")
     parser.add_argument("--recheck", action="store_true", help="fetch every listed known detail page now")
     parser.add_argument("--max-page-bytes", type=int, help="refuse pages larger than this (default 10 MB)")
+    parser.add_argument("--concurrency", type=int, help="requests in flight on the source's host (default 1)")
     parser.add_argument("--retry-after-max", type=float,
                         help="longest Retry-After (seconds) waited on a 429/503 before it is an error (default 120)")
     args = parser.parse_args(argv)
@@ -222,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                   log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks,
                   store_as_source=args.store_as_source, now=args.now,
                   recheck_days=args.recheck_days, recheck_all=args.recheck, max_page_bytes=args.max_page_bytes,
-                  retry_after_max=args.retry_after_max)
+                  retry_after_max=args.retry_after_max, concurrency=args.concurrency)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

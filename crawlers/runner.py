@@ -78,56 +78,43 @@ def keep_log(text: str, log_file: str | None) -> str:
     return text
 
 
-def crawl_command(source: str, db_url: str, *, base_url: str | None = None, max_pages: int | None = None,
-                  delay: float | None = None, log_level: str | None = None, recheck_hours: float | None = None,
-                  max_rechecks: int | None = None, source_json: str | None = None, store_as_source: bool = False,
-                  now: str | None = None, recheck_days: float | None = None, recheck_all: bool = False,
-                  max_page_bytes: int | None = None, retry_after_max: float | None = None) -> list[str]:
-    """The argv of one crawl child process.
+# The crawl child's options (``crawlers.__main__``): keyword of ``crawl_command`` /
+# ``run_crawl_subprocess`` -> flag. A True value is a bare flag; None and False are left out.
+CHILD_FLAGS: dict[str, str] = {
+    "base_url": "--base-url", "max_pages": "--max-pages", "delay": "--delay", "log_level": "--log-level",
+    "recheck_hours": "--recheck-hours", "max_rechecks": "--max-rechecks",
+    "source_json": "--source-json",  # a source configured in schedules.yaml (crawlers.sources.generic_to_json)
+    "store_as_source": "--store-as-source", "now": "--now", "recheck_days": "--recheck-days",
+    "recheck_all": "--recheck", "max_page_bytes": "--max-page-bytes", "retry_after_max": "--retry-after-max",
+    "concurrency": "--concurrency",
+}
+
+
+def crawl_command(source: str, db_url: str, **options: Any) -> list[str]:
+    """The argv of one crawl child process (``options``: see ``CHILD_FLAGS``).
 
     Example:
-        >>> crawl_command("mofcom", "sqlite:///x.db", max_pages=2)[1:]
-        ['-m', 'crawlers', 'mofcom', '--db', 'sqlite:///x.db', '--max-pages', '2']
+        >>> crawl_command("mofcom", "sqlite:///x.db", max_pages=2, delay=0, recheck_all=True)[1:]
+        ['-m', 'crawlers', 'mofcom', '--db', 'sqlite:///x.db', '--max-pages', '2', '--delay', '0', '--recheck']
     """
+    unknown = sorted(set(options) - set(CHILD_FLAGS))
+    if unknown:
+        raise TypeError(f"crawl_command: unknown option(s) {', '.join(unknown)} (known: {', '.join(CHILD_FLAGS)})")
     cmd = [sys.executable, "-m", "crawlers", source, "--db", db_url]
-    if base_url:
-        cmd += ["--base-url", base_url]
-    if max_pages is not None:
-        cmd += ["--max-pages", str(max_pages)]
-    if delay is not None:
-        cmd += ["--delay", str(delay)]
-    if log_level:
-        cmd += ["--log-level", log_level]
-    if recheck_hours is not None:
-        cmd += ["--recheck-hours", str(recheck_hours)]
-    if max_rechecks is not None:
-        cmd += ["--max-rechecks", str(max_rechecks)]
-    if source_json:  # a source configured in schedules.yaml (crawlers.sources.generic_to_json)
-        cmd += ["--source-json", source_json]
-    if store_as_source:
-        cmd += ["--store-as-source"]
-    if now:
-        cmd += ["--now", now]
-    if recheck_days is not None:
-        cmd += ["--recheck-days", str(recheck_days)]
-    if recheck_all:
-        cmd += ["--recheck"]
-    if max_page_bytes is not None:
-        cmd += ["--max-page-bytes", str(max_page_bytes)]
-    if retry_after_max is not None:
-        cmd += ["--retry-after-max", str(retry_after_max)]
+    for name, flag in CHILD_FLAGS.items():
+        value = options.get(name)
+        if value is None or value is False or value == "":
+            continue
+        cmd += [flag] if value is True else [flag, str(value)]
     return cmd
 
 
 def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, max_pages: int | None = None,
-                         timeout: float = 600, *, delay: float | None = None, log_level: str | None = None,
-                         recheck_hours: float | None = None, max_rechecks: int | None = None,
-                         source_json: str | None = None, store_as_source: bool = False, now: str | None = None,
-                         recheck_days: float | None = None, recheck_all: bool = False,
-                         max_page_bytes: int | None = None, retry_after_max: float | None = None,
-                         log_file: str | None = None, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+                         timeout: float = 600, *, log_file: str | None = None,
+                         redact: Callable[[str], str] | None = None, **options: Any) -> dict[str, Any]:
     """Run ``python -m crawlers`` for one source and return its summary dict.
 
+    ``options`` are the child's (``CHILD_FLAGS``: delay, re-check cadences, limits, concurrency, …).
     The summary has ``source, run_id, status (ok|partial|failed), pages, fetched, captures_new,
     captures_unchanged, new_by_kind, errors`` (a count), ``error_kinds`` (kind -> count),
     ``first_errors`` (the first few ``{kind, url, message}``), ``offsite_skipped``, ``list_entries``,
@@ -138,10 +125,7 @@ def run_crawl_subprocess(source: str, db_url: str, base_url: str | None = None, 
     ``status == "failed"``.
     """
     clean = redact or (lambda text: text)
-    cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, delay=delay, log_level=log_level,
-                        recheck_hours=recheck_hours, max_rechecks=max_rechecks, source_json=source_json,
-                        store_as_source=store_as_source, now=now, recheck_days=recheck_days,
-                        recheck_all=recheck_all, max_page_bytes=max_page_bytes, retry_after_max=retry_after_max)
+    cmd = crawl_command(source, db_url, base_url=base_url, max_pages=max_pages, **options)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                           errors="replace") as proc:
         try:

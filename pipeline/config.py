@@ -195,6 +195,8 @@ class SourceConfig(_Model):
     base_url: str | None = None
     max_pages: int | None = Field(None, ge=1)
     delay_seconds: float | None = Field(None, ge=0)
+    # requests in flight on the source's host (default 1: polite); raise it only for sites that allow it
+    concurrency: int | None = Field(None, ge=1, le=32)
     # a source described here instead of in code (kind: html_list or feed); README "Generic sources"
     kind: Literal["html_list", "feed"] | None = None
     name: str | None = None

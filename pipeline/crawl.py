@@ -50,6 +50,8 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     timeout = config.defaults.crawl_timeout_seconds
     # a configured source travels to the child as JSON (only then: test doubles need not know the option)
     configured = {"source_json": generic_to_json(known)} if known is not None and known.generic else {}
+    if src is not None and src.concurrency is not None:  # only when set: the polite default stays the child's
+        configured["concurrency"] = src.concurrency
     d = config.defaults
     log_dir = crawl_log_dir(d.crawl_log_dir, store.dsn)
     log_file = new_crawl_log(log_dir, source, started)

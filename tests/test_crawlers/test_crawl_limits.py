@@ -210,3 +210,43 @@ def test_crawl_recheck_flag_reaches_the_child(tmp_path: Path, monkeypatch: pytes
     assert main(["--db", str(tmp_path / "c.db"), "crawl", "mofcom", "--recheck"]) == 0
     assert [k["recheck_all"] for k in seen] == [False, True] and seen[0]["recheck_days"] == 7
     assert not (tmp_path / "logs").exists()  # a stand-in child writes no log: none is kept or named
+
+
+def test_concurrency_is_a_per_source_setting_polite_by_default(tmp_path: Path) -> None:
+    """sources.NAME.concurrency reaches the child's Scrapy settings (above a spider's own
+    custom_settings); unset, nothing is passed and a government site gets one request at a time."""
+    from scrapy.settings import SETTINGS_PRIORITIES
+
+    from crawlers.__main__ import build_settings
+    from crawlers.sources import get_source
+    from pipeline.clock import FixedClock
+    from pipeline.config import ConfigError, load_config
+    from pipeline.crawl import crawl_source
+
+    polite = build_settings(get_source("meti"), db_url="sqlite://", run_id=1, delay=None, log_level=None)
+    assert polite.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    fast = build_settings(get_source("meti"), db_url="sqlite://", run_id=1, delay=0, log_level=None, concurrency=8)
+    assert (fast.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), fast.getint("CONCURRENT_REQUESTS"),
+            fast.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY")) == (8, 8, 8.0)
+    assert fast.getpriority("CONCURRENT_REQUESTS_PER_DOMAIN") > SETTINGS_PRIORITIES["spider"]  # METI's custom_settings
+    assert crawl_command("meti", "sqlite:///x.db", concurrency=8)[-2:] == ["--concurrency", "8"]
+    with pytest.raises(TypeError, match="unknown option"):
+        crawl_command("meti", "sqlite:///x.db", concurency=8)
+
+    seen: list[dict[str, Any]] = []
+
+    def fake(source: str, db_url: str, **kwargs: Any) -> dict[str, Any]:
+        seen.append(kwargs)
+        return {"source": source, "run_id": 0, "status": "ok", "errors": 0}
+
+    config = tmp_path / "s.yaml"
+    config.write_text("sources: {mofcom: {cron: '0 * * * *', concurrency: 4}, meti: {cron: '0 * * * *'}}\n",
+                      encoding="utf-8")
+    with Store.open(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        for source in ("mofcom", "meti"):
+            crawl_source(store, source, config=load_config(config), clock=FixedClock(datetime(2026, 11, 2, tzinfo=UTC)),
+                         crawl=fake)
+    assert [kwargs.get("concurrency") for kwargs in seen] == [4, None]
+    config.write_text("sources:\n  mofcom:\n    cron: '0 * * * *'\n    concurrency: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"s\.yaml:4: sources\.mofcom\.concurrency"):
+        load_config(config)
