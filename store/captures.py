@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from store.errors import NotFound, StoreError
-from store.models import Capture, CrawlRun, Version
+from store.models import Appearance, Capture, CrawlRun, Document, Version
 from store.results import CaptureInfo
 from store.session import StoreBase
 
@@ -46,6 +46,15 @@ def _info(row: Capture) -> CaptureInfo:
         error=row.error,
         processed_at=row.processed_at,
     )
+
+
+def _seen_again(s: Any, capture_id: int | None, at: datetime) -> None:
+    """The document read from ``capture_id`` was seen again at ``at`` on its site (an unchanged fetch)."""
+    appearances = select(Appearance.document_id).where(col(Appearance.capture_id) == capture_id)
+    s.execute(sa.update(Appearance).where(col(Appearance.capture_id) == capture_id, col(Appearance.last_seen) < at)
+              .values(last_seen=at))
+    s.execute(sa.update(Document).where(col(Document.id).in_(appearances), col(Document.last_seen) < at)
+              .values(last_seen=at))
 
 
 class CaptureOps(StoreBase):
@@ -141,7 +150,9 @@ class CaptureOps(StoreBase):
 
         Idempotent: when the last capture of ``url`` has the same body hash, nothing is
         stored and ``(that_id, False)`` is returned; that capture's ``checked_at`` moves to
-        ``fetched_at`` (the page was read again: the crawl's re-check cadence counts from there).
+        ``fetched_at`` (the page was read again: the crawl's re-check cadence counts from there),
+        and so does ``last_seen`` of the appearances read from it and of their documents (a 304 or
+        an unchanged page is the document seen on that site again).
 
         Example:
             >>> store.save_capture(source="mofcom", url=u, final_url=u, status=200, headers={},
@@ -161,6 +172,7 @@ class CaptureOps(StoreBase):
             if last is not None and last[1] == sha:
                 if fetched_at > max(last[2], last[3] or last[2]):
                     s.execute(sa.update(Capture).where(col(Capture.id) == last[0]).values(checked_at=fetched_at))
+                    _seen_again(s, last[0], fetched_at)
                 return last[0] or 0, False
             if run_id is not None:
                 run = s.get(CrawlRun, run_id)

@@ -294,3 +294,21 @@ def test_the_reference_text_still_raises_status_alerts_for_relations_the_copy_le
     assert [c.kind for c in store.changes(doc.id)] == ["new", "reference"]
     assert sorted(r.target_key for r in store.relations_from(mofcom.doc_key)) == sorted(
         r.target_key for r in mofcom.relations)  # status now reads the reference text's relations
+
+
+def test_an_unchanged_fetch_is_the_document_seen_again(store: Store, capture_page, clock) -> None:
+    """A 304 (the middleware hands back the stored body) or an unchanged page moves ``last_seen`` of
+    the appearance read from that capture and of its document; an older replay does not move it back."""
+    first = clock.now()
+    capture_page("2025-58-standard", at=first)
+    process_pending(store, now=first)
+    [doc] = [d for d in store.documents() if d.key == "mofcom+gacc:2025:58"]
+    [before] = store.appearances(doc.id)
+    assert before.last_seen == first
+    later = first + timedelta(days=3)
+    capture_page("2025-58-standard", at=later)  # same body: no new capture, no pending work
+    assert store.pending_captures() == []
+    [after] = store.appearances(doc.id)
+    assert (after.last_seen, store.document(doc.key).last_seen) == (later, later)
+    capture_page("2025-58-standard", at=first + timedelta(days=1))  # out of order: never backwards
+    assert store.appearances(doc.id)[0].last_seen == later
