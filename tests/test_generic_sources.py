@@ -345,7 +345,7 @@ def test_sources_test_live_on_the_replica(tmp_path: Path, capsys: pytest.Capture
                         "detail.attachments": base + PDF, "document key": "gacc:2026:12"}
     assert readings["detail.body"].startswith("为维护国家安全和利益")
     assert lines[-1] == "every selector matched"
-    assert paths == [LIST, N[3]]  # one list page, one detail page; no robots or paging
+    assert paths == ["/robots.txt", LIST, N[3]]  # robots.txt once (obeyed), one list page, one detail page; no paging
 
 
 def test_sources_test_reports_what_matched_nothing_and_exits_1(tmp_path: Path,

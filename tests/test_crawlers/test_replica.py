@@ -189,3 +189,22 @@ def test_binds_loopback_only_and_cli_serves() -> None:
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_one_off_fetches_obey_robots_txt_like_the_crawler() -> None:
+    """``inspect URL`` / ``sources test`` refuse a page the site's robots.txt disallows (the crawler
+    would not fetch it either); a site without robots.txt allows everything."""
+    import pipeline.fetch
+    from pipeline.errors import UserError
+    from pipeline.fetch import fetch_page
+
+    with ReplicaServer(site_path("govcn")) as replica:
+        page = replica.base_url + "/zhengce/zuixin/"
+        pipeline.fetch._ROBOTS.clear()
+        assert fetch_page(page, source="govcn")[2] in (200, 404)  # base state: robots.txt allows it
+        replica.set_state("robots")
+        pipeline.fetch._ROBOTS.clear()
+        with pytest.raises(UserError, match="robots.txt of 127.0.0.1:[0-9]+ disallows it"):
+            fetch_page(page, source="govcn")
+        assert [r.path for r in replica.requests].count("/robots.txt") == 2  # once per host and process
+    pipeline.fetch._ROBOTS.clear()
