@@ -279,8 +279,8 @@ def test_a_missing_database_file_fails_and_is_not_created(capsys, tmp_path) -> N
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def test_database_checks_on_each_backend(capsys, tmp_path, backend, pg_url_factory) -> None:
-    url = str(tmp_path / "regwatch.db") if backend == "sqlite" else pg_url_factory().render_as_string(
-        hide_password=False)
+    pg_url = pg_url_factory() if backend == "pg" else None
+    url = str(tmp_path / "regwatch.db") if pg_url is None else pg_url.render_as_string(hide_password=False)
     Store.open(url).close()
     code, checks, _ = doctor(capsys, "--db", url)
     assert code == 0
@@ -288,7 +288,8 @@ def test_database_checks_on_each_backend(capsys, tmp_path, backend, pg_url_facto
     assert checks["database write"] == ("ok", "a test write (rolled back) succeeded")
     size_verdict, size = checks["database size"]
     assert size_verdict == "ok"
-    assert ("PostgreSQL database test" in size) if backend == "pg" else ("with its WAL" in size)
+    # the database REGWATCH_TEST_PG_URL names (CI: "test"), not a fixed name
+    assert (f"PostgreSQL database {pg_url.database}" in size) if pg_url is not None else ("with its WAL" in size)
     with Store.open(url) as store, store.engine.connect() as conn:
         names = [n for (n,) in conn.execute(sa.text("SELECT name FROM _migrations"))]
     assert "doctor-write-check" not in names  # rolled back
