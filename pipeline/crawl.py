@@ -47,12 +47,13 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     known = SOURCES.get(source)
     started = clock.now()
     store.ensure_source(source, known.name if known else source, known.base_url if known else "", at=started)
-    timeout = config.defaults.crawl_timeout_seconds
-    # a configured source travels to the child as JSON (only then: test doubles need not know the option)
-    configured = {"source_json": generic_to_json(known)} if known is not None and known.generic else {}
-    if src is not None and src.concurrency is not None:  # only when set: the polite default stays the child's
-        configured["concurrency"] = src.concurrency
     d = config.defaults
+    timeout = d.crawl_timeout_seconds
+    # Options passed only when they apply (test doubles need not know them): a configured source
+    # travels to the child as JSON; a concurrency only when set (the polite default stays the child's).
+    options: dict[str, Any] = {"source_json": generic_to_json(known)} if known is not None and known.generic else {}
+    if src is not None and src.concurrency is not None:
+        options["concurrency"] = src.concurrency
     log_dir = crawl_log_dir(d.crawl_log_dir, store.dsn)
     log_file = new_crawl_log(log_dir, source, started)
     register_secrets([*url_password(store.dsn), *config_secrets(config.sinks)])
@@ -61,10 +62,9 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
             source, store.dsn, base_url=base_url or (src.base_url if src else None),
             max_pages=max_pages or (src.max_pages if src else None), timeout=timeout,
             delay=delay if delay is not None else (src.delay_seconds if src else None),
-            recheck_hours=config.defaults.withdrawal_recheck_hours,
-            max_rechecks=config.defaults.withdrawal_max_rechecks, recheck_days=d.recheck_days, recheck_all=recheck,
-            max_page_bytes=int(d.max_page_mb * 1024 * 1024), retry_after_max=d.retry_after_max_seconds,
-            log_file=str(log_file), redact=redact, **configured)
+            recheck_hours=d.withdrawal_recheck_hours, max_rechecks=d.withdrawal_max_rechecks,
+            recheck_days=d.recheck_days, recheck_all=recheck, max_page_bytes=int(d.max_page_mb * 1024 * 1024),
+            retry_after_max=d.retry_after_max_seconds, log_file=str(log_file), redact=redact, **options)
     except CrawlProcessError as exc:
         summary = record_crawl_failure(store, exc, started=started, now=clock.now())
     if log_file.is_file():
@@ -79,7 +79,7 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     from pipeline.outbox import Routing
 
     summary["health_alerts"] = check_source_health(store, source, clock.now(),
-                                                   config.defaults.max_consecutive_failures, crawl_timeout=timeout,
+                                                   d.max_consecutive_failures, crawl_timeout=timeout,
                                                    routing=Routing.from_config(config))
     return summary
 

@@ -4,7 +4,7 @@ computed by ``pipeline.core.status`` over the relation graph gathered here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from collections.abc import Sequence
 from typing import Any
 
@@ -197,6 +197,13 @@ def collect_deadlines(store: Store, start: date, *, reader: StatusReader | None 
     return sorted(found, key=lambda d: (d.starts, d.doc_key, d.kind))
 
 
+def deadlines_around(store: Store, day: date, *, days: int, past: int) -> list[Deadline]:
+    """The scheduled deadlines from ``past`` days before ``day`` to ``days`` after it (the
+    ``deadlines`` command and the web view's page)."""
+    end = day + timedelta(days=days)
+    return [d for d in collect_deadlines(store, day - timedelta(days=past)) if d.scheduled and d.starts <= end]
+
+
 def deadline_json(d: Deadline, day: date) -> dict[str, Any]:
     """One deadline as the CLI's and the web view's JSON show it, seen from ``day``."""
     return {"doc_key": d.doc_key, "kind": d.kind, "day": d.day, "starts": d.starts, "days_left": (d.day - day).days,
@@ -220,5 +227,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "deadline_json", "incoming_relations",
+__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "deadline_json", "deadlines_around", "incoming_relations",
            "load_version", "own_record", "status_json", "status_of", "timeline_of"]

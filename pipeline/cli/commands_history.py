@@ -542,12 +542,11 @@ def deadlines(
     """
     from datetime import timedelta
 
-    from pipeline.lookup import collect_deadlines, deadline_json
+    from pipeline.lookup import deadline_json, deadlines_around
 
     day = _parse_day(on, "--on") or today()
     with open_store(ctx) as store:
-        found = [d for d in collect_deadlines(store, day - timedelta(days=past))
-                 if d.scheduled and d.starts <= day + timedelta(days=days)]
+        found = deadlines_around(store, day, days=days, past=past)
     if as_json:
         emit_json([deadline_json(d, day) for d in found])
         return

@@ -302,13 +302,12 @@ class WebView:
     # -- deadlines, search -------------------------------------------------------------------
 
     def deadlines(self, request: Request) -> Response:
-        from pipeline.lookup import collect_deadlines, deadline_json
+        from pipeline.lookup import deadline_json, deadlines_around
 
         day = _day(request, "on") or self.clock.now().date()
         days = _int(request, "days", 90, 0, 3660)
         past = _int(request, "past", 30, 0, 3660)
-        found = [d for d in collect_deadlines(self.store, day - timedelta(days=past))
-                 if d.scheduled and d.starts <= day + timedelta(days=days)]
+        found = deadlines_around(self.store, day, days=days, past=past)
         data = [deadline_json(d, day) for d in found]
         return self.page(request, "deadlines.html", data, found=found, day=day, days=days, past=past,
                          start=day - timedelta(days=past), end=day + timedelta(days=days))
