@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline.core.deadlines import Deadline, PASSED_GRACE_DAYS, deadlines_of
-from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates
+from pipeline.core.deadlines import Deadline, PASSED_GRACE_DAYS
+from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates, deadlines_of_key
 from store import Store
 
 T0 = datetime(2031, 1, 1, tzinfo=timezone.utc)
@@ -31,14 +31,9 @@ TODAY = date(2031, 1, 1)
 def full_scan(store: Store, start: date) -> list[Deadline]:
     """The baseline: ``collect_deadlines`` before candidates (reads every document)."""
     reader = StatusReader(store)
-    found = []
-    for key in sorted(set(store.document_keys()) | set(store.relation_targets())):
-        def announced(by, key=key):
-            days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
-            return max(days) if days else None
-
-        found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
-    return sorted(found, key=lambda d: (d.starts, d.doc_key))
+    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
+    found = [d for key in keys for d in deadlines_of_key(reader, key, start)]
+    return sorted(found, key=lambda d: (d.starts, d.doc_key, d.kind))
 
 
 def _key(i: int) -> str:

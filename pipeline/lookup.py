@@ -183,18 +183,23 @@ def collect_deadlines(store: Store, start: date, *, reader: StatusReader | None 
     reads with other calls of the same run.
     """
     reader = reader or StatusReader(store)  # each document and its relations read once
-    found = []
-    for key in deadline_candidates(store, start):
-        def announced(by: Sequence[str], key: str = key) -> date | None:
-            days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
-            return max(days) if days else None
-
-        found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
-        record = reader.record(key)
-        if record is not None and any(e.type == "transition_until" and e.date >= start for e in record.dates):
-            found.extend(d for d in transition_deadlines(key, record.dates, lambda on, key=key: reader.status(key, on),
-                                                         record.published) if d.starts > start)
+    found = [d for key in deadline_candidates(store, start) for d in deadlines_of_key(reader, key, start)]
     return sorted(found, key=lambda d: (d.starts, d.doc_key, d.kind))
+
+
+def deadlines_of_key(reader: StatusReader, key: str, start: date) -> list[Deadline]:
+    """The deadlines of one document after ``start``: its status transitions and the ends of its
+    transitional periods."""
+    def announced(by: Sequence[str]) -> date | None:
+        days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
+        return max(days) if days else None
+
+    found = [d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start]
+    record = reader.record(key)
+    if record is not None and any(e.type == "transition_until" and e.date >= start for e in record.dates):
+        found.extend(d for d in transition_deadlines(key, record.dates, lambda on: reader.status(key, on),
+                                                     record.published) if d.starts > start)
+    return found
 
 
 def deadlines_around(store: Store, day: date, *, days: int, past: int) -> list[Deadline]:
@@ -227,5 +232,5 @@ def status_json(status: LegalStatus) -> dict[str, Any]:
     }
 
 
-__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "deadline_json", "deadlines_around", "incoming_relations",
+__all__ = ["MAX_DEPTH", "StatusReader", "StoredVersion", "change_json", "collect_deadlines", "deadline_candidates", "deadline_json", "deadlines_around", "deadlines_of_key", "incoming_relations",
            "load_version", "own_record", "status_json", "status_of", "timeline_of"]

@@ -11,8 +11,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.core.deadlines import deadlines_of
-from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates
+from pipeline.lookup import StatusReader, collect_deadlines, deadline_candidates, deadlines_of_key
 from tests.test_store.test_store_status_chain import (A, B1, B2, C, D, publish, publish_b1_and_a, publish_c,
                                                      publish_d)
 
@@ -22,14 +21,9 @@ OLD, LATER, UNRELATED = "mofcom:2030:3", "mofcom:2031:90", "mofcom:2031:91"
 def full_scan(store, start: date) -> list:
     """The deadlines as computed before candidates: every stored or acted-on document's timeline."""
     reader = StatusReader(store)
-    found = []
-    for key in sorted(set(store.document_keys()) | set(store.relation_targets())):
-        def announced(by, key=key):
-            days = [d for d in (reader.published(k) for k in (by or (key,))) if d is not None]
-            return max(days) if days else None
-
-        found.extend(d for d in deadlines_of(key, reader.timeline(key, None), announced) if d.starts > start)
-    return sorted(found, key=lambda d: (d.starts, d.doc_key))
+    keys = sorted(set(store.document_keys()) | set(store.relation_targets()))
+    found = [d for key in keys for d in deadlines_of_key(reader, key, start)]
+    return sorted(found, key=lambda d: (d.starts, d.doc_key, d.kind))
 
 
 @pytest.fixture
