@@ -30,6 +30,9 @@ routes:
   - {when: {kind: [new, changed, withdrawn, status, deadline, source_health]}, to: [mine]}
 default_route: [mine]
 """
+# The module's fixture plays the whole story three times (about 20-40 s each on a fast machine,
+# 2 minutes each on a slow shared one): the default 120 s guard against hangs would fail a healthy run.
+pytestmark = pytest.mark.timeout(900)
 HEAD = re.compile(r"^[●▲■] (NEW|CHANGED|STATUS|DEADLINE|SOURCE HEALTH|WITHDRAWN)  (\S+)  \((\w+)\)$")
 
 
