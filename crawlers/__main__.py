@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -155,7 +156,8 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     ``store_as_source``: the pages of ``base_url`` (a replica) are stored under the source's own
     base URL, and only ``base_url``'s host is fetched. ``now`` (ISO with offset) pins the crawl
     clock (else ``REGWATCH_NOW``, else the system clock): the spider's, the captures' and the
-    run's start and end (a simulated clock, the demo). ``limits``: see ``build_settings``.
+    run's start and end (a simulated clock, the demo). ``limits``: see ``build_settings``, and
+    ``unconditional``: no conditional request at all (the source's ``conditional_requests`` off).
     """
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -165,6 +167,8 @@ def run(source_slug: str, db_url: str, *, base_url: str | None = None, max_pages
     from store import Store
 
     source = get_source(source_slug)
+    if limits.pop("unconditional", False):
+        source = dataclasses.replace(source, conditional_requests=False)
     if store_as_source and not base_url:
         raise ValueError("crawlers: --store-as-source needs --base-url (the replica whose pages are stored)")
     with Store.open(db_url) as store:
@@ -211,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recheck", action="store_true", help="fetch every listed known detail page now")
     parser.add_argument("--max-page-bytes", type=int, help="refuse pages larger than this (default 10 MB)")
     parser.add_argument("--concurrency", type=int, help="requests in flight on the source's host (default 1)")
+    parser.add_argument("--no-conditional", action="store_true",
+                        help="send no If-None-Match / If-Modified-Since (for a server whose validators lie)")
     parser.add_argument("--retry-after-max", type=float,
                         help="longest Retry-After (seconds) waited on a 429/503 before it is an error (default 120)")
     args = parser.parse_args(argv)
@@ -228,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                   log_level=args.log_level, recheck_hours=args.recheck_hours, max_rechecks=args.max_rechecks,
                   store_as_source=args.store_as_source, now=args.now,
                   recheck_days=args.recheck_days, recheck_all=args.recheck, max_page_bytes=args.max_page_bytes,
-                  retry_after_max=args.retry_after_max, concurrency=args.concurrency)
+                  retry_after_max=args.retry_after_max, concurrency=args.concurrency,
+                  unconditional=args.no_conditional)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True), flush=True)
     return 1 if summary["status"] == "failed" else 0
 

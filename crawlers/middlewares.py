@@ -129,19 +129,22 @@ class OffsiteRedirectMiddleware(OffsiteMiddleware):
         return urlparse_cached(request).scheme in ("http", "https") and self.should_follow(request, spider)
 
 
-# Callbacks whose pages are fetched conditionally: details and attachments. List pages never are
-# (they must always be fresh), nor anything else.
-CONDITIONAL_KINDS = {"parse_detail": "detail", "parse_attachment": "attachment"}
+# Callbacks whose pages are fetched conditionally: details, attachments and list pages (a static
+# list, a feed, a jpaas unit page). A 304 says the stored copy is the current page, so the spider
+# reads the same entries as from a 200 with that body. Not the jpaas column shell (``parse_shell``):
+# its answer hands out the WAF session cookie the unit API needs, which a 304 need not carry.
+CONDITIONAL_KINDS = {"parse_detail": "detail", "parse_attachment": "attachment",
+                     "parse_list": "list", "parse_feed": "list"}
 NOT_MODIFIED_FLAG = "not_modified"
 
 
 class ConditionalRequestMiddleware:
-    """Send ``If-None-Match`` / ``If-Modified-Since`` from the last stored capture of a detail page
-    or attachment, and turn a 304 answer into that capture (ECOSYSTEM.md: own ETag/Last-Modified
+    """Send ``If-None-Match`` / ``If-Modified-Since`` from the last stored capture of a detail page,
+    attachment or list page, and turn a 304 answer into that capture (ECOSYSTEM.md: own ETag/Last-Modified
     middleware, never Scrapy's RFC2616Policy cache, which keeps its own copies and can serve stale
     list pages).
 
-    A request is conditional when its callback is a detail or attachment callback (or
+    A request is conditional when its callback is one of ``CONDITIONAL_KINDS`` (or
     ``meta["conditional"]`` is true; false turns it off), it was not redirected, and the last
     capture of its URL was a 200 with an ETag or Last-Modified. A 304 to it is never an error:
     the response handed on is the stored capture's headers and body with status 200 and the flag
@@ -210,7 +213,7 @@ class ConditionalRequestMiddleware:
 
 
 def _conditional_kind(request: Request) -> str | None:
-    """``detail`` / ``attachment`` for a request that may be conditional, else None."""
+    """``detail`` / ``attachment`` / ``list`` for a request that may be conditional, else None."""
     wanted = request.meta.get("conditional")
     if wanted is False:
         return None

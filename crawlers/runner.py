@@ -86,7 +86,7 @@ CHILD_FLAGS: dict[str, str] = {
     "source_json": "--source-json",  # a source configured in schedules.yaml (crawlers.sources.generic_to_json)
     "store_as_source": "--store-as-source", "now": "--now", "recheck_days": "--recheck-days",
     "recheck_all": "--recheck", "max_page_bytes": "--max-page-bytes", "retry_after_max": "--retry-after-max",
-    "concurrency": "--concurrency",
+    "concurrency": "--concurrency", "unconditional": "--no-conditional",
 }
 
 

@@ -41,7 +41,7 @@ class SourceDef:
     pages: dict[str, str] = field(default_factory=dict)  # role -> "module:Class"
     download_delay: float = 5.0
     robots_obey: bool = True
-    conditional_requests: bool = True  # If-None-Match / If-Modified-Since on known details and attachments
+    conditional_requests: bool = True  # If-None-Match / If-Modified-Since on known pages (crawlers.middlewares)
     max_pages: int = 3
     page_size: int = 15
     notes: str = ""

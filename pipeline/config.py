@@ -197,6 +197,8 @@ class SourceConfig(_Model):
     delay_seconds: float | None = Field(None, ge=0)
     # requests in flight on the source's host (default 1: polite); raise it only for sites that allow it
     concurrency: int | None = Field(None, ge=1, le=32)
+    # If-None-Match / If-Modified-Since on known pages (lists included); off for a server whose validators lie
+    conditional_requests: bool = True
     # a source described here instead of in code (kind: html_list or feed); README "Generic sources"
     kind: Literal["html_list", "feed"] | None = None
     name: str | None = None

@@ -54,6 +54,8 @@ def crawl_source(store: Any, source: str, *, config: Config, clock: Clock, crawl
     options: dict[str, Any] = {"source_json": generic_to_json(known)} if known is not None and known.generic else {}
     if src is not None and src.concurrency is not None:
         options["concurrency"] = src.concurrency
+    if src is not None and not src.conditional_requests:
+        options["unconditional"] = True
     log_dir = crawl_log_dir(d.crawl_log_dir, store.dsn)
     log_file = new_crawl_log(log_dir, source, started)
     register_secrets([*url_password(store.dsn), *config_secrets(config.sinks)])

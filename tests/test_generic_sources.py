@@ -146,6 +146,36 @@ def test_html_list_with_paging_crawled_processed_and_alerted(site: Site) -> None
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unchanged_site_is_asked_only_conditionally_lists_included(site: Site) -> None:
+    """Issue 11 "done when": a second crawl of an unchanged site makes only conditional requests.
+    A 304 list page is read from its stored copy (its entries are still seen); a changed list
+    page is a 200 and brings its new entry; ``conditional_requests: false`` asks plainly."""
+    site.cycle("customs")
+    site.replica.clear_log()
+    again = site.cycle("customs", day=0.5)["crawl"]
+    asked = [r for r in site.replica.requests if r.path != "/robots.txt"]
+    assert [r.path for r in asked] == [LIST]  # details not due (recheck_days); page 1 brings nothing new
+    assert all(r.status == 304 and r.headers.get("If-None-Match", "").startswith('W/"') for r in asked)
+    assert (again["status"], again["not_modified"], again["captures_new"], again["list_entries"]) == ("ok", 1, 0, 3)
+
+    site.replica.clear_log()
+    edited = site.cycle("customs", "2", day=1)
+    first = next(r for r in site.replica.requests if r.path == LIST)
+    assert (first.status, "If-None-Match" in first.headers) == (200, True)  # asked conditionally, changed
+    assert N[4] in {r.path for r in site.replica.requests if r.status == 200}
+    assert edited["process"]["new_documents"] == 1
+
+    plain = example_file(site.config_path.parent, base_url=site.replica.base_url, delay_seconds=0,
+                         conditional_requests=False)
+    daemon = Daemon(load_config(plain, env={}), site.store, clock=site.clock)
+    site.replica.clear_log()
+    site.clock.set(T0 + timedelta(days=1.5))
+    daemon.cycle("customs")
+    asked = [r for r in site.replica.requests if r.path != "/robots.txt"]
+    assert asked and all("If-None-Match" not in r.headers and "If-Modified-Since" not in r.headers for r in asked)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_atom_feed_entries_read_with_the_detail_selectors(site: Site) -> None:
     result = site.cycle("customs-news")
     assert (result["crawl"]["status"], result["crawl"]["fetched"]) == ("ok", {"list": 1, "detail": 2})

@@ -3,8 +3,8 @@
 Navigation: each list URL of the source's ``GenericSpec`` → its entries (the configured
 ``items``/``link`` selectors, or the feed's ``<item>``/``<entry>``) → detail pages → attachments.
 Paging: the ``next`` selector's link, or ``page_url`` with ``{page}`` = 2, 3, … up to ``pages``;
-both bounded by ``max_pages``, and a page whose entries were all seen in this crawl ends the
-list. Detail pages, attachments, re-checks and the host policy are ``RegulatorSpider``'s.
+both bounded by ``max_pages``; a page whose entries were all seen in this crawl ends the list,
+and so does one whose entries are all known and none due for a re-check (``may_stop_paging``). Detail pages, attachments, re-checks and the host policy are ``RegulatorSpider``'s.
 
 The crawl names the source: ``-a name=<slug>`` (``python -m crawlers`` does it with ``--config``).
 With ``-a base_url=…`` (a replica) the list URLs keep their path and query on that host.
@@ -59,9 +59,13 @@ class GenericSpider(RegulatorSpider):
             yield self.page_error(response.url, exc)
             return
         seen_before = len(self.seen_urls)
-        yield from self.follow_entries(entries, limit=self.entry_limit if self.spec.kind == "feed" else None)
+        wanted = self.follow_entries(entries, limit=self.entry_limit if self.spec.kind == "feed" else None)
+        yield from wanted
         page_no = response.meta["page_no"]
         if len(self.seen_urls) == seen_before or page_no >= self.max_pages:
+            return
+        if not wanted and self.may_stop_paging():  # all known, none due: the rest of the list is older
+            self.crawler.stats.inc_value("regwatch/lists_stopped_early")
             return
         if next_url is None and self.spec.page_url and page_no < (self.spec.pages or self.max_pages):
             next_url = urljoin(response.meta["list_url"], self.spec.page_url.replace("{page}", str(page_no + 1)))
