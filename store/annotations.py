@@ -60,8 +60,7 @@ class AnnotationOps(StoreBase):
         """
         rows = [_checked(t, TAG_KEYS, ("kind", "value"), "tag") for t in tags]
         with self._write() as s:
-            if s.get(Version, version_id) is None:
-                raise NotFound("version", version_id)
+            self._document_of(s, version_id)
             s.exec(sa.delete(Tag).where(col(Tag.version_id) == version_id))  # type: ignore[call-overload]
             _insert_many(s, Tag, [{"version_id": version_id, "kind": t["kind"], "scheme": t.get("scheme"),
                                    "value": t["value"], "evidence": t.get("evidence") or ""} for t in rows])
@@ -79,8 +78,7 @@ class AnnotationOps(StoreBase):
         """
         rows = [_checked(r, RELATION_KEYS, ("type",), "relation") for r in relations]
         with self._write() as s:
-            if s.get(Version, version_id) is None:
-                raise NotFound("version", version_id)
+            self._document_of(s, version_id)
             s.exec(sa.delete(Relation).where(col(Relation.version_id) == version_id))  # type: ignore[call-overload]
             _insert_many(s, Relation, [{
                 "version_id": version_id, "source_key": source_key, "type": r["type"],

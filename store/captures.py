@@ -216,17 +216,19 @@ class CaptureOps(StoreBase):
         """Held captures of the same source and URL fetched before ``capture_id`` (which read normally)
         are no longer in question: they become ``skipped`` with a note naming it. Returns their ids."""
         with self._write() as s:
-            newer = s.get(Capture, capture_id)
+            newer = s.exec(select(Capture.source, Capture.url, Capture.fetched_at)
+                           .where(Capture.id == capture_id)).first()
             if newer is None:
                 raise NotFound("capture", capture_id)
-            rows = s.exec(select(Capture).where(Capture.state == "held", Capture.source == newer.source,
-                                                Capture.url == newer.url, col(Capture.fetched_at) < newer.fetched_at)
-                          .options(sa.orm.defer(Capture.body))).all()  # type: ignore[arg-type]
-            for row in rows:
-                row.state, row.processed_at = "skipped", at
-                row.error = f"superseded by capture {capture_id}, which read normally (was held: {row.error or '-'})"
-                s.add(row)
-            return [row.id or 0 for row in rows]
+            source, url, fetched_at = newer
+            held = s.exec(select(Capture.id, Capture.error).where(
+                Capture.state == "held", Capture.source == source, Capture.url == url,
+                col(Capture.fetched_at) < fetched_at)).all()
+            for held_id, error in held:
+                s.exec(sa.update(Capture).where(col(Capture.id) == held_id).values(  # type: ignore[call-overload]
+                    state="skipped", processed_at=at,
+                    error=f"superseded by capture {capture_id}, which read normally (was held: {error or '-'})"))
+            return [held_id for held_id, _ in held]
 
     def capture(self, capture_id: int) -> CaptureInfo:
         """One capture's metadata; raises ``NotFound``."""
@@ -305,13 +307,11 @@ class CaptureOps(StoreBase):
         For ``held`` the error text is the reason the capture is suspected of being a misread.
         """
         _check(state, CAPTURE_STATES, "capture state")
-        with self._write() as s:
-            row = s.get(Capture, capture_id)
-            if row is None:
+        with self._write() as s:  # one UPDATE (the ORM row would load and carry the body)
+            done = s.exec(sa.update(Capture).where(col(Capture.id) == capture_id).values(  # type: ignore[call-overload]
+                state=state, error=error, processed_at=None if state == "pending" else at))
+            if not done.rowcount:
                 raise NotFound("capture", capture_id)
-            row.state, row.error = state, error
-            row.processed_at = None if state == "pending" else at
-            s.add(row)
 
     def requeue_captures(self, source: str | None = None, kind: str | None = None) -> int:
         """Set captures back to ``pending`` (re-parse history after a parser fix); returns how many.

@@ -220,8 +220,8 @@ class DocumentOps(StoreBase):
         """
         with self._write() as s:
             self._require_source(s, source)
-            if capture_id is not None and s.get(Capture, capture_id) is None:
-                raise NotFound("capture", capture_id)
+            if capture_id is not None:
+                self._require_capture(s, capture_id)
             content = _Content(url, title, text, canonical_text, content_hash, fields, published, capture_id, seen_at)
             doc = _find_document(s, key, url)
             if doc is None:
@@ -284,8 +284,7 @@ class DocumentOps(StoreBase):
             if existing is not None:
                 return existing
             for version_id in (from_version_id, to_version_id):
-                version = s.get(Version, version_id) if version_id is not None else None
-                if version_id is not None and (version is None or version.document_id != document_id):
+                if version_id is not None and self._document_of(s, version_id) != document_id:
                     raise NotFound("version", version_id, hint=f"it must be a version of document {document_id}")
             change = Change(
                 document_id=document_id, from_version_id=from_version_id, to_version_id=to_version_id, kind=kind,

@@ -88,26 +88,28 @@ def _refresh_alert(s: Session, alert_id: int, at: datetime, error: str | None = 
     s.add(alert)
 
 
-def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime, *, fresh: bool = False) -> list[str]:
-    """Plan deliveries of ``alert`` to the ``sinks`` it has none for; returns the states planned.
+def _planned(s: Session, alert_id: int, sink: str, at: datetime) -> AlertDelivery:
+    """A new delivery of alert ``alert_id`` to ``sink``: pending now, or joining the sink's blocked
+    backlog (and its probe time) when the sink is blocked."""
+    row = AlertDelivery(alert_id=alert_id, sink=sink, next_attempt_at=at, created_at=at, updated_at=at)
+    known = s.get(SinkState, sink)
+    if known is not None and known.blocked_at is not None:
+        probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
+            AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
+        row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
+    return row
 
-    ``fresh``: the alert was inserted by this very transaction, so it has no deliveries yet and no
-    other process can see it to plan them too (no lookup, no savepoint per delivery)."""
-    have = set() if fresh else set(s.exec(select(AlertDelivery.sink).where(AlertDelivery.alert_id == alert.id)).all())
+
+def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> list[str]:
+    """Plan deliveries of ``alert`` (already stored, maybe planned in part) to the ``sinks`` it has
+    none for; returns the states planned. Another process may plan the same alert meanwhile: each
+    delivery is inserted in its own savepoint and a duplicate is skipped."""
+    have = set(s.exec(select(AlertDelivery.sink).where(AlertDelivery.alert_id == alert.id)).all())
     states = []
     for sink in dict.fromkeys(sinks):
         if sink in have:
             continue
-        row = AlertDelivery(alert_id=alert.id or 0, sink=sink, next_attempt_at=at, created_at=at, updated_at=at)
-        known = s.get(SinkState, sink)
-        if known is not None and known.blocked_at is not None:  # joins the sink's blocked backlog and its probe
-            probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
-                AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
-            row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
-        if fresh:
-            s.add(row)
-            states.append(row.state)
-            continue
+        row = _planned(s, alert.id or 0, sink, at)
         try:
             with s.begin_nested():  # two deliver processes planning the same legacy alert at once
                 s.add(row)
@@ -170,10 +172,16 @@ class OutboxOps(StoreBase):
             existing = s.exec(select(Alert.id).where(Alert.dedup_key == dedup_key)).first()
             if existing is not None:
                 return existing, False
+            # A fresh alert's plan is made before it is inserted, so the row is written once, planned
+            # and with the status its deliveries give (what _refresh_alert would read back); no other
+            # process can see it to plan it too, so the deliveries need no lookup and no savepoint.
+            plan = [_planned(s, 0, sink, created_at) for sink in dict.fromkeys(sinks or ())]
             alert = Alert(
                 dedup_key=dedup_key, kind=kind, severity=severity, source=source, doc_key=doc_key,
                 payload=dict(payload), created_at=created_at, updated_at=created_at,
             )  # fmt: skip
+            if sinks is not None:
+                alert.planned, alert.status = True, _summarize([row.state for row in plan])
             try:
                 with s.begin_nested():  # PostgreSQL: another process may insert the same key meanwhile
                     s.add(alert)
@@ -183,9 +191,9 @@ class OutboxOps(StoreBase):
                 if found is None:
                     raise
                 return found, False
-            if sinks is not None:
-                alert.status = _summarize(_add_plan(s, alert, sinks, created_at, fresh=True))
-                s.add(alert)  # what _refresh_alert would read back: these are its only deliveries
+            for row in plan:
+                row.alert_id = alert.id or 0
+                s.add(row)
             return alert.id or 0, True
 
     def unplanned_alerts(self, limit: int = 500) -> list[Alert]:

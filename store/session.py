@@ -15,11 +15,11 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from store.db import DEFAULT_TIMEOUT, translate_errors, writer
 from store.errors import NotFound
-from store.models import Source
+from store.models import Capture, Source, Version
 
 
 class StoreBase:
@@ -87,5 +87,25 @@ class StoreBase:
 
     @staticmethod
     def _require_source(session: Session, slug: str) -> None:
+        """NotFound unless source ``slug`` exists (asked once per session: sources are never deleted)."""
+        known = session.info.setdefault("known_sources", set())
+        if slug in known:
+            return
         if session.get(Source, slug) is None:
             raise NotFound("source", slug)
+        known.add(slug)
+
+    @staticmethod
+    def _document_of(session: Session, version_id: int) -> int:
+        """The document id of version ``version_id``; NotFound when there is none. Reads one column:
+        loading the ORM row would read and decode its text and ``fields`` JSON just to test it."""
+        found = session.exec(select(Version.document_id).where(Version.id == version_id)).first()
+        if found is None:
+            raise NotFound("version", version_id)
+        return found
+
+    @staticmethod
+    def _require_capture(session: Session, capture_id: int) -> None:
+        """NotFound unless capture ``capture_id`` exists (its id only: never its body)."""
+        if session.exec(select(Capture.id).where(Capture.id == capture_id)).first() is None:
+            raise NotFound("capture", capture_id)

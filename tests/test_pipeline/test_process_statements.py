@@ -31,5 +31,11 @@ def test_one_write_transaction_and_one_tag_insert_per_new_document(tmp_path) -> 
         assert (report.new_documents, report.processed) == (4, 4)
         assert sum(s == "BEGIN IMMEDIATE" for s in statements) == 4
         assert sum(bool(re.match(r"INSERT INTO tag\b", s)) for s in statements) == 4
+        # existence checks read ids, never a whole row: a capture's body is read once (to parse it), a
+        # version's text and fields never (they are what was just written); a fresh alert is written once
+        assert sum(bool(re.search(r"capture\.body\b", s)) for s in statements if s.startswith("SELECT")) == 4
+        assert not [s for s in statements if s.startswith("SELECT") and "version.text" in s]
+        assert not [s for s in statements if re.match(r"UPDATE alert\b", s)]
+        assert sum(bool(re.match(r"SELECT source\.", s)) for s in statements) == 4  # once per unit of work
         assert all(len(store.tags(v.id)) > 1 for doc in ("mofcom:2024:900", "mofcom:2024:903")
                    for v in store.versions(store.document(doc).id))
