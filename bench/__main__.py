@@ -6,7 +6,7 @@ target is printed as it is (``ok`` false) and bench/RESULTS.md says why. Section
 CLI latency, web pages and steady state on a generated database (``bench_web.build``: 100,000
 documents x 3 versions by default); process throughput, memory and storage on N MOFCOM captures;
 RSS over many fast-forwarded daemon cycles; first poll and unchanged re-poll of a generated
-1,000-page MOFCOM-shaped site on 127.0.0.1 (the real spider, then process).
+1,000-page MOFCOM-shaped site on 127.0.0.1 (the real spider, then process), and its re-poll after 1% edits + 5 new.
 """
 
 from __future__ import annotations

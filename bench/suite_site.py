@@ -1,4 +1,4 @@
-"""First poll and unchanged re-poll of a generated 1,000-page MOFCOM-shaped site on 127.0.0.1.
+"""First poll, unchanged re-poll and re-poll after edits of a generated 1,000-page MOFCOM-shaped site on 127.0.0.1.
 
 The site is the MOFCOM replica (``crawlers/replica_sites/mofcom``: column shell, jpaas unit-API
 list pages of 15 entries, detail pages) with ``n`` generated announcements (the 2024-46 fixture
@@ -17,6 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from bench.figures import Figure
 from bench.suite_process import capture_bodies
@@ -43,10 +44,33 @@ def make_site(work: Path, n: int) -> Path:
         items.append({"href": href, "title": f"商务部公告2024年第{1000 + i}号", "date": f"2024-12-{1 + i % 28:02d}"})
     (site / "base" / _COLUMN_LIST).write_text(json.dumps({"items": items[::-1]}, ensure_ascii=False),
                                               encoding="utf-8")
+    _mutated_state(site, items, edited=max(1, n // 100), new=5)
     return site
 
 
-def _poll(server, db: Path, n: int) -> tuple[float, dict, int]:
+def _mutated_state(site: Path, items: list[dict[str, str]], *, edited: int, new: int) -> None:
+    """``state-edited/``: ``edited`` announcements (every 100th) changed in their text, ``new`` more on top."""
+    state = site / "state-edited"
+    for item in items[::100][:edited]:
+        page = (site / "base" / item["href"].lstrip("/")).read_bytes()
+        target = state / item["href"].lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(page.replace("。".encode(), "。本公告有修订。".encode(), 1))
+    added = []
+    for i, (_, body) in enumerate(capture_bodies(new, 0)):
+        number = 1000 + len(items) + i
+        href = f"/zwgk/zcfb/art/2024/art_{len(items) + i:032x}.html"
+        target = state / href.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body.replace(f"2024年第{1000 + i}号".encode(), f"2024年第{number}号".encode()))
+        added.append({"href": href, "title": f"商务部公告2024年第{number}号", "date": "2024-12-29"})
+    listing = state / _COLUMN_LIST
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text(json.dumps({"items": added[::-1] + items[::-1]}, ensure_ascii=False), encoding="utf-8")
+
+
+def _poll(server, db: Path, n: int, *, recheck: bool = False) -> tuple[float, dict, Any]:
+    """One poll: the crawl child then ``process``; ``(seconds, crawl summary, process report)``."""
     from crawlers.runner import run_crawl_subprocess
     from pipeline.process import process_pending
     from store import Store
@@ -55,9 +79,9 @@ def _poll(server, db: Path, n: int) -> tuple[float, dict, int]:
     with Store.open(db) as store:
         store.ensure_source("mofcom", "MOFCOM", "https://www.mofcom.gov.cn", at=T0)
         summary = run_crawl_subprocess("mofcom", store.dsn, base_url=server.base_url, max_pages=n // 15 + 2,
-                                       delay=0, concurrency=10, timeout=1800)
+                                       delay=0, concurrency=10, timeout=1800, recheck_all=recheck)
         report = process_pending(store, now=datetime.now(timezone.utc))
-    return time.perf_counter() - started, summary, report.new_versions
+    return time.perf_counter() - started, summary, report
 
 
 def _plain_get(urls: list[str]) -> float:
@@ -76,27 +100,49 @@ def site_figures(work: Path, n: int) -> list[Figure]:
 
     site, db = make_site(work, n), work / "poll.db"
     with ReplicaServer(site) as server:
-        first, summary, versions = _poll(server, db, n)
+        first, summary, report = _poll(server, db, n)
         urls = [server.base_url + r.path for r in server.requests if r.method == "GET"]
         fetched = len(urls)
         server.requests.clear()
         floor = _plain_get(urls)
         server.requests.clear()
-        again, summary2, versions2 = _poll(server, db, n)
+        again, summary2, report2 = _poll(server, db, n)
+        versions2 = report2.new_versions
         conditional = sum(1 for r in server.requests if r.status == 304)
         asked = sum(1 for r in server.requests if {"If-None-Match", "If-Modified-Since"} & set(r.headers))
         requests2 = len(server.requests)
+        server.set_state("edited")
+        alerts_before = _alert_keys(db)
+        edited_s, summary3, report3 = _poll(server, db, n, recheck=True)  # silent edits of known pages: --recheck
+        alerted = {key for _, key in _alert_keys(db) - alerts_before}
     workload = f"{n}-page site, {fetched} requests"
+    edits, added = max(1, n // 100), 5
+    expected = {f"mofcom:2024:{1000 + i}" for i in range(0, n, 100)[:edits]} | {
+        f"mofcom:2024:{1000 + n + i}" for i in range(added)}
+    exact = (report3.new_versions, report3.new_documents, alerted) == (edits + added, added, expected)
     return [
         Figure("first poll (crawl + process)", workload, first, "s", "plain concurrent GET", floor,
                "<= 2x baseline", first <= 2 * floor,
-               note=f"{summary.get('captures_new')} captures, {versions} versions; crawl concurrency 10"),
+               note=f"{summary.get('captures_new')} captures, {report.new_versions} versions; crawl concurrency 10"),
         Figure("unchanged re-poll", workload, again, "s", "first poll", first, "<= 0.2x baseline",
                again <= 0.2 * first and versions2 == 0,
                note=f"{versions2} new versions; {asked} of {requests2} requests conditional, {conditional} answered "
                f"304 (captures unchanged: {summary2.get('captures_unchanged')}; the jpaas shell is always asked "
                "plainly and this replica's unit API sends no validators)"),
+        Figure("re-poll after 1% edits + 5 new", workload, edited_s, "s", "first poll", first,
+               "only those re-processed and alerted", exact,
+               note=f"crawl --recheck: {summary3.get('captures_new')} new captures, {report3.new_versions} new "
+               f"versions ({report3.new_documents} new documents), alerts for {len(alerted)} documents "
+               f"({len(alerted & expected)} of the {len(expected)} expected: {edits} edited + {added} new)"),
     ]
+
+
+def _alert_keys(db: Path) -> set[tuple[int, str]]:
+    """``(alert id, document key)`` of every document alert in ``db``."""
+    from store import Store
+
+    with Store.open(db) as store:
+        return {(a.id, a.doc_key) for a in store.alerts(limit=None) if a.doc_key}
 
 
 __all__ = ["make_site", "site_figures"]
