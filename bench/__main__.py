@@ -6,7 +6,8 @@ target is printed as it is (``ok`` false) and bench/RESULTS.md says why. Section
 CLI latency, web pages and steady state on a generated database (``bench_web.build``: 100,000
 documents x 3 versions by default); process throughput, memory and storage on N MOFCOM captures;
 RSS over many fast-forwarded daemon cycles; first poll and unchanged re-poll of a generated
-1,000-page MOFCOM-shaped site on 127.0.0.1 (the real spider, then process), and its re-poll after 1% edits + 5 new.
+1,000-page MOFCOM-shaped site on 127.0.0.1 (the real spider, then process), and its re-poll after 1% edits + 5 new;
+the same first poll and unchanged re-poll of a generated site crawled as a configured source.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from bench.figures import Figure, table
 from bench.suite_db import build_databases, cli_figures, search_figures, steady_figures, web_figures
 from bench.suite_process import cycle_memory_figure, process_figures
+from bench.suite_configured import configured_site_figures
 from bench.suite_site import site_figures
 
 
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(process_figures(work, args.captures))
         emit([cycle_memory_figure(small, args.cycles)])
         emit(site_figures(work, args.pages))
+        emit(configured_site_figures(work, args.pages))
     print()
     print(table(figures))
     return 0

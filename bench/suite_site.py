@@ -84,7 +84,7 @@ def _poll(server, db: Path, n: int, *, recheck: bool = False) -> tuple[float, di
     return time.perf_counter() - started, summary, report
 
 
-def _plain_get(urls: list[str]) -> float:
+def plain_get(urls: list[str]) -> float:
     def get(url: str) -> int:
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
             return len(response.read())
@@ -104,7 +104,7 @@ def site_figures(work: Path, n: int) -> list[Figure]:
         urls = [server.base_url + r.path for r in server.requests if r.method == "GET"]
         fetched = len(urls)
         server.requests.clear()
-        floor = _plain_get(urls)
+        floor = plain_get(urls)
         server.requests.clear()
         again, summary2, report2 = _poll(server, db, n)
         versions2 = report2.new_versions
@@ -145,4 +145,4 @@ def _alert_keys(db: Path) -> set[tuple[int, str]]:
         return {(a.id, a.doc_key) for a in store.alerts(limit=None) if a.doc_key}
 
 
-__all__ = ["make_site", "site_figures"]
+__all__ = ["make_site", "plain_get", "site_figures"]
