@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from bench.figures import Figure, table
+from bench.suite_configured import configured_site_figures
 from bench.suite_db import build_databases, cli_figures, search_figures, steady_figures, web_figures
 from bench.suite_process import cycle_memory_figure, process_figures
-from bench.suite_configured import configured_site_figures
 from bench.suite_site import site_figures
 
 
