@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from store.errors import NotFound
 from store.models import Document, Relation, Tag, Version
-from store.session import StoreBase
+from store.session import StoreBase, core
 
 TAG_KEYS = {"kind", "scheme", "value", "evidence"}
 RELATION_KEYS = {"type", "target_key", "target_text", "until", "since", "clause", "evidence"}
@@ -46,7 +46,7 @@ def _insert_many(s: Session, model: type, rows: list[dict[str, Any]]) -> None:
     """One executemany INSERT of ``rows`` into ``model``'s table, in this session's transaction (the
     ORM sent one INSERT per tag: eight statements for a typical announcement)."""
     if rows:
-        s.connection().execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+        core(s).execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 class AnnotationOps(StoreBase):
     """Tags (codes, elements, HS codes, typed dates) and relations between documents."""
@@ -61,7 +61,7 @@ class AnnotationOps(StoreBase):
         rows = [_checked(t, TAG_KEYS, ("kind", "value"), "tag") for t in tags]
         with self._write() as s:
             self._document_of(s, version_id)
-            s.exec(sa.delete(Tag).where(col(Tag.version_id) == version_id))  # type: ignore[call-overload]
+            core(s).execute(sa.delete(Tag).where(col(Tag.version_id) == version_id))
             _insert_many(s, Tag, [{"version_id": version_id, "kind": t["kind"], "scheme": t.get("scheme"),
                                    "value": t["value"], "evidence": t.get("evidence") or ""} for t in rows])
         return len(rows)
@@ -79,7 +79,7 @@ class AnnotationOps(StoreBase):
         rows = [_checked(r, RELATION_KEYS, ("type",), "relation") for r in relations]
         with self._write() as s:
             self._document_of(s, version_id)
-            s.exec(sa.delete(Relation).where(col(Relation.version_id) == version_id))  # type: ignore[call-overload]
+            core(s).execute(sa.delete(Relation).where(col(Relation.version_id) == version_id))
             _insert_many(s, Relation, [{
                 "version_id": version_id, "source_key": source_key, "type": r["type"],
                 "target_key": r.get("target_key"), "target_text": r.get("target_text") or "",

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from store.errors import NotFound
 from store.models import Appearance, Capture, Change, Document, DocumentUrl, Version
 from store.results import VersionResult
-from store.session import StoreBase
+from store.session import StoreBase, core, insert_rows
 
 CHANGE_KINDS = ("new", "changed", "reference", "withdrawn", "status")
 """``reference``: the authoritative copy's text replaced a copy's as the reference (not an amendment)."""
@@ -280,7 +280,7 @@ class DocumentOps(StoreBase):
             raise ValueError(f"change kind must be one of {', '.join(CHANGE_KINDS)}; got {kind!r}")
         with self._write() as s:
             query = select(Change.id).where(Change.to_version_id == to_version_id, Change.kind == kind)
-            existing = s.exec(query).first()
+            existing = core(s).execute(query).scalar()
             if existing is not None:
                 return existing
             for version_id in (from_version_id, to_version_id):
@@ -290,9 +290,7 @@ class DocumentOps(StoreBase):
                 document_id=document_id, from_version_id=from_version_id, to_version_id=to_version_id, kind=kind,
                 text_diff=dict(text_diff), field_changes=list(field_changes), summary=summary, created_at=created_at,
             )  # fmt: skip
-            s.add(change)
-            s.flush()
-            return change.id or 0
+            return insert_rows(s, [change])[0]
 
     def has_change(self, version_id: int) -> bool:
         """True when a Change row leads to this version (its processing was completed)."""

@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from store.errors import NotFound
 from store.models import Alert, AlertDelivery, Delivery, SinkState
-from store.session import StoreBase
+from store.session import StoreBase, core, insert_rows
 
 ALERT_STATUSES = ("pending", "delivered", "held", "blocked", "dead")
 DELIVERY_STATES = ("pending", "sending", "delivered", "held", "blocked", "dead")
@@ -92,12 +92,22 @@ def _planned(s: Session, alert_id: int, sink: str, at: datetime) -> AlertDeliver
     """A new delivery of alert ``alert_id`` to ``sink``: pending now, or joining the sink's blocked
     backlog (and its probe time) when the sink is blocked."""
     row = AlertDelivery(alert_id=alert_id, sink=sink, next_attempt_at=at, created_at=at, updated_at=at)
-    known = s.get(SinkState, sink)
-    if known is not None and known.blocked_at is not None:
+    blocked = _blocked_sinks(s)
+    if sink in blocked:
         probe = s.exec(select(sa.func.min(AlertDelivery.next_attempt_at)).where(
             AlertDelivery.sink == sink, AlertDelivery.state == "blocked")).first()
-        row.state, row.last_error, row.next_attempt_at = "blocked", known.blocked_reason, probe or at
+        row.state, row.last_error, row.next_attempt_at = "blocked", blocked[sink], probe or at
     return row
+
+
+def _blocked_sinks(s: Session) -> dict[str, str | None]:
+    """Blocked sink -> its reason, read once per session (every alert of a capture plans deliveries to
+    the same few sinks); ``block_sink`` / ``unblock_sink`` drop the session's copy."""
+    if "blocked_sinks" not in s.info:
+        rows = core(s).execute(select(SinkState.name, SinkState.blocked_reason)
+                               .where(col(SinkState.blocked_at).is_not(None)))
+        s.info["blocked_sinks"] = {name: reason for name, reason in rows}
+    return s.info["blocked_sinks"]
 
 
 def _add_plan(s: Session, alert: Alert, sinks: Sequence[str], at: datetime) -> list[str]:
@@ -169,7 +179,7 @@ class OutboxOps(StoreBase):
             (1, True)
         """
         with self._write() as s:
-            existing = s.exec(select(Alert.id).where(Alert.dedup_key == dedup_key)).first()
+            existing = core(s).execute(select(Alert.id).where(Alert.dedup_key == dedup_key)).scalar()
             if existing is not None:
                 return existing, False
             # A fresh alert's plan is made before it is inserted, so the row is written once, planned
@@ -184,17 +194,16 @@ class OutboxOps(StoreBase):
                 alert.planned, alert.status = True, _summarize([row.state for row in plan])
             try:
                 with s.begin_nested():  # PostgreSQL: another process may insert the same key meanwhile
-                    s.add(alert)
-                    s.flush()
+                    alert_id = insert_rows(s, [alert])[0]
             except sa.exc.IntegrityError:
                 found = s.exec(select(Alert.id).where(Alert.dedup_key == dedup_key)).first()
                 if found is None:
                     raise
                 return found, False
             for row in plan:
-                row.alert_id = alert.id or 0
-                s.add(row)
-            return alert.id or 0, True
+                row.alert_id = alert_id
+            insert_rows(s, plan)
+            return alert_id, True
 
     def unplanned_alerts(self, limit: int = 500) -> list[Alert]:
         """Alerts queued without a delivery plan (by an older regwatch), oldest first; dead ones excluded."""
@@ -269,6 +278,7 @@ class OutboxOps(StoreBase):
         Returns True when the sink was not blocked before (the caller raises one ops alert then).
         """
         with self._write() as s:
+            s.info.pop("blocked_sinks", None)
             row = _sink_row(s, name, at)
             newly = row.blocked_at is None
             row.blocked_reason, row.updated_at = reason, at
@@ -287,6 +297,7 @@ class OutboxOps(StoreBase):
     def unblock_sink(self, name: str, *, at: datetime) -> int:
         """The sink works again: its blocked deliveries are due now. Returns how many."""
         with self._write() as s:
+            s.info.pop("blocked_sinks", None)
             row = s.get(SinkState, name)
             if row is not None:
                 row.blocked_reason, row.blocked_at, row.updated_at = None, None, at
