@@ -30,7 +30,7 @@ DEFAULT_TIMEOUT = 30.0
 # Page size of a NEW SQLite database (an existing file keeps its own until VACUUMed with another).
 # With 4096-byte pages a 2.1 KB compressed capture row filled a page alone: half the capture table
 # was empty space (issue 11, storage). It must be set before the first table is written.
-PAGE_SIZE = 16384
+PAGE_SIZE = 8192
 # JSON columns (fields, payloads, diffs, headers) keep CJK as UTF-8: the default \uXXXX escapes made
 # a version's fields twice the size of its text (issue 11, storage). Rows written before still read.
 _JSON = functools.partial(json.dumps, ensure_ascii=False)

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from store.errors import NotFound
 from store.models import Appearance, Capture, Change, Document, DocumentUrl, Version
-from store.packing import pack_appearance, pack_fields, restore
+from store.packing import pack_appearance, pack_version, restore
 from store.results import VersionResult
 from store.session import StoreBase
 
@@ -116,16 +116,17 @@ class _Content:
 
 def _add_version(s: Session, doc: Document, source: str, c: _Content) -> Version:
     columns = {"source": source, "url": c.url, "title": c.title, "text": c.text}
+    text, fields = pack_version(c.fields, columns, c.canonical_text)
     version = Version(
         document_id=doc.id or 0, number=doc.latest_version + 1, capture_id=c.capture_id, source=source, url=c.url,
-        title=c.title, text=c.text, canonical_text=c.canonical_text, content_hash=c.content_hash,
-        fields=pack_fields(c.fields, columns), published=c.published, created_at=c.seen_at,
+        title=c.title, text=text, canonical_text=c.canonical_text, content_hash=c.content_hash,
+        fields=fields, published=c.published, created_at=c.seen_at,
     )  # fmt: skip
     s.add(version)
     doc.latest_version, doc.title = version.number, c.title or doc.title
     s.add(doc)
     s.flush()
-    restore(version, c.canonical_text, dict(c.fields))
+    restore(version, text=c.text, fields=dict(c.fields))
     return version
 
 
@@ -154,7 +155,7 @@ def _see(s: Session, document_id: int, source: str, c: _Content, version_id: int
     pack_appearance(row, s.get(Version, version_id) if version_id is not None else None)
     s.add(row)
     s.flush()
-    restore(row, c.canonical_text, dict(c.fields))
+    restore(row, canonical_text=c.canonical_text, fields=dict(c.fields))
     return row
 
 

@@ -86,9 +86,13 @@ def test_readers_see_every_copy_while_rows_store_each_once(history: Store) -> No
     assert govcn.fields == _fields("govcn", COPY_URL, TEXT + "（转载）")
     assert govcn.canonical_text == f"{TITLE}\n{TEXT}（转载）"
 
-    stored = [_json(f) for (f,) in _raw(history, "SELECT fields FROM version ORDER BY number")]
-    assert [{k: stored[0][k] for k in ("source", "url", "title", "text")}] == [dict.fromkeys(
-        ("source", "url", "title", "text"), True)]
+    rows = _raw(history, "SELECT text, canonical_text, fields FROM version ORDER BY number")
+    stored = [_json(f) for _, _, f in rows]
+    assert {k: stored[0][k] for k in ("source", "url", "title")} == dict.fromkeys(("source", "url", "title"), True)
+    assert [text for text, _, _ in rows] == ["", ""]  # the text is deflated against the canonical text
+    assert [list(f["text"]) for f in stored] == [["deflated"], ["deflated"]]
+    assert all(len(f["text"]["deflated"]) < len(TEXT.encode()) / 4 for f in stored)
+    assert [c for _, c, _ in rows] == [v1.canonical_text, v2.canonical_text]  # what search reads stays plain
     assert stored[1]["accepted"] == {"by": "alice", "at": "2025-10-10T00:00:00+00:00"}
     rows = _raw(history, "SELECT source, canonical_text, fields FROM appearance ORDER BY source")
     (govcn_row, mofcom_row) = rows
@@ -104,11 +108,23 @@ def test_values_that_differ_from_their_column_are_stored_as_given(store: Store) 
     assert stored == {"title": None, "text": "another text", "url": True, "n": 1}
     bare = _record(store, "mofcom", URL + "?2", "正文", 10, {})
     assert store.version_by_id(bare.version_id).fields == {}  # no text key: none is added
+    assert _raw(store, f"SELECT text FROM version WHERE id = {bare.version_id}") == [("正文",)]
 
 
-def test_a_boolean_where_a_column_copy_belongs_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"fields\['title'\] must be a string or None"):
-        pack_fields({"title": True}, {"title": "t"})
+def test_a_text_that_does_not_deflate_smaller_keeps_the_plain_column(store: Store) -> None:
+    result = store.record_version(source="mofcom", key="mofcom:2025:7", url=URL, title="", text="甲",
+                                  canonical_text="zzz", content_hash="h", fields={"text": "甲"}, published=None,
+                                  capture_id=None, seen_at=T0)
+    version = store.version_by_id(result.version_id)
+    assert (version.text, version.fields) == ("甲", {"text": "甲"})
+    ((text, fields),) = _raw(store, f"SELECT text, fields FROM version WHERE id = {result.version_id}")
+    assert (text, _json(fields)) == ("甲", {"text": True})
+
+
+def test_a_value_that_is_not_a_string_where_a_column_copy_belongs_is_refused() -> None:
+    for value in (True, {"deflated": "x"}, 1):
+        with pytest.raises(ValueError, match=r"fields\['title'\] must be a string or None"):
+            pack_fields({"title": value}, {"title": "t"})
 
 
 def test_0009_packs_an_old_database_and_every_reader_sees_the_same(db_url) -> None:
@@ -129,7 +145,7 @@ def test_0009_packs_an_old_database_and_every_reader_sees_the_same(db_url) -> No
         assert s.migration_reports == {"0009_texts_stored_once": "stored once: the copies of 2 version(s) and "
                                                                  "1 appearance(s)"}
         assert _seen(s) == before
-        assert _json(_raw(s, "SELECT fields FROM version ORDER BY number")[0][0])["text"] is True
+        assert _raw(s, "SELECT text FROM version ORDER BY number") == [("",), ("",)]
         assert _raw(s, "SELECT canonical_text FROM appearance WHERE source = 'mofcom'") == [("",)]
         with s.engine.begin() as conn:
             assert pack_rows(conn) == (0, 0)  # idempotent
@@ -137,7 +153,7 @@ def test_0009_packs_an_old_database_and_every_reader_sees_the_same(db_url) -> No
 
 def test_a_new_sqlite_database_gets_the_larger_page_size_an_old_one_keeps_its_own(tmp_path) -> None:
     with Store.open(tmp_path / "new.db", at=T0) as s, s.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE == 16384
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE == 8192
     old = tmp_path / "old.db"
 
     raw = sqlite3.connect(old)
