@@ -27,6 +27,10 @@ from store.errors import CorruptDatabase, DatabaseLocked, StoreError
 from store.fulltext import GRAMS_FUNCTION, search_grams
 
 DEFAULT_TIMEOUT = 30.0
+# Page size of a NEW SQLite database (an existing file keeps its own until VACUUMed with another).
+# With 4096-byte pages a 2.1 KB compressed capture row filled a page alone: half the capture table
+# was empty space (issue 11, storage). It must be set before the first table is written.
+PAGE_SIZE = 8192
 # JSON columns (fields, payloads, diffs, headers) keep CJK as UTF-8: the default \uXXXX escapes made
 # a version's fields twice the size of its text (issue 11, storage). Rows written before still read.
 _JSON = functools.partial(json.dumps, ensure_ascii=False)
@@ -121,7 +125,10 @@ def make_engine(url_or_path: str | Path | sa.URL | None = None, *, timeout: floa
         dbapi_conn.create_function(GRAMS_FUNCTION, 2, search_grams, deterministic=True)
         cur = dbapi_conn.cursor()
         try:
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):
+            # page_size first: it only takes effect on an empty database, before WAL writes the header
+            pragmas = (f"page_size={PAGE_SIZE}", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                       f"busy_timeout={busy_ms}")
+            for pragma in pragmas:
                 cur.execute(f"PRAGMA {pragma}")
         finally:
             cur.close()

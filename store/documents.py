@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from store.errors import NotFound
 from store.models import Appearance, Capture, Change, Document, DocumentUrl, Version
+from store.packing import pack_appearance, pack_version, restore
 from store.results import VersionResult
 from store.session import StoreBase, core, insert_rows
 
@@ -114,15 +115,18 @@ class _Content:
 
 
 def _add_version(s: Session, doc: Document, source: str, c: _Content) -> Version:
+    columns = {"source": source, "url": c.url, "title": c.title, "text": c.text}
+    text, fields = pack_version(c.fields, columns, c.canonical_text)
     version = Version(
         document_id=doc.id or 0, number=doc.latest_version + 1, capture_id=c.capture_id, source=source, url=c.url,
-        title=c.title, text=c.text, canonical_text=c.canonical_text, content_hash=c.content_hash,
-        fields=dict(c.fields), published=c.published, created_at=c.seen_at,
+        title=c.title, text=text, canonical_text=c.canonical_text, content_hash=c.content_hash,
+        fields=fields, published=c.published, created_at=c.seen_at,
     )  # fmt: skip
     s.add(version)
     doc.latest_version, doc.title = version.number, c.title or doc.title
     s.add(doc)
     s.flush()
+    restore(version, text=c.text, fields=dict(c.fields))
     return version
 
 
@@ -148,8 +152,10 @@ def _see(s: Session, document_id: int, source: str, c: _Content, version_id: int
     row.capture_id, row.version_id = c.capture_id if c.capture_id is not None else row.capture_id, version_id
     row.title, row.content_hash, row.canonical_text = c.title, c.content_hash, c.canonical_text
     row.fields = dict(c.fields)
+    pack_appearance(row, s.get(Version, version_id) if version_id is not None else None)
     s.add(row)
     s.flush()
+    restore(row, canonical_text=c.canonical_text, fields=dict(c.fields))
     return row
 
 

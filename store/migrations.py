@@ -51,6 +51,7 @@ from store.models import (
     Version,
     WithdrawalCheck,
 )
+from store.packing import pack_rows
 
 _meta = sa.MetaData()
 MIGRATIONS_TABLE = sa.Table(
@@ -256,6 +257,18 @@ def add_capture_checks(conn: sa.Connection) -> None:
     _add_columns(conn, Capture.__table__, ("checked_at", "pruned_at"))  # type: ignore[attr-defined]
 
 
+def store_texts_once(conn: sa.Connection) -> str | None:
+    """Migration 0009: each text stored once (``store.packing``): a version's ``fields`` no longer
+    repeats its ``source``, ``url``, ``title`` and ``text`` columns, and an appearance whose content
+    is its version's keeps no copy of it. Data only; every reader sees what it saw before. Space
+    freed is reused by SQLite for new rows; ``VACUUM`` (with a larger ``PRAGMA page_size`` first
+    if wanted) shrinks the file."""
+    versions, appearances = pack_rows(conn)
+    if versions or appearances:
+        return f"stored once: the copies of {versions} version(s) and {appearances} appearance(s)"
+    return None
+
+
 REKEY_AGENCY_CODES = "0004_rekey_agency_codes"
 
 
@@ -285,6 +298,8 @@ MIGRATIONS = Migrations(
         Migration("0007_short_term_index", add_short_term_index),
         # 0008: capture re-check time and pruned marker (nullable columns; see store.captures)
         Migration("0008_capture_checks", add_capture_checks),
+        # 0009: texts stored once (store.packing): copies in version.fields and appearances dropped
+        Migration("0009_texts_stored_once", store_texts_once),
     ]
 )
 """The registry this version of regwatch knows; append new migrations at the end."""

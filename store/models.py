@@ -166,6 +166,7 @@ class Appearance(SQLModel, table=True):
     version_id: int | None = Field(default=None, foreign_key="version.id")
     title: str = ""
     content_hash: str = ""  # "" when nothing was read there yet (backfilled copies)
+    # both stored as "" / null when they are exactly the version's (store.packing); loaded rows show them
     canonical_text: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
     fields: dict[str, Any] = _json(dict)
 
@@ -218,7 +219,12 @@ class WithdrawalCheck(SQLModel, table=True):
 
 
 class Version(SQLModel, table=True):
-    """An immutable text version of a document, numbered 1..n per document."""
+    """An immutable text version of a document, numbered 1..n per document.
+
+    Rows store each text once (``store.packing``, migration 0009): ``fields`` refers to the
+    ``source``/``url``/``title`` columns, and ``text`` is kept deflated against ``canonical_text``
+    (the column is then ``""``); loaded rows show the full ``text`` and ``fields``.
+    """
 
     __tablename__ = "version"
     __table_args__ = (sa.UniqueConstraint("document_id", "number"),)

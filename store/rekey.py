@@ -52,6 +52,7 @@ import sqlalchemy as sa
 
 from store.fulltext import create_fulltext
 from store.models import UTCDateTime
+from store.packing import pack_rows, unpack_rows
 
 # Lightweight tables: only the columns this migration reads or writes, so it does not depend on
 # columns later migrations add to the models.
@@ -194,7 +195,17 @@ def rekey_agency_codes(rules: KeyRules) -> Callable[[sa.Connection], str]:
 
 
 def run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
-    """Re-key, split and re-hash inside the caller's transaction (see the module docstring)."""
+    """Re-key, split and re-hash inside the caller's transaction (see the module docstring).
+
+    It reads and rewrites whole rows, so the copies ``store.packing`` stores once are written
+    back first and stored once again at the end."""
+    unpack_rows(conn)
+    report = _run_rekey(conn, rules)
+    pack_rows(conn)
+    return report
+
+
+def _run_rekey(conn: sa.Connection, rules: KeyRules) -> RekeyReport:
     report = RekeyReport()
     docs = {row.id: row for row in conn.execute(sa.select(_DOC).order_by(_DOC.c.id))}
     light = [_VER.c[name] for name in ("document_id", "number", "url", "source", "title", "content_hash",

@@ -199,7 +199,8 @@ def test_without_trigram_support_search_falls_back_to_like(db_url, monkeypatch, 
 def test_migration_registry_has_fulltext_step() -> None:
     assert MIGRATIONS.names[:2] == ["0001_initial_schema", "0002_add_fulltext_search"]
     assert MIGRATIONS.migrations[1].additive
-    assert [(m.name, m.additive) for m in MIGRATIONS.migrations[-4:]] == [("0004_rekey_agency_codes", False),
+    assert [(m.name, m.additive) for m in MIGRATIONS.migrations[-5:]] == [("0004_rekey_agency_codes", False),
                                                                         ("0006_withdrawal_checks", True),
                                                                         ("0007_short_term_index", True),
-                                                                        ("0008_capture_checks", True)]
+                                                                        ("0008_capture_checks", True),
+                                                                        ("0009_texts_stored_once", True)]
