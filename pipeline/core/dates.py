@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map one-to-one onto ASCII, so spans
 # found in the folded text are valid in the original. (NFKC can change lengths; this cannot.)
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
 
 
 def fold_width(text: str) -> str:
@@ -38,7 +39,7 @@ def fold_width(text: str) -> str:
         >>> fold_width("２０２５年１０月９日\u3000Ｒ７．１０．９")
         '2025年10月9日 R7.10.9'
     """
-    return text.translate(_FOLD)
+    return text.translate(_FOLD) if _FOLDABLE.search(text) else text  # translate() copies char by char
 
 
 # --- numerals ---------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from datetime import date
 from pipeline.core.dates import cn_to_int, find_dates
 from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.core.normalize import match_text
+from pipeline.core.prefilter import Prefilter
 from pipeline.core.records import Relation
 from pipeline.core.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
@@ -101,6 +102,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"\bresum(?:e|es|ed|ing|ption)\b|\b(?:be|is|are|was|were)[ ]+lifted\b|\blift(?:s|ed)?[ ]+the[ ]+suspension\b",
          "resumes", 0, re.I),
 )
+_RULE_TABLE = Prefilter(RULES, lambda rule: rule.compiled)  # the rules that may match a sentence
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
 # ("X规定的暂停实施期限延长至D"). Only within the trigger's comma clause: "将A规定的暂停实施期限延长至D，
 # B、C继续暂停实施至D" extends A and suspends B and C.
@@ -158,6 +160,7 @@ _UNTIL_BEFORE_EN = re.compile(r"\b(?:until|till|to|through|ending[ ]+on|ends[ ]+
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
 _SINCE_BEFORE_EN = re.compile(r"\b(?:from|as[ ]+of|starting(?:[ ]+on)?)[ ]+$", re.I)
 _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
+_SCOPE_TABLE = Prefilter((_BASIS, _NEGATED, _REFERENCED))  # spans whose citations are no targets
 # Japanese notices are cited by era and gazette number; they have no canonical key (target_key None)
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
@@ -207,7 +210,7 @@ def _triggers(sentence: str) -> list[_Trigger]:
         return []
     bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
     found: list[_Trigger] = []
-    for rule in RULES:
+    for rule in _RULE_TABLE.select(sentence):
         for m, _ in rule.finditer(sentence):
             if _BACKGROUND.search(sentence[max(0, m.start() - 3) : m.start()]):
                 continue
@@ -240,7 +243,7 @@ def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
-    basis = [(m.start(), m.end()) for rx in (_BASIS, _NEGATED, _REFERENCED) for m in rx.finditer(sentence)]
+    basis = [(m.start(), m.end()) for rx in _SCOPE_TABLE.select(sentence) for m in rx.finditer(sentence)]
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
@@ -429,7 +432,7 @@ def _relate_annex_lists(
             sections if label is not None and all(s[0] is None for s in sections) else [])
         for _, heading, body in chosen:
             for line in body.splitlines():
-                if not line.strip() or any(next(iter(rule.finditer(line)), None) for rule in RULES):
+                if not line.strip() or any(next(iter(rule.finditer(line)), None) for rule in _RULE_TABLE.select(line)):
                     continue  # a line that tells an act of its own ("…已被…代替") is no list entry
                 citations = _citations(line, default_issuers)
                 if citations:
