@@ -448,6 +448,7 @@ _ENGLISH = re.compile(
     rf"No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|\[(?P<year2>(?:19|20)\d\d)\])?",
     re.I,
 )
+_ENGLISH_NO = re.compile(r"No", re.I)
 _ENGLISH_TRAILING = re.compile(
     rf"(?P<kind>Announcement|Order|Decree)\s*No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|"
     rf"\[(?P<year2>(?:19|20)\d\d)\])\s*of\s+(?P<issuers>(?:(?:the\s+)?(?:{_EN_ISSUER})(?:\s*(?:,|and|&)\s*)?)+)",
@@ -485,6 +486,8 @@ def find_english_doc_numbers(text: str) -> list[NumberMatch]:
         ['mofcom:2031:7']
     """
     out: list[NumberMatch] = []
+    if not _ENGLISH_NO.search(text):  # both patterns need "No": skip their issuer alternations on Chinese text
+        return out
     for pattern in (_ENGLISH, _ENGLISH_TRAILING):
         for m in pattern.finditer(text):
             if any(m.start() < o.end and o.start < m.end() for o in out):

@@ -28,7 +28,7 @@ TABLES = {
     "date phrases": [pattern for _, pattern in tagging_dates._COMPILED],
     "relation rules": [rule.compiled for rule in relations.RULES],
     "relation scopes": list(relations._SCOPE_TABLE.rows),
-    "citations": [docnumber._BRACKET, docnumber._ORDER, docnumber._CODE_ORDER, docnumber._HEAD],
+    "citations": [docnumber._BRACKET, docnumber._ORDER, docnumber._CODE_ORDER, docnumber._HEAD, relations._JA_CITATION],
 }
 ALL_PATTERNS = [p for table in TABLES.values() for p in table]
 

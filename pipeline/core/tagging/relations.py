@@ -66,7 +66,7 @@ from datetime import date
 from pipeline.core.dates import cn_to_int, find_dates
 from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.core.normalize import match_text
-from pipeline.core.prefilter import Prefilter
+from pipeline.core.prefilter import Prefilter, may_match, required_chars
 from pipeline.core.records import Relation
 from pipeline.core.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
@@ -165,6 +165,7 @@ _SCOPE_TABLE = Prefilter((_BASIS, _NEGATED, _REFERENCED))  # spans whose citatio
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
 )
+_JA_CITATION_NEEDS = required_chars(_JA_CITATION)
 # A trigger sentence pointing to its annex as the list of what it acts on.
 _ANNEX_NUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
 _ANNEX_LIST_REF = re.compile(
@@ -250,7 +251,7 @@ def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_
     for m in find_english_doc_numbers(sentence):
         if all(m.end <= c.start or m.start >= c.end for c in out):
             out.append(_Citation(m.key, m.text, m.start, m.end))
-    for m in _JA_CITATION.finditer(sentence):
+    for m in _JA_CITATION.finditer(sentence) if may_match(_JA_CITATION_NEEDS, sentence) else ():
         if all(m.end() <= c.start or m.start() >= c.end for c in out):
             out.append(_Citation(None, m.group(0), m.start(), m.end()))
     return sorted((c for c in out if not any(s <= c.start < e for s, e in basis)), key=lambda c: c.start)
