@@ -15,7 +15,7 @@ from parsel import Selector
 
 from crawlers.errors import ChallengePage, EmptyArticle, LayoutChanged, NotHtml, UndecodableBody
 from crawlers.pages.encoding import Decoded, decode_body, decode_html, gunzip
-from crawlers.pages.tree import html_tree
+from crawlers.pages.tree import css_elements, html_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +197,7 @@ class Page:
 
     def select(self, css: str, *, min: int = 1, max: int | None = None) -> list[Selector]:  # noqa: A002
         """All nodes matching ``css``; raise LayoutChanged unless ``min <= count <= max``."""
-        nodes = list(self.selector.css(css))
+        nodes = self.css(css)
         if len(nodes) < min or (max is not None and len(nodes) > max):
             expected = f"{min}..{max if max is not None else 'n'}"
             raise LayoutChanged(self.url, css, len(nodes), expected, source=self.source)
@@ -210,7 +210,7 @@ class Page:
     def first(self, *css: str) -> Selector | None:
         """The first node matched by the first selector that matches anything (ordered fallbacks)."""
         for query in css:
-            nodes = self.selector.css(query)
+            nodes = self.css(query)
             if nodes:
                 return nodes[0]
         return None
@@ -223,7 +223,7 @@ class Page:
         added to ``layout_notes`` (the page class reports it as a warning).
         """
         for css in selectors:
-            nodes = self.selector.css(css)
+            nodes = self.css(css)
             if not nodes:
                 continue
             roots = {n.root for n in nodes}
@@ -235,9 +235,26 @@ class Page:
             return best, css
         return None
 
+    def css(self, css: str) -> list[Selector]:
+        """The nodes ``css`` selects in the page (``self.selector.css(css)``; element selectors of an
+        HTML page go through a compiled XPath, without parsel's per-query set-up)."""
+        sel = self.selector
+        if sel.type != "html" or "::" in css:
+            return list(sel.css(css))
+        return [Selector(root=element, type="html") for element in css_elements(sel.root, css)]
+
     def meta(self, name: str) -> str | None:
-        value = self.selector.xpath("//meta[@name=$n]/@content", n=name).get()
+        """The ``content`` of the first ``<meta name=…>`` that has one (``//meta[@name=$n]/@content``)."""
+        value = self._metas.get(name)
         return value.strip() if value and value.strip() else None
+
+    @cached_property
+    def _metas(self) -> dict[str, str]:
+        """name -> content of the page's ``<meta>`` elements, the first with a content per name (one pass)."""
+        metas: dict[str, str] = {}
+        for element in self.selector.xpath("//meta[@name and @content]"):
+            metas.setdefault(element.root.get("name"), element.root.get("content"))
+        return metas
 
     def canonical_url(self) -> str | None:
         """The page's own URL as it declares it (``<link rel=canonical>``, else ``og:url``), if http(s).

@@ -9,6 +9,7 @@ the body container ``div.art-con.art-con-bottonmLine`` (sic).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from parsel import Selector
 
@@ -95,7 +96,7 @@ class MofcomNoticePage(Page):
         body, body_css = self._body_node()
         warnings: list[str] = []
         outside = self._header_text(body_css)
-        attachments = attachment_links([body, *self.selector.css("div.art-fj, div.fujian, .art-attach")],
+        attachments = attachment_links([body, *self.css("div.art-fj, div.fujian, .art-attach")],
                                        base_url=self.url)
         body_text = self.require_text(block_text(body, drop_css=BOILERPLATE_CSS, drop_lines=BOILERPLATE_LINES),
                                       body_css, attachments)
@@ -142,8 +143,8 @@ class MofcomNoticePage(Page):
 
     def _header_text(self, body_css: str) -> str:
         """Header containers (来源/类型/date line), then the page text outside the body (【发布…】 block)."""
-        head = "\n".join(block_text(n) for css in _HEADER_CSS for n in self.selector.css(css))
-        page = "\n".join(block_text(n, drop_css=(body_css, "script", "style")) for n in self.selector.css("body"))
+        head = "\n".join(block_text(n) for css in _HEADER_CSS for n in self.css(css))
+        page = "\n".join(block_text(n, drop_css=(body_css, "script", "style")) for n in self.css("body"))
         return head + "\n" + page
 
     def _title(self, warnings: list[str]) -> str | None:
@@ -174,9 +175,7 @@ def _label(outside: str, everywhere: str, labels: tuple[str, ...]) -> str | None
         '安全与管制局'
     """
     for label in labels:
-        spaced = r"\s*".join(label)
-        bracket = re.compile(rf"【\s*{spaced}\s*】[ \t\u3000:：]*([^\n【]*)")
-        colon = re.compile(rf"(?<![\u4e00-\u9fff]){spaced}\s*[:：][ \t\u3000]*([^\n【]*)")
+        bracket, colon = _label_patterns(label)
         for pattern, text in ((bracket, outside), (bracket, everywhere), (colon, outside)):
             m = pattern.search(text)
             if m:
@@ -184,6 +183,14 @@ def _label(outside: str, everywhere: str, labels: tuple[str, ...]) -> str | None
                 if value:
                     return value
     return None
+
+
+@lru_cache(maxsize=64)
+def _label_patterns(label: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``【label】value`` and ``label：value`` of one header label (spaces allowed between its characters)."""
+    spaced = r"\s*".join(label)
+    return (re.compile(rf"【\s*{spaced}\s*】[ \t\u3000:：]*([^\n【]*)"),
+            re.compile(rf"(?<![\u4e00-\u9fff]){spaced}\s*[:：][ \t\u3000]*([^\n【]*)"))
 
 
 def _title_number(title: str | None) -> str | None:

@@ -17,6 +17,7 @@ from lxml import etree
 from parsel import Selector
 
 from crawlers.pages.base import Link
+from crawlers.pages.tree import css_elements
 
 ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z|txt|csv)$", re.I)
 # seen 2026: pdf.js viewers embed the file as ?file=<encoded path> (MIIT /cms_files/demo/pdfjs/…).
@@ -115,12 +116,14 @@ def block_text(node: Selector, *, drop_css: Iterable[str] = (), drop_lines: re.P
         return _INLINE_SPACE.sub(" ", str(node.get() or "")).strip()
     root.tail = None
     for css in drop_css:
-        for sel in Selector(root=root).css(css):
-            _remove(sel.root)
+        for element in css_elements(root, css) if "::" not in css else [sel.root for sel in Selector(root=root).css(css)]:
+            _remove(element)
     parts: list[str] = []
     _walk(root, parts, top=True)
     lines = []
     for raw in "".join(parts).split("\n"):
+        if not raw or raw.isspace():  # blank either way (strip() removes what isspace() counts)
+            continue
         # str.strip() also strips the cell separator (U+001F): empty edge cells are dropped.
         line = _INLINE_SPACE.sub(" ", raw).strip().replace(_CELL_SEP, "\t")
         if line and not (drop_lines and drop_lines.search(line)):
@@ -152,7 +155,7 @@ def _walk(root: etree._Element, parts: list[str], *, top: bool = False) -> None:
     stack: list[tuple[etree._Element, bool, bool]] = [(root, top, False)]
     while stack:
         el, is_top, closing = stack.pop()
-        tag = _tag(el)
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""  # _tag(el), inlined: once per node
         if closing:
             if tag in _BLOCK:
                 parts.append("\n")
@@ -169,7 +172,7 @@ def _walk(root: etree._Element, parts: list[str], *, top: bool = False) -> None:
             if el.text:
                 parts.append(el.text)
             stack.append((el, is_top, True))
-            stack.extend((child, False, False) for child in reversed(el))
+            stack.extend([(child, False, False) for child in reversed(el)])
             continue  # the tail is written when the element closes
         if not is_top and el.tail:
             parts.append(el.tail)

@@ -12,9 +12,11 @@ tree is too deep, ``TooDeep`` names the URL and the depth; text is never dropped
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree, html
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from crawlers.errors import TooDeep
 
@@ -58,6 +60,28 @@ def html_tree(text: str, *, url: str, source: str | None = None) -> tuple[Select
     note = (f"markup nested {depth} levels deep (the HTML parser stops at {limit}): "
             f"tags below level {FLATTEN_DEPTH} were flattened, their text kept")
     return Selector(root=root, type="html", base_url=url), (note,)
+
+
+def css_elements(root: etree._Element, css: str) -> list[etree._Element]:
+    """The elements ``css`` selects under (and including) ``root``, in document order: what
+    ``Selector(root=root).css(css)`` selects, without building a Selector per node. For element
+    selectors only (no ``::text`` / ``::attr()``).
+
+    Example:
+        >>> root = html.fromstring("<div><p class='a b'>1</p><p class='b'>2</p></div>")
+        >>> [p.text for p in css_elements(root, "p.b")], css_elements(root, "div")[0] is root
+        (['1', '2'], True)
+    """
+    return _css_xpath(css)(root)
+
+
+@lru_cache(maxsize=512)
+def _css_xpath(css: str) -> etree.XPath:
+    """The compiled XPath of a CSS selector, as parsel translates it for HTML."""
+    return etree.XPath(_TRANSLATOR.css_to_xpath(css), smart_strings=False)
+
+
+_TRANSLATOR = HTMLTranslator()
 
 
 def flatten(text: str, max_depth: int) -> tuple[str, int]:
@@ -127,4 +151,4 @@ def _limit(message: str | None) -> int:
     return int(m.group(1)) if m else 0
 
 
-__all__ = ["FLATTEN_DEPTH", "flatten", "html_tree"]
+__all__ = ["FLATTEN_DEPTH", "css_elements", "flatten", "html_tree"]

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map one-to-one onto ASCII, so spans
 # found in the folded text are valid in the original. (NFKC can change lengths; this cannot.)
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
 
 
 def fold_width(text: str) -> str:
@@ -38,7 +39,7 @@ def fold_width(text: str) -> str:
         >>> fold_width("２０２５年１０月９日\u3000Ｒ７．１０．９")
         '2025年10月9日 R7.10.9'
     """
-    return text.translate(_FOLD)
+    return text.translate(_FOLD) if _FOLDABLE.search(text) else text  # translate() copies char by char
 
 
 # --- numerals ---------------------------------------------------------------------------------
@@ -179,7 +180,13 @@ _EN_DMY = (
     rf"(?<![\d.])(?P<edd>\d{{1,2}})(?:st|nd|rd|th)?[ ]+(?P<edm>{_MONTH_ALT})\.?,?[ ]+(?P<edy>\d{{4}})(?!\d)"
 )
 
-_FIND = re.compile("|".join(f"(?:{p})" for p in (_CJK, _ERA, _ERA_ABBR, _ISO, _LABELLED_COMPACT, _EN_MDY, _EN_DMY)))
+_FIND_PATTERNS = (_CJK, _ERA, _ERA_ABBR, _ISO, _LABELLED_COMPACT, _EN_MDY, _EN_DMY)
+# Every character a date can start with (the first character each pattern above consumes: a digit,
+# a Chinese numeral, an era name or ligature, an era letter, a date label, an English month). The
+# lookahead lets the regex engine skip to the next such character instead of trying all seven
+# alternatives, each with its lookbehinds, at every position of the text.
+_DATE_START = rf"[\d{_CN_DIGITS}{''.join(n[0] for n in _ERA_NAMES.split('|'))}MTSHR日时時Dd{''.join(sorted({n[0].upper() for n in MONTHS}))}]"
+_FIND = re.compile(rf"(?={_DATE_START})(?:" + "|".join(f"(?:{p})" for p in _FIND_PATTERNS) + ")")
 _WHOLE_COMPACT = re.compile(rf"(?<![\dA-Za-z]){_COMPACT}")
 
 

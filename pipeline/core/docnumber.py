@@ -41,6 +41,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from pipeline.core.dates import fold_width
+from pipeline.core.prefilter import may_match, required_chars
 from pipeline.core.records import DocNumber
 
 # --- data -------------------------------------------------------------------------------------
@@ -151,6 +152,8 @@ _BRACKET = re.compile(
     rf"(?P<run>[{_HAN}]{{1,16}}){_SP}[〔\[［(（【]{_SP}(?P<year>{_YEAR}){_SP}[〕\]］)）】]"
     rf"{_SP}(?:第{_SP})?(?P<num>{_NUM}){_SP}号"
 )
+# The characters each citation pattern cannot match without (most sentences cite nothing).
+_BRACKET_NEEDS, _ORDER_NEEDS, _CODE_ORDER_NEEDS, _HEAD_NEEDS = map(required_chars, (_BRACKET, _ORDER, _CODE_ORDER, _HEAD))
 _MAX_CODE_TAIL = 6  # Han characters an agency code may have after its known prefix (工信部 + 联原)
 # "海关总署公告〔2027〕第3号": the issuer's announcement series printed with brackets, not a code
 _SERIES_RUN = re.compile(rf"(?P<issuers>{_ISSUER_LIST}){_SP}(?:公告|通告)$")
@@ -259,7 +262,7 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in taken)
 
-    for m in _BRACKET.finditer(text):
+    for m in _BRACKET.finditer(text) if may_match(_BRACKET_NEEDS, text) else ():
         bracket = _bracket_number(m, original)
         if bracket is None:
             continue
@@ -267,7 +270,7 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
         found.append(NumberMatch(doc, start, m.end(), original[start : m.end()]))
         taken.append((start, m.end()))
 
-    for m in _ORDER.finditer(text):
+    for m in _ORDER.finditer(text) if may_match(_ORDER_NEEDS, text) else ():
         if not free(m.start(), m.end()):
             continue
         issuers = issuer_slugs(m["issuers"])
@@ -278,7 +281,7 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
         found.append(NumberMatch(doc, m.start(), m.end(), original[m.start() : m.end()]))
         taken.append((m.start(), m.end()))
 
-    for m in _CODE_ORDER.finditer(text):
+    for m in _CODE_ORDER.finditer(text) if may_match(_CODE_ORDER_NEEDS, text) else ():
         if not free(m.start(), m.end()):
             continue
         doc = DocNumber((ORDER_CODES[m["code"]],), "order", str(int(m["num"])), None, original[m.start() : m.end()])
@@ -288,7 +291,7 @@ def find_doc_numbers(text: str, *, default_issuers: tuple[str, ...] | None = Non
     last_issuers: tuple[str, ...] = ()
     last_end = -1
     pos = 0
-    while True:
+    while may_match(_HEAD_NEEDS, text):
         m = _HEAD.search(text, pos)
         if m is None:
             break
@@ -445,6 +448,7 @@ _ENGLISH = re.compile(
     rf"No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|\[(?P<year2>(?:19|20)\d\d)\])?",
     re.I,
 )
+_ENGLISH_NO = re.compile(r"No", re.I)
 _ENGLISH_TRAILING = re.compile(
     rf"(?P<kind>Announcement|Order|Decree)\s*No\.?\s*(?P<number>\d+)\s*(?:of\s*(?P<year>(?:19|20)\d\d)|"
     rf"\[(?P<year2>(?:19|20)\d\d)\])\s*of\s+(?P<issuers>(?:(?:the\s+)?(?:{_EN_ISSUER})(?:\s*(?:,|and|&)\s*)?)+)",
@@ -482,6 +486,8 @@ def find_english_doc_numbers(text: str) -> list[NumberMatch]:
         ['mofcom:2031:7']
     """
     out: list[NumberMatch] = []
+    if not _ENGLISH_NO.search(text):  # both patterns need "No": skip their issuer alternations on Chinese text
+        return out
     for pattern in (_ENGLISH, _ENGLISH_TRAILING):
         for m in pattern.finditer(text):
             if any(m.start() < o.end and o.start < m.end() for o in out):

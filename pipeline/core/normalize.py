@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
@@ -41,6 +42,7 @@ _CJK_GAP = re.compile(
 )
 
 
+@lru_cache(maxsize=16)  # one page's body is normalized by several taggers in turn
 def match_text(text: str) -> str:
     """NFKC + whitespace normalization used for matching; idempotent.
 

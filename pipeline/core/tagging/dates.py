@@ -36,6 +36,7 @@ from datetime import date
 from pipeline.core.dates import find_dates
 from pipeline.core.docnumber import issuer_slugs
 from pipeline.core.normalize import match_text
+from pipeline.core.prefilter import Prefilter
 from pipeline.core.records import DatedEvent
 from pipeline.core.tagging.rules import QA_LINES, REPORTED_SPEECH, annex_label, clause_at, clause_refs, sentence_bounds
 
@@ -226,6 +227,9 @@ def _compile(phrase: Phrase) -> re.Pattern[str]:
 
 
 _COMPILED = tuple((p, _compile(p)) for p in PHRASES)
+# The phrases that may match a sentence (most sentences hold no date placeholder, so only a handful
+# of the phrases can match them).
+_PHRASE_TABLE = Prefilter(_COMPILED, lambda row: row[1])
 _LABEL_TYPES = ("published", "signed")
 
 
@@ -301,7 +305,7 @@ def _sentence_events(text: str, start: int, end: int) -> list[tuple[int, str, da
     masked, dates = _mask(sentence)
     evidence = sentence.strip()
     matches = sorted(
-        ((m, phrase, pattern) for phrase, pattern in _COMPILED for m in pattern.finditer(masked)),
+        ((m, phrase, pattern) for phrase, pattern in _PHRASE_TABLE.select(masked) for m in pattern.finditer(masked)),
         key=lambda item: (item[0].start(), -item[0].end()),
     )
     out: list[tuple[int, str, date | str, str | None, str]] = []

@@ -66,6 +66,7 @@ from datetime import date
 from pipeline.core.dates import cn_to_int, find_dates
 from pipeline.core.docnumber import find_doc_numbers, find_english_doc_numbers
 from pipeline.core.normalize import match_text
+from pipeline.core.prefilter import Prefilter, may_match, required_chars
 from pipeline.core.records import Relation
 from pipeline.core.tagging.rules import ANNEX_REF, QA_LINES, REPORTED_SPEECH, Rule, clause_refs, sentence_bounds
 
@@ -101,6 +102,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"\bresum(?:e|es|ed|ing|ption)\b|\b(?:be|is|are|was|were)[ ]+lifted\b|\blift(?:s|ed)?[ ]+the[ ]+suspension\b",
          "resumes", 0, re.I),
 )
+_RULE_TABLE = Prefilter(RULES, lambda rule: rule.compiled)  # the rules that may match a sentence
 # trigger types that end the sentence's other readings: an extension mentions "暂停实施" too
 # ("X规定的暂停实施期限延长至D"). Only within the trigger's comma clause: "将A规定的暂停实施期限延长至D，
 # B、C继续暂停实施至D" extends A and suspends B and C.
@@ -158,10 +160,12 @@ _UNTIL_BEFORE_EN = re.compile(r"\b(?:until|till|to|through|ending[ ]+on|ends[ ]+
 _SINCE_BEFORE = re.compile(r"(?:自|从|于)\s*$")
 _SINCE_BEFORE_EN = re.compile(r"\b(?:from|as[ ]+of|starting(?:[ ]+on)?)[ ]+$", re.I)
 _WINDOW_START = re.compile(r"(?:起)?(?:至|到)")
+_SCOPE_TABLE = Prefilter((_BASIS, _NEGATED, _REFERENCED))  # spans whose citations are no targets
 # Japanese notices are cited by era and gazette number; they have no canonical key (target_key None)
 _JA_CITATION = re.compile(
     r"(?:(?:令和|平成|昭和)(?:元|\d{1,2})年)?[^\s、。「」()（）]{0,20}?(?:告示|省令|政令|訓令|通達)第\d+号"
 )
+_JA_CITATION_NEEDS = required_chars(_JA_CITATION)
 # A trigger sentence pointing to its annex as the list of what it acts on.
 _ANNEX_NUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
 _ANNEX_LIST_REF = re.compile(
@@ -207,7 +211,7 @@ def _triggers(sentence: str) -> list[_Trigger]:
         return []
     bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(sentence)]
     found: list[_Trigger] = []
-    for rule in RULES:
+    for rule in _RULE_TABLE.select(sentence):
         for m, _ in rule.finditer(sentence):
             if _BACKGROUND.search(sentence[max(0, m.start() - 3) : m.start()]):
                 continue
@@ -240,14 +244,14 @@ def _dominated(sentence: str, t: _Trigger, found: list[_Trigger]) -> bool:
 
 
 def _citations(sentence: str, default_issuers: tuple[str, ...] | None) -> list[_Citation]:
-    basis = [(m.start(), m.end()) for rx in (_BASIS, _NEGATED, _REFERENCED) for m in rx.finditer(sentence)]
+    basis = [(m.start(), m.end()) for rx in _SCOPE_TABLE.select(sentence) for m in rx.finditer(sentence)]
     out: list[_Citation] = []
     for m in find_doc_numbers(sentence, default_issuers=default_issuers):
         out.append(_Citation(m.key, m.text, m.start, m.end))
     for m in find_english_doc_numbers(sentence):
         if all(m.end <= c.start or m.start >= c.end for c in out):
             out.append(_Citation(m.key, m.text, m.start, m.end))
-    for m in _JA_CITATION.finditer(sentence):
+    for m in _JA_CITATION.finditer(sentence) if may_match(_JA_CITATION_NEEDS, sentence) else ():
         if all(m.end() <= c.start or m.start() >= c.end for c in out):
             out.append(_Citation(None, m.group(0), m.start(), m.end()))
     return sorted((c for c in out if not any(s <= c.start < e for s, e in basis)), key=lambda c: c.start)
@@ -429,7 +433,7 @@ def _relate_annex_lists(
             sections if label is not None and all(s[0] is None for s in sections) else [])
         for _, heading, body in chosen:
             for line in body.splitlines():
-                if not line.strip() or any(next(iter(rule.finditer(line)), None) for rule in RULES):
+                if not line.strip() or any(next(iter(rule.finditer(line)), None) for rule in _RULE_TABLE.select(line)):
                     continue  # a line that tells an act of its own ("…已被…代替") is no list entry
                 citations = _citations(line, default_issuers)
                 if citations:

@@ -61,7 +61,9 @@ MAX_SENTENCE = 2000
 
 # An English full stop ends a sentence when a capitalised word follows ("… 2026. The suspension …"),
 # unless it closes an abbreviation ("No. 61", "Art. 5", "e.g. MOFCOM", "U.S. Department", "Jan. 9").
-_EN_STOP = re.compile(r"(?<=[A-Za-z0-9)\]\"”'])\.(?=[ ]+[\"“(]?[A-Z])")
+# The dot comes first so the regex engine jumps from dot to dot (a leading lookbehind is tried at
+# every character); the lookbehind then checks the character before it.
+_EN_STOP = re.compile(r"\.(?<=[A-Za-z0-9)\]\"”']\.)(?=[ ]+[\"“(]?[A-Z])")
 _EN_ABBREVIATION = re.compile(
     r"(?:\b(?:No|Nos|Art|Arts|Para|Paras|Sec|Secs|Ch|Chap|Vol|Item|Annex|Fig|Ref|Rev|App|Reg|Regs|Dept|Govt|"
     r"Mr|Mrs|Ms|Dr|Prof|St|Co|Corp|Inc|Ltd|Bros|vs|cf|approx|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
@@ -94,7 +96,7 @@ def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int,
     ceiling = min(len(text), max(end, start) + MAX_SENTENCE)
     left = max(max(text.rfind(ch, floor, start) for ch in _SENTENCE_END) + 1, floor)
     rights = [i for i in (text.find(ch, max(end, start), ceiling) for ch in _SENTENCE_END) if i >= 0]
-    if "." in text[floor:ceiling]:
+    if text.find(".", floor, ceiling) >= 0:
         stops = _english_stops(text, floor, ceiling)
         left = max([left, *(i + 1 for i in stops if i < start)])
         rights += [i for i in stops if i >= max(end, start)]
