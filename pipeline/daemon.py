@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -254,8 +255,14 @@ class Daemon:
         job.__name__ = getattr(func, "__name__", "job")
         return job
 
-    def _queue_reload(self, sched: BlockingScheduler) -> None:
-        """Run :meth:`reload` as a job: the one worker runs it between jobs, never beside a cycle."""
+    def _queue_reload(self, sched: BlockingScheduler, running: threading.Event) -> None:
+        """Run :meth:`reload` as a job: the one worker runs it between jobs, never beside a cycle.
+
+        Waits until the scheduler runs: APScheduler 3 files a job added while ``start()`` is under
+        way (after it scheduled the pending jobs, before it calls itself running) as pending for
+        good, so a SIGHUP during start-up would be lost."""
+        log.info("SIGHUP: reloading %s after the running job", self.config.path)
+        running.wait()
         sched.add_job(self.reload, id="reload", name="reload", replace_existing=True)
 
     def serve(self) -> None:
@@ -276,16 +283,23 @@ class Daemon:
                 log.info("signal %s: stopping after the running job", signum)
                 sched.shutdown(wait=True)
 
+            running = threading.Event()
+
             def hup(_signum: int, _frame: Any) -> None:
-                log.info("SIGHUP: reloading %s after the running job", self.config.path)
-                # not here: a signal handler interrupts the main thread, which may hold the scheduler's lock
-                threading.Thread(target=self._queue_reload, args=(sched,), daemon=True).start()
+                # Nothing else here: a signal handler interrupts the main thread, which may hold the
+                # scheduler's lock or be half-way through writing a log line (a line logged here
+                # would be a reentrant write to the stream, and lost).
+                threading.Thread(target=self._queue_reload, args=(sched, running), daemon=True).start()
+
+            def started(_event: Any) -> None:
+                running.set()
+                log.info("daemon started (%s): %s", lock.holder, ", ".join(job.id for job in sched.get_jobs()))
 
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
             if hasattr(signal, "SIGHUP"):
                 signal.signal(signal.SIGHUP, hup)
-            log.info("daemon started (%s): %s", lock.holder, ", ".join(job.id for job in sched.get_jobs()))
+            sched.add_listener(started, EVENT_SCHEDULER_STARTED)
             sched.start()
         if self.lost is not None:
             raise self.lost
