@@ -35,38 +35,37 @@ def make_site(work: Path, n: int) -> Path:
     config = json.loads((source / "site.json").read_text(encoding="utf-8"))
     config.update(require_referer=False, require_cookie=None)
     (site / "site.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-    items = []
-    for i, (_, body) in enumerate(capture_bodies(n, 0)):
-        href = f"/zwgk/zcfb/art/2024/art_{i:032x}.html"
-        path = site / "base" / href.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-        items.append({"href": href, "title": f"商务部公告2024年第{1000 + i}号", "date": f"2024-12-{1 + i % 28:02d}"})
-    (site / "base" / _COLUMN_LIST).write_text(json.dumps({"items": items[::-1]}, ensure_ascii=False),
-                                              encoding="utf-8")
+    items = [_announcement(site / "base", i, body) for i, (_, body) in enumerate(capture_bodies(n, 0))]
+    _column_list(site / "base", items)
     _mutated_state(site, items, edited=max(1, n // 100), new=5)
     return site
 
 
-def _mutated_state(site: Path, items: list[dict[str, str]], *, edited: int, new: int) -> None:
-    """``state-edited/``: ``edited`` announcements (every 100th) changed in their text, ``new`` more on top."""
-    state = site / "state-edited"
-    for item in items[::100][:edited]:
-        page = (site / "base" / item["href"].lstrip("/")).read_bytes()
-        target = state / item["href"].lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(page.replace("。".encode(), "。本公告有修订。".encode(), 1))
-    added = []
-    for i, (_, body) in enumerate(capture_bodies(new, 0)):
-        number = 1000 + len(items) + i
-        href = f"/zwgk/zcfb/art/2024/art_{len(items) + i:032x}.html"
-        target = state / href.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body.replace(f"2024年第{1000 + i}号".encode(), f"2024年第{number}号".encode()))
-        added.append({"href": href, "title": f"商务部公告2024年第{number}号", "date": "2024-12-29"})
-    listing = state / _COLUMN_LIST
+def _announcement(root: Path, i: int, body: bytes) -> dict[str, str]:
+    """Announcement ``i`` (number 1000 + i, as ``capture_bodies`` writes it) under ``root``; its list item."""
+    href = f"/zwgk/zcfb/art/2024/art_{i:032x}.html"
+    path = root / href.lstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return {"href": href, "title": f"商务部公告2024年第{1000 + i}号", "date": f"2024-12-{1 + i % 28:02d}"}
+
+
+def _column_list(root: Path, items: list[dict[str, str]]) -> None:
+    """The column's list (``list.json``) under ``root``: ``items`` newest first."""
+    listing = root / _COLUMN_LIST
     listing.parent.mkdir(parents=True, exist_ok=True)
-    listing.write_text(json.dumps({"items": added[::-1] + items[::-1]}, ensure_ascii=False), encoding="utf-8")
+    listing.write_text(json.dumps({"items": items[::-1]}, ensure_ascii=False), encoding="utf-8")
+
+
+def _mutated_state(site: Path, items: list[dict[str, str]], *, edited: int, new: int) -> None:
+    """``state-edited/``: ``edited`` announcements (every 100th) with the edit ``capture_bodies`` makes
+    in round 1, and ``new`` more on top."""
+    state, n = site / "state-edited", len(items)
+    edits = capture_bodies(n, 1)
+    for i in range(0, n, 100)[:edited]:
+        _announcement(state, i, edits[i][1])
+    added = [_announcement(state, i, body) for i, (_, body) in enumerate(capture_bodies(n + new, 0)) if i >= n]
+    _column_list(state, items + added)
 
 
 def _poll(server, db: Path, n: int, *, recheck: bool = False) -> tuple[float, dict, Any]:
